@@ -1,0 +1,147 @@
+"""The ``stackfold`` command line."""
+
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from stackfold.competition.folds import SmallClassWarning
+from stackfold.competition.load import image_coverage, load_competition
+from stackfold.competition.spec import get_spec
+from stackfold.errors import StackfoldError
+from stackfold.progress import console, report
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Stacked out-of-fold ensembles for multimodal product classification challenges.",
+)
+
+Competition = Annotated[str, typer.Option(help="Built-in challenge spec.")]
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Argument(help="Folder to write the synthetic data set to.")],
+    products: Annotated[int, typer.Option(min=20, help="Training products (test adds the real ratio).")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 0,
+    image_size: Annotated[int, typer.Option(min=16, help="Image side in pixels (real images: 500).")] = 500,
+) -> None:
+    """Write a calibrated synthetic twin of the Rakuten challenge in its exact file layout."""
+    from stackfold.competition.synthetic import write_demo_data
+
+    write_demo_data(out, n_products=products, seed=seed, image_size=image_size)
+    console.print(f"wrote {products} training products to {out}")
+
+
+@app.command("check-data")
+def check_data(
+    data: Annotated[Path, typer.Argument(help="Folder holding the challenge files.")],
+    images: Annotated[bool, typer.Option(help="Require every referenced image to exist.")] = False,
+    competition: Competition = "rakuten",
+) -> None:
+    """Validate the challenge files; each problem is reported as one line naming file, row and fix."""
+    spec = get_spec(competition)
+    dataset = load_competition(data, spec, images=images)
+    table = Table(title=f"{spec.name}: {data}", show_header=False)
+    table.add_row("train products", str(len(dataset.train)))
+    table.add_row("test products", str(len(dataset.test)))
+    table.add_row("classes present", f"{len(set(dataset.y))} of {spec.n_classes}")
+    for column in spec.text_columns:
+        empty = (dataset.train[column].str.strip() == "").mean()
+        table.add_row(f"empty {column} (train)", f"{empty:.1%}")
+    for split, (found, total) in image_coverage(dataset).items():
+        table.add_row(f"{split} images found", f"{found} of {total}")
+    report.print(table)
+    if not images:
+        console.print("images not required; pass --images to check that every image exists")
+    report.print("[green]ok[/green]")
+
+
+@app.command()
+def run(
+    data: Annotated[Path, typer.Argument(help="Folder holding the challenge files.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder (created; re-runs reuse its results).")],
+    config: Annotated[Path | None, typer.Option("--config", help="TOML run configuration.")] = None,
+) -> None:
+    """Cross-validate every base model and stacker, write the leaderboard and the submissions."""
+    from stackfold.config import load_config
+    from stackfold.pipeline import run_pipeline
+
+    summary = run_pipeline(data, out, load_config(config))
+    report.print(_leaderboard_table(summary.leaderboard))
+    report.print(f"best: {summary.best_model} -> {summary.best_submission}")
+
+
+@app.command()
+def leaderboard(run: Annotated[Path, typer.Argument(help="Run folder.")]) -> None:
+    """Print one row per base model and stacker, best CV weighted F1 first."""
+    from stackfold.leaderboard import read_leaderboard
+    from stackfold.run_folder import RunFolder
+
+    report.print(_leaderboard_table(read_leaderboard(RunFolder(run))))
+
+
+@app.command()
+def score(
+    submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
+    truth: Annotated[Path, typer.Option("--truth", help="True labels in the same format.")],
+    competition: Competition = "rakuten",
+) -> None:
+    """Print weighted F1, accuracy and macro F1 of a submission."""
+    from stackfold.submissions import score_submission
+
+    scores = score_submission(submission, truth, get_spec(competition))
+    report.print(
+        f"weighted_f1 {scores['wf1']:.4f}  accuracy {scores['accuracy']:.4f}  "
+        f"macro_f1 {scores['macro_f1']:.4f}  rows {scores['rows']}"
+    )
+
+
+@app.command()
+def validate(
+    submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
+    data: Annotated[Path, typer.Option("--data", help="Folder holding the challenge's test file.")],
+    ids: Annotated[Path | None, typer.Option("--ids", help="Full test id list, e.g. reference/test_ids.csv.")] = None,
+    competition: Competition = "rakuten",
+) -> None:
+    """Check a submission answers exactly the test rows, in the challenge format."""
+    from stackfold.submissions import read_id_list, validate_submission
+
+    dataset = load_competition(data, get_spec(competition), images=False)
+    labels = validate_submission(
+        submission, dataset.spec, dataset.test.index, read_id_list(ids) if ids is not None else None
+    )
+    report.print(f"[green]ok[/green]: {len(labels)} rows")
+
+
+def _leaderboard_table(frame) -> Table:
+    table = Table(title="leaderboard (CV)")
+    for column in frame.columns:
+        table.add_column(column, justify="left" if column in ("model", "level") else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:.4f}" if isinstance(v, float) and not k.endswith("_s") else
+                        f"{v:.1f}" if isinstance(v, float) else str(v) for k, v in zip(frame.columns, row)))
+    return table
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    console.print(f"[yellow]warning[/yellow]: {message}", highlight=False)
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 1."""
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("always", SmallClassWarning)
+    try:
+        app()
+    except StackfoldError as e:
+        console.print(f"[red]error[/red]: {e}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        console.print("interrupted: finished folds are saved; run the same command again to resume")
+        sys.exit(130)

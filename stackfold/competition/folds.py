@@ -1,0 +1,64 @@
+"""One stratified K-fold assignment per run, saved once and read by every model and stacker."""
+
+import hashlib
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from stackfold.errors import ConfigError, DataError
+from stackfold.io import write_text_atomic
+
+
+class SmallClassWarning(UserWarning):
+    """A class has fewer training rows than folds, so some folds will not see it."""
+
+
+def make_folds(y: np.ndarray, n_folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Fold number (0..n_folds-1) of every row, stratified by label and seeded.
+
+    Classes with fewer rows than folds are allowed (real samples have them) and get a
+    :class:`SmallClassWarning` naming each class and its count.
+    """
+    if n_folds < 2:
+        raise ConfigError(f"folds = {n_folds}: need at least 2 folds for out-of-fold predictions")
+    if len(y) < n_folds:
+        raise DataError(f"only {len(y)} training rows for {n_folds} folds; lower folds in the config")
+    classes, counts = np.unique(y, return_counts=True)
+    small = [f"{c} ({n} rows)" for c, n in zip(classes, counts) if n < n_folds]
+    if small:
+        warnings.warn(
+            f"{len(small)} classes have fewer rows than the {n_folds} folds: {', '.join(small)}; "
+            "some folds will not see them",
+            SmallClassWarning,
+            stacklevel=2,
+        )
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    folds = np.empty(len(y), dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        for fold, (_, valid) in enumerate(splitter.split(np.zeros(len(y)), y)):
+            folds[valid] = fold
+    return folds
+
+
+def folds_digest(index: pd.Index, folds: np.ndarray) -> str:
+    """Content hash of a fold assignment; part of every model's cache key."""
+    payload = np.stack([index.to_numpy(dtype=np.int64), folds]).tobytes()
+    return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def save_folds(path: Path, index: pd.Index, folds: np.ndarray) -> None:
+    """Write the assignment as CSV ``index,fold``."""
+    frame = pd.DataFrame({"index": index.to_numpy(), "fold": folds})
+    write_text_atomic(path, frame.to_csv(index=False))
+
+
+def load_folds(path: Path, index: pd.Index) -> np.ndarray:
+    """Read a saved assignment and check it covers exactly the training rows, in order."""
+    frame = pd.read_csv(path)
+    if list(frame.columns) != ["index", "fold"] or not np.array_equal(frame["index"].to_numpy(), index.to_numpy()):
+        raise DataError(f"{path}: fold file does not match the training rows; delete it to make new folds")
+    return frame["fold"].to_numpy(dtype=np.int64)

@@ -1,0 +1,18 @@
+"""The challenge metrics, and the fixed set of scores every leaderboard row reports."""
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+
+
+def weighted_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Rakuten's metric: F1 per class averaged with class support as weights."""
+    return float(f1_score(y_true, y_pred, average="weighted", zero_division=0))
+
+
+def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Weighted F1, accuracy and macro F1 of hard predictions."""
+    return {
+        "wf1": weighted_f1(y_true, y_pred),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+    }

@@ -1,0 +1,122 @@
+"""Run configuration, read from a TOML file.
+
+Example::
+
+    competition = "rakuten"
+    images = false            # text-only run: image models are left out
+    folds = 5
+    seed = 0
+    models = ["null", "tfidf_logreg"]
+    stackers = ["lgbm"]
+    model_submissions = true  # also write submissions/<model>.csv for every model
+
+    [params.tfidf_logreg]
+    C = 4.0
+"""
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from stackfold.errors import ConfigError
+from stackfold.features.views import VIEWS
+from stackfold.ensembles import STACKERS, get_stacker
+from stackfold.models import BASE_MODELS, get_model
+
+DEFAULT_MODELS = ("null", "tfidf_logreg", "color_forest")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs besides the data: which models, folds, seed and threads."""
+
+    competition: str = "rakuten"
+    images: bool = True
+    folds: int = 5
+    seed: int = 0
+    n_jobs: int = 2
+    models: tuple[str, ...] = DEFAULT_MODELS
+    stackers: tuple[str, ...] = ("lgbm",)
+    model_submissions: bool = False
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def model_params(self, name: str) -> dict[str, Any]:
+        return dict(self.params.get(name, {}))
+
+    def to_toml(self) -> str:
+        """The effective configuration, as written to the run folder."""
+        lines = []
+        for f in fields(self):
+            if f.name != "params":
+                lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
+        for name, values in sorted(self.params.items()):
+            lines.append(f"\n[params.{name}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in sorted(values.items()))
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+_TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs": int,
+          "models": list, "stackers": list, "model_submissions": bool, "params": dict}
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
+
+
+def load_config(path: Path | None) -> RunConfig:
+    """Read ``path`` (or the defaults when ``None``) and check every key and model name."""
+    if path is None:
+        return validate_config(RunConfig(), explicit_models=False)
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: config file not found") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from e
+    for key, value in raw.items():
+        expected = _TYPES.get(key)
+        if expected is None:
+            raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(_TYPES)}")
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"{path}: {key} must be {_TYPE_NAMES[expected]}, got {value!r}")
+    for key in ("models", "stackers"):
+        if key in raw:
+            raw[key] = tuple(raw[key])
+    try:
+        return validate_config(replace(RunConfig(), **raw), explicit_models="models" in raw)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from e
+
+
+def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
+    """Check names and parameters; a text-only run drops image models from the default list."""
+    for name in config.models:
+        get_model(name)
+    for name in config.stackers:
+        get_stacker(name)
+    if not config.images:
+        image_models = [m for m in config.models if VIEWS[get_model(m).view].needs_images]
+        if image_models and explicit_models:
+            raise ConfigError(f"model {image_models[0]!r} needs images, but images = false; remove it from models")
+        config = replace(config, models=tuple(m for m in config.models if m not in image_models))
+    if not config.models:
+        raise ConfigError("no base model to run; list at least one in models")
+    for name, values in config.params.items():
+        cls = BASE_MODELS.get(name) or STACKERS.get(name)
+        if cls is None or not isinstance(values, dict):
+            raise ConfigError(f"[params.{name}]: no model or stacker named {name!r}")
+        cls(classes=[0], **values)  # raises ConfigError on an unknown parameter
+    if config.folds < 2:
+        raise ConfigError(f"folds = {config.folds}: need at least 2")
+    if config.n_jobs < 1:
+        raise ConfigError(f"n_jobs = {config.n_jobs}: need at least 1")
+    return config

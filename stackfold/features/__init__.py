@@ -1,0 +1,1 @@
+"""Text and image feature builders, cached on disk by content hash."""

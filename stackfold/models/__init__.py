@@ -1,0 +1,21 @@
+"""Base models, all behind one OOF interface (:class:`BaseModel`, :func:`cross_validate`)."""
+
+from stackfold.errors import ConfigError
+from stackfold.models.base import BaseModel
+from stackfold.models.image_forest import ColorForest
+from stackfold.models.null import NullModel
+from stackfold.models.oof import CVResult, cross_validate
+from stackfold.models.text_linear import TfidfLogisticRegression
+
+BASE_MODELS: dict[str, type[BaseModel]] = {m.name: m for m in (NullModel, TfidfLogisticRegression, ColorForest)}
+
+
+def get_model(name: str) -> type[BaseModel]:
+    """Base model class registered under ``name``."""
+    try:
+        return BASE_MODELS[name]
+    except KeyError as e:
+        raise ConfigError(f"unknown model {name!r}; choose from: {', '.join(BASE_MODELS)}") from e
+
+
+__all__ = ["BASE_MODELS", "BaseModel", "CVResult", "cross_validate", "get_model"]

@@ -1,0 +1,93 @@
+"""The one interface every base model and stacker implements.
+
+Public :meth:`BaseModel.fit` / :meth:`BaseModel.predict_proba` do the checks, seeding and
+timing once; subclasses write only ``_fit`` / ``_predict_proba``. Probabilities always come
+back with one column per class of the competition, in the spec's order, even when the
+training rows lacked some classes (those columns are zero).
+"""
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from stackfold.errors import ConfigError, StackfoldError
+
+
+class BaseModel(ABC):
+    """A probabilistic classifier over one feature view.
+
+    ``name`` identifies the model in run folders and leaderboards; ``view`` names the
+    feature view it consumes (see :mod:`stackfold.features.views`); ``defaults`` lists
+    every hyper-parameter it accepts, with its default value.
+    """
+
+    name: ClassVar[str]
+    view: ClassVar[str]
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, classes: Sequence[int], seed: int = 0, n_jobs: int = 2, **params: Any):
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise ConfigError(
+                f"model {self.name!r} has no parameter {unknown[0]!r}; "
+                f"known: {', '.join(sorted(self.defaults)) or 'none'}"
+            )
+        self.classes = np.asarray(classes)
+        self.seed = seed
+        self.n_jobs = n_jobs
+        self.params = {**self.defaults, **params}
+        self.fit_seconds_ = 0.0
+        self.predict_seconds_ = 0.0
+
+    def fit(self, X: Any, y: np.ndarray) -> Self:
+        """Fit on rows ``X`` with labels ``y`` given as class codes of the competition."""
+        y = np.asarray(y)
+        if n_rows(X) != len(y):
+            raise StackfoldError(f"{self.name}: {n_rows(X)} feature rows but {len(y)} labels")
+        unknown = ~np.isin(y, self.classes)
+        if unknown.any():
+            raise StackfoldError(f"{self.name}: label {y[unknown][0]} is not a class of the competition")
+        positions = np.searchsorted(np.sort(self.classes), y)
+        y_positions = np.argsort(self.classes)[positions]
+        self.present_ = np.unique(y_positions)
+        start = time.perf_counter()
+        self._fit(X, y_positions)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities of shape ``(n_rows, n_classes)``, columns in the competition's class order."""
+        if not hasattr(self, "present_"):
+            raise StackfoldError(f"{self.name}: predict_proba called before fit")
+        start = time.perf_counter()
+        raw = np.asarray(self._predict_proba(X), dtype=np.float64)
+        self.predict_seconds_ = time.perf_counter() - start
+        n_classes = len(self.classes)
+        if raw.shape == (n_rows(X), len(self.present_)):
+            proba = np.zeros((raw.shape[0], n_classes))
+            proba[:, self.present_] = raw
+        elif raw.shape == (n_rows(X), n_classes):
+            proba = raw
+        else:
+            raise StackfoldError(f"{self.name}: _predict_proba returned shape {raw.shape}")
+        return proba
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class code of every row."""
+        return self.classes[np.argmax(self.predict_proba(X), axis=1)]
+
+    @abstractmethod
+    def _fit(self, X: Any, y: np.ndarray) -> None:
+        """Fit on ``y`` given as class positions (0..n_classes-1)."""
+
+    @abstractmethod
+    def _predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities over ``self.present_`` (or over all classes)."""
+
+
+def n_rows(X: Any) -> int:
+    """Number of rows of an array, sparse matrix, frame or sequence."""
+    return X.shape[0] if hasattr(X, "shape") else len(X)

@@ -1,0 +1,109 @@
+"""Out-of-fold cross-validation: the one loop every base model and stacker goes through.
+
+For each fold the model is fitted on the other folds only, predicts its held-out rows
+(OOF) and the test set. OOF is kept as a running sum and count, so a row no fold
+covered stays NaN instead of silently becoming zero. Finished folds are checkpointed,
+so an interrupted run resumes at the next fold.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stackfold.competition.metric import classification_scores
+from stackfold.io import save_arrays_atomic
+from stackfold.models.base import BaseModel, n_rows
+from stackfold.progress import console
+
+
+@dataclass(frozen=True)
+class CVResult:
+    """OOF and test probabilities of one model, with its per-fold scores and timings."""
+
+    name: str
+    oof: np.ndarray
+    test: np.ndarray
+    scores: pd.DataFrame
+
+    def summary(self) -> dict[str, float]:
+        """Mean and spread of the fold scores, total fit and predict seconds."""
+        return {
+            "wf1_mean": float(self.scores["wf1"].mean()),
+            "wf1_std": float(self.scores["wf1"].std(ddof=0)),
+            "accuracy": float(self.scores["accuracy"].mean()),
+            "macro_f1": float(self.scores["macro_f1"].mean()),
+            "fit_s": float(self.scores["fit_s"].sum()),
+            "predict_s": float(self.scores["predict_s"].sum()),
+        }
+
+
+def _take(X: Any, rows: np.ndarray) -> Any:
+    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
+
+
+def _fit_fold(
+    make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, train: np.ndarray, valid: np.ndarray
+) -> dict[str, np.ndarray]:
+    model = make_model().fit(_take(X, train), y[train])
+    valid_proba = model.predict_proba(_take(X, valid))
+    predict_seconds = model.predict_seconds_
+    test_proba = model.predict_proba(X_test)
+    predicted = model.classes[np.argmax(valid_proba, axis=1)]
+    scores = classification_scores(y[valid], predicted)
+    timings = {"fit_s": model.fit_seconds_, "predict_s": predict_seconds + model.predict_seconds_}
+    return {"valid": valid_proba, "test": test_proba, **{k: np.array(v) for k, v in {**scores, **timings}.items()}}
+
+
+def cross_validate(
+    make_model: Callable[[], BaseModel],
+    X: Any,
+    y: np.ndarray,
+    X_test: Any,
+    folds: np.ndarray,
+    checkpoint_dir: Path | None = None,
+    refit: bool = False,
+) -> CVResult:
+    """Fit ``make_model()`` once per fold and collect OOF and test probabilities.
+
+    Test probabilities average the fold models, or with ``refit=True`` come from one more
+    model fitted on all rows (what stackers do). With ``checkpoint_dir``, each finished
+    fold is saved there and reused by the next call.
+    """
+    probe = make_model()
+    name, n_classes = probe.name, len(probe.classes)
+    n_folds = int(folds.max()) + 1
+    oof_sum = np.zeros((len(y), n_classes))
+    oof_count = np.zeros(len(y))
+    test_sum = np.zeros((n_rows(X_test), n_classes))
+    rows = []
+    for fold in range(n_folds):
+        train, valid = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+        path = checkpoint_dir / f"fold_{fold}.npz" if checkpoint_dir else None
+        if path is not None and path.is_file():
+            with np.load(path) as saved:
+                result = dict(saved)
+            console.print(f"  {name}: fold {fold + 1}/{n_folds} reused from checkpoint")
+        else:
+            with console.status(f"  {name}: fitting fold {fold + 1}/{n_folds}"):
+                result = _fit_fold(make_model, X, y, X_test, train, valid)
+            if path is not None:
+                save_arrays_atomic(path, **result)
+            console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f}")
+        oof_sum[valid] += result["valid"]
+        oof_count[valid] += 1
+        test_sum += result["test"]
+        rows.append({"fold": fold, **{k: float(v) for k, v in result.items() if v.ndim == 0}})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        oof = oof_sum / oof_count[:, None]
+    test = test_sum / n_folds
+    if refit:
+        with console.status(f"  {name}: refitting on all rows"):
+            model = make_model().fit(X, y)
+            test = model.predict_proba(X_test)
+        rows.append({"fold": -1, "fit_s": model.fit_seconds_, "predict_s": model.predict_seconds_})
+    scores = pd.DataFrame(rows)
+    return CVResult(name, oof, test, scores)

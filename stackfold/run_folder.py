@@ -1,0 +1,106 @@
+"""The run folder: every artifact of one run, at one documented place.
+
+::
+
+    RUN/
+      config.toml                    effective configuration of the last run
+      folds.csv                      index,fold: the one assignment every model and stacker uses
+      cache/<view>-<key>.npz         feature views, keyed by content hash of data and builder
+      models/<name>/                 one folder per base model ...
+      stackers/<name>/               ... and per stacker, each holding:
+          manifest.json              content key, parameters, per-fold scores and seconds
+          oof.parquet                OOF probabilities, columns {model}__{class}, original index
+          test.parquet               test probabilities (fold average; stackers: refit on all rows)
+          checkpoints-<key>/fold_k.npz   finished folds of an interrupted run
+      leaderboard.csv, leaderboard.md  one row per model and stacker, CV scores
+      submissions/best.csv           best stacker's submission (challenge format)
+      submissions/<model>.csv        one per model, when model_submissions = true
+      submissions/registry.csv       every submission written: file, model, CV score, sha256
+"""
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stackfold.ensembles.stack import stack_columns
+from stackfold.errors import RunFolderError
+from stackfold.io import atomic_file, write_json_atomic
+from stackfold.models.oof import CVResult
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """Paths and (de)serialisation of a run's artifacts."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.toml"
+
+    @property
+    def folds(self) -> Path:
+        return self.root / "folds.csv"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def leaderboard(self) -> Path:
+        return self.root / "leaderboard.csv"
+
+    @property
+    def submissions(self) -> Path:
+        return self.root / "submissions"
+
+    def model_dir(self, level: str, name: str) -> Path:
+        """Folder of a base model (``level="base"``) or a stacker (``level="stack"``)."""
+        return self.root / ("models" if level == "base" else "stackers") / name
+
+    def checkpoint_dir(self, level: str, name: str, key: str) -> Path:
+        return self.model_dir(level, name) / f"checkpoints-{key}"
+
+    def load_result(self, level: str, name: str, key: str) -> CVResult | None:
+        """The saved result of a model if its content key matches ``key``, else ``None``."""
+        folder = self.model_dir(level, name)
+        manifest_path = folder / "manifest.json"
+        if not manifest_path.is_file():
+            return None
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("key") != key:
+            return None
+        oof = pd.read_parquet(folder / "oof.parquet").to_numpy()
+        test = pd.read_parquet(folder / "test.parquet").to_numpy()
+        return CVResult(name, oof, test, pd.DataFrame(manifest["folds"]))
+
+    def save_result(
+        self, level: str, result: CVResult, key: str, classes: list[int], train_index: pd.Index,
+        test_index: pd.Index, info: dict[str, Any],
+    ) -> None:
+        """Write probabilities, then the manifest last: a result without manifest is not trusted."""
+        folder = self.model_dir(level, result.name)
+        columns = stack_columns(result.name, classes)
+        for part, index in (("oof", train_index), ("test", test_index)):
+            frame = pd.DataFrame(getattr(result, part), index=index, columns=columns)
+            with atomic_file(folder / f"{part}.parquet") as f:
+                frame.to_parquet(f)
+        manifest = {"key": key, "name": result.name, "level": level, **info,
+                    "summary": result.summary(), "folds": result.scores.to_dict("records")}
+        write_json_atomic(folder / "manifest.json", manifest)
+        shutil.rmtree(self.checkpoint_dir(level, result.name, key), ignore_errors=True)
+
+    def require(self, path: Path, what: str) -> Path:
+        if not path.is_file():
+            raise RunFolderError(f"{path}: no {what} in {self.root}; run `stackfold run DATA --out {self.root}` first")
+        return path
+
+
+def nan_rows(oof: np.ndarray) -> int:
+    """Rows no fold covered (NaN OOF), reported rather than hidden."""
+    return int(np.isnan(oof).any(axis=1).sum())

@@ -1,0 +1,59 @@
+"""The TOML run configuration."""
+
+import pytest
+
+from stackfold.config import DEFAULT_MODELS, RunConfig, load_config
+from stackfold.errors import ConfigError
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "run.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults():
+    config = load_config(None)
+    assert config.models == DEFAULT_MODELS and config.stackers == ("lgbm",) and config.folds == 5
+
+
+def test_text_only_run_drops_image_models(tmp_path):
+    config = load_config(_write(tmp_path, "images = false\n"))
+    assert "color_forest" not in config.models and "tfidf_logreg" in config.models
+
+
+def test_round_trip(tmp_path):
+    config = load_config(_write(tmp_path, 'seed = 3\nmodels = ["null"]\n[params.lgbm]\nnum_leaves = 7\n'))
+    again = load_config(_write(tmp_path, config.to_toml()))
+    assert again == config and again.params == {"lgbm": {"num_leaves": 7}}
+
+
+BAD_CONFIGS = [
+    ("unknown key", "flods = 3\n", r"unknown key 'flods'"),
+    ("wrong type", 'folds = "five"\n', r"folds must be an integer"),
+    ("bool for int", "seed = true\n", r"seed must be an integer"),
+    ("unknown model", 'models = ["svm"]\n', r"unknown model 'svm'"),
+    ("unknown stacker", 'stackers = ["blend"]\n', r"unknown stacker 'blend'"),
+    ("image model without images", 'images = false\nmodels = ["color_forest"]\n', r"'color_forest' needs images"),
+    ("unknown parameter", "[params.tfidf_logreg]\nalpha = 1\n", r"no parameter 'alpha'"),
+    ("params of nothing", "[params.nothing]\nalpha = 1\n", r"no model or stacker named 'nothing'"),
+    ("one fold", "folds = 1\n", r"folds = 1: need at least 2"),
+    ("no models", "models = []\n", r"no base model to run"),
+    ("not toml", "models = [\n", r"not valid TOML"),
+]
+
+
+@pytest.mark.parametrize("text, pattern", [b[1:] for b in BAD_CONFIGS], ids=[b[0] for b in BAD_CONFIGS])
+def test_bad_configs(tmp_path, text, pattern):
+    with pytest.raises(ConfigError, match=pattern):
+        load_config(_write(tmp_path, text))
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "none.toml")
+
+
+def test_config_is_frozen():
+    with pytest.raises(AttributeError):
+        RunConfig().seed = 1  # type: ignore[misc]

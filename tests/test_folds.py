@@ -1,0 +1,45 @@
+"""The saved stratified fold assignment."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stackfold.competition.folds import SmallClassWarning, load_folds, make_folds, save_folds
+from stackfold.errors import ConfigError, DataError
+
+
+def test_stratified_seeded_and_balanced():
+    y = np.repeat([10, 40, 50], [50, 30, 20])
+    folds = make_folds(y, 5, seed=3)
+    assert np.array_equal(folds, make_folds(y, 5, seed=3))
+    assert not np.array_equal(folds, make_folds(y, 5, seed=4))
+    for label, count in ((10, 50), (40, 30), (50, 20)):
+        assert np.bincount(folds[y == label], minlength=5).tolist() == [count // 5] * 5
+
+
+def test_small_class_warns_with_name_and_count():
+    y = np.array([10] * 20 + [40] * 20 + [2220])
+    with pytest.warns(SmallClassWarning, match=r"2220 \(1 rows\)"):
+        folds = make_folds(y, 5, seed=0)
+    assert set(folds) == set(range(5))
+
+
+@pytest.mark.parametrize(
+    "y, n_folds, error, pattern",
+    [
+        (np.array([1, 2, 3]), 5, DataError, "only 3 training rows for 5 folds"),
+        (np.arange(10) % 2, 1, ConfigError, "need at least 2 folds"),
+    ],
+)
+def test_bad_fold_requests(y, n_folds, error, pattern):
+    with pytest.raises(error, match=pattern):
+        make_folds(y, n_folds)
+
+
+def test_save_and_reload(tmp_path):
+    index = pd.Index([5, 7, 9, 11])
+    folds = np.array([0, 1, 0, 1])
+    save_folds(tmp_path / "folds.csv", index, folds)
+    assert np.array_equal(load_folds(tmp_path / "folds.csv", index), folds)
+    with pytest.raises(DataError, match="does not match the training rows"):
+        load_folds(tmp_path / "folds.csv", pd.Index([5, 7, 9, 12]))

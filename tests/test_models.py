@@ -1,0 +1,127 @@
+"""The contract every base model and stacker must meet, and the OOF runner's guarantees."""
+
+from functools import partial
+
+import numpy as np
+import pytest
+
+from stackfold.competition.spec import rakuten
+from stackfold.ensembles import STACKERS
+from stackfold.errors import ConfigError
+from stackfold.models import BASE_MODELS, cross_validate
+from stackfold.models.base import BaseModel
+
+CLASSES = rakuten().classes
+WORDS = {c: [f"mot{c}a", f"mot{c}b", f"word{c}"] for c in CLASSES}
+
+
+def _inputs(view: str, y: np.ndarray, rng: np.random.Generator):
+    """Rows whose content depends on the label, for any view a model may consume."""
+    if view == "text":
+        return np.array([" ".join(rng.choice(WORDS[c], 4)) + " commun" for c in y], dtype=object)
+    positions = np.searchsorted(CLASSES, y)
+    n_features = {"color": 27, "stack": 2 * len(CLASSES)}[view]
+    X = rng.normal(size=(len(y), n_features))
+    X[:, 0] += positions * 0.5
+    return X.astype(np.float32)
+
+
+ALL_MODELS = {**BASE_MODELS, **STACKERS}
+
+
+@pytest.mark.parametrize("name", sorted(ALL_MODELS))
+def test_model_contract(name):
+    model_class = ALL_MODELS[name]
+    rng = np.random.default_rng(0)
+    present = [c for c in CLASSES if c not in (1180, 2905)]  # two classes absent from training
+    y = np.array(present * 8)
+    X = _inputs(model_class.view, y, rng)
+    X_new = _inputs(model_class.view, np.array(present[:10]), rng)
+
+    model = model_class(classes=CLASSES, seed=1, n_jobs=1).fit(X, y)
+    proba = model.predict_proba(X_new)
+    assert proba.shape == (10, len(CLASSES))
+    assert np.all(proba >= 0) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    absent = [CLASSES.index(1180), CLASSES.index(2905)]
+    assert np.all(proba[:, absent] < 1e-3)
+    assert set(model.predict(X_new)) <= set(CLASSES)
+    assert model.fit_seconds_ > 0 and model.predict_seconds_ > 0
+
+    again = model_class(classes=CLASSES, seed=1, n_jobs=1).fit(X, y).predict_proba(X_new)
+    assert np.array_equal(proba, again), "same seed must give the same probabilities"
+
+    with pytest.raises(ConfigError, match="has no parameter 'not_a_param'"):
+        model_class(classes=CLASSES, not_a_param=1)
+
+
+class _Memoriser(BaseModel):
+    """Predicts the label of a row it saw; records what it trained on."""
+
+    name = "memoriser"
+    view = "stack"
+    seen: list[set[int]] = []
+
+    def _fit(self, X, y):
+        self.table_ = dict(zip(X[:, 0].astype(int), y))
+        self.seen.append(set(self.table_))
+
+    def _predict_proba(self, X):
+        proba = np.full((len(X), len(self.classes)), 1e-9)
+        for i, row in enumerate(X[:, 0].astype(int)):
+            proba[i, self.table_.get(row, 0)] = 1.0
+        return proba / proba.sum(axis=1, keepdims=True)
+
+
+def _memoriser_data(n=60):
+    y = np.array([CLASSES[i % 3] for i in range(n)])
+    X = np.arange(n, dtype=np.float64).reshape(-1, 1)
+    folds = np.arange(n) % 5
+    return X, y, folds
+
+
+def test_oof_comes_only_from_models_that_never_saw_the_row():
+    X, y, folds = _memoriser_data()
+    _Memoriser.seen = []
+    result = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds)
+    for fold, seen in enumerate(_Memoriser.seen):
+        assert seen.isdisjoint(np.flatnonzero(folds == fold))
+    # a memoriser scored on rows it trained on would be perfect; out of fold it is not
+    assert result.scores["wf1"].max() < 0.5
+    assert result.oof.shape == (60, len(CLASSES)) and result.test.shape == (4, len(CLASSES))
+
+
+def test_rows_no_fold_covered_stay_nan():
+    X, y, folds = _memoriser_data()
+    folds[:3] = -1  # never a validation row
+    result = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds)
+    assert np.isnan(result.oof[:3]).all()
+    assert not np.isnan(result.oof[3:]).any()
+
+
+def test_finished_folds_are_reused_after_interruption(tmp_path):
+    X, y, folds = _memoriser_data()
+
+    class _FailsOnFold3(_Memoriser):
+        calls = 0
+
+        def _fit(self, X, y):
+            type(self).calls += 1
+            if type(self).calls == 3:
+                raise KeyboardInterrupt
+            super()._fit(X, y)
+
+    with pytest.raises(KeyboardInterrupt):
+        cross_validate(partial(_FailsOnFold3, classes=CLASSES), X, y, X[:4], folds, checkpoint_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fold_0.npz", "fold_1.npz"]
+    _Memoriser.seen = []
+    resumed = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds, checkpoint_dir=tmp_path)
+    assert len(_Memoriser.seen) == 3  # folds 2, 3, 4 only
+    fresh = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds)
+    assert np.array_equal(resumed.oof, fresh.oof) and np.array_equal(resumed.test, fresh.test)
+
+
+def test_refit_predicts_test_with_a_model_fitted_on_all_rows():
+    X, y, folds = _memoriser_data()
+    result = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:10], folds, refit=True)
+    assert np.array_equal(np.array(CLASSES)[result.test.argmax(axis=1)], y[:10])
+    assert result.scores["fold"].tolist() == [0, 1, 2, 3, 4, -1]

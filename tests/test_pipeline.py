@@ -1,0 +1,82 @@
+"""The whole run on the real sample: leaderboard, submissions, caching and determinism."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from stackfold.leaderboard import COLUMNS
+
+TEXT_ONLY = "images = false\nmodel_submissions = true\n"
+
+
+@pytest.fixture(scope="module")
+def text_run(rakuten_sample, tmp_path_factory):
+    """One text-only run on the real 300 rows, shared by the read-only checks below."""
+    root = tmp_path_factory.mktemp("run")
+    config = root / "run.toml"
+    config.write_text(TEXT_ONLY)
+    from stackfold.config import load_config
+    from stackfold.pipeline import run_pipeline
+
+    run_pipeline(rakuten_sample, root / "out", load_config(config))
+    return root / "out"
+
+
+def test_submission_has_exactly_the_test_indices(text_run, rakuten_sample):
+    sub = pd.read_csv(text_run / "submissions" / "best.csv", index_col=0)
+    test = pd.read_csv(rakuten_sample / "X_test_update.csv", index_col=0)
+    assert list(sub.columns) == ["prdtypecode"] and sub.index.tolist() == test.index.tolist()
+    assert (text_run / "submissions" / "best.csv").read_text().startswith(",prdtypecode\n84916,")
+
+
+def test_leaderboard_has_every_model_and_stacker(text_run):
+    board = pd.read_csv(text_run / "leaderboard.csv", keep_default_na=False)
+    assert list(board.columns) == COLUMNS
+    assert set(zip(board["model"], board["level"])) == {("null", "base"), ("tfidf_logreg", "base"), ("lgbm", "stack")}
+    assert board["wf1_mean"].is_monotonic_decreasing
+    assert (text_run / "leaderboard.md").read_text().startswith("| model")
+    null = board.set_index("model").loc["null"]
+    assert board["wf1_mean"].max() > null["wf1_mean"] + 0.2
+
+
+def test_artifacts_are_documented_and_readable(text_run):
+    assert pd.read_csv(text_run / "folds.csv").columns.tolist() == ["index", "fold"]
+    oof = pd.read_parquet(text_run / "models" / "tfidf_logreg" / "oof.parquet")
+    assert oof.shape == (300, 27) and oof.columns[0] == "tfidf_logreg__10"
+    manifest = json.loads((text_run / "stackers" / "lgbm" / "manifest.json").read_text())
+    assert manifest["inputs"] == ["null", "tfidf_logreg"] and len(manifest["folds"]) == 6
+    registry = pd.read_csv(text_run / "submissions" / "registry.csv")
+    assert set(registry["file"]) == {"best.csv", "null.csv", "tfidf_logreg.csv", "lgbm.csv"}
+    assert not list(text_run.rglob("*.tmp")) and not list(text_run.rglob("checkpoints-*"))
+
+
+def test_cli_leaderboard(text_run, run_cli):
+    code, out, _ = run_cli("leaderboard", text_run)
+    assert code == 0 and "tfidf_logreg" in out and "null" in out
+
+
+def test_same_seed_same_bytes_and_unchanged_models_are_reused(rakuten_sample, tmp_path, run_cli):
+    config = tmp_path / "run.toml"
+    config.write_text('images = false\nmodels = ["null", "tfidf_logreg"]\n')
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert run_cli("run", rakuten_sample, "--out", first, "--config", config)[0] == 0
+    assert run_cli("run", rakuten_sample, "--out", second, "--config", config)[0] == 0
+    assert (first / "submissions" / "best.csv").read_bytes() == (second / "submissions" / "best.csv").read_bytes()
+
+    manifest = first / "models" / "tfidf_logreg" / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    code, _, err = run_cli("run", rakuten_sample, "--out", first, "--config", config)
+    assert code == 0 and "tfidf_logreg: unchanged" in err and "lgbm: unchanged" in err
+    assert manifest.stat().st_mtime_ns == before
+
+    config.write_text('images = false\nmodels = ["null", "tfidf_logreg"]\n[params.tfidf_logreg]\nC = 2.0\n')
+    code, _, err = run_cli("run", rakuten_sample, "--out", first, "--config", config)
+    assert code == 0 and "null: unchanged" in err and "tfidf_logreg: 5-fold OOF" in err
+    assert "lgbm: unchanged" not in err  # its inputs changed
+
+
+def test_run_with_images_on_sample_names_the_missing_image(rakuten_sample, tmp_path, run_cli):
+    code, _, err = run_cli("run", rakuten_sample, "--out", tmp_path / "run")
+    assert code == 1 and "is missing" in err and "images = false" in err
+    assert not (tmp_path / "run" / "submissions").exists()
