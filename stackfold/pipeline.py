@@ -1,18 +1,20 @@
 """The whole path of one run: raw files -> validated frames -> features -> folds -> OOF -> stackers -> submissions.
 
-Each base model and stacker is keyed by a content hash of its inputs (data, feature view,
-parameters, seed, folds); a re-run reuses every result whose key is unchanged, so adding
-one model to a finished run trains only that model.
+Each base model and stacker is keyed by a content hash of its inputs (code version, data,
+feature view, parameters, seed, folds); a re-run reuses every result whose key is
+unchanged, so adding one model to a finished run trains only that model.
 """
 
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from stackfold import __version__
 from stackfold.competition.folds import folds_digest, make_folds, save_folds
 from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.spec import get_spec
@@ -39,10 +41,34 @@ class RunSummary:
 
 
 @dataclass(frozen=True)
-class _Trained:
+class Trained:
+    """A model's CV result with its level (``base`` or ``stack``) and content key."""
+
     result: CVResult
     level: str
     key: str
+
+
+@dataclass(frozen=True)
+class _Context:
+    run: RunFolder
+    config: RunConfig
+    dataset: Dataset
+    folds: np.ndarray
+    fold_key: str
+
+    def make_model(self, model_class: type[BaseModel]) -> partial[BaseModel]:
+        """Factory of fresh, unfitted instances with this run's classes, seed, threads and parameters."""
+        return partial(
+            model_class, classes=self.dataset.spec.classes, seed=self.config.seed, n_jobs=self.config.n_jobs,
+            **self.config.model_params(model_class.name),
+        )
+
+    def key(self, level: str, model_class: type[BaseModel], inputs: Any) -> str:
+        """Content key of a model's result: code version, effective parameters, seed, inputs, folds, classes."""
+        params = self.make_model(model_class)().params
+        return content_key(__version__, level, model_class.name, params, self.config.seed, inputs, self.fold_key,
+                           self.dataset.spec.classes)
 
 
 def prepare_folds(run: RunFolder, dataset: Dataset, config: RunConfig) -> np.ndarray:
@@ -52,43 +78,35 @@ def prepare_folds(run: RunFolder, dataset: Dataset, config: RunConfig) -> np.nda
     return folds
 
 
-def _cross_validate_cached(
-    run: RunFolder,
-    level: str,
-    model_class: type[BaseModel],
-    key: str,
-    config: RunConfig,
-    dataset: Dataset,
-    folds: np.ndarray,
-    X: np.ndarray,
-    X_test: np.ndarray,
-    info: dict,
-) -> _Trained:
+def _train(
+    ctx: _Context, level: str, model_class: type[BaseModel], key: str, X: Any, X_test: Any, info: dict
+) -> Trained:
+    """Cross-validate one model, or reuse its saved result when ``key`` is unchanged."""
     name = model_class.name
-    cached = run.load_result(level, name, key)
+    cached = ctx.run.load_result(level, name, key)
     if cached is not None:
         console.print(f"[dim]{name}: unchanged, reusing saved OOF (key {key})[/dim]")
-        return _Trained(cached, level, key)
-    console.print(f"[bold]{name}[/bold]: {config.folds}-fold OOF")
-    make_model = partial(
-        model_class, classes=dataset.spec.classes, seed=config.seed, n_jobs=config.n_jobs,
-        **config.model_params(name),
-    )
+        return Trained(cached, level, key)
+    console.print(f"[bold]{name}[/bold]: {ctx.config.folds}-fold OOF")
+    make_model = ctx.make_model(model_class)
     result = cross_validate(
-        make_model, X, dataset.y, X_test, folds,
-        checkpoint_dir=run.checkpoint_dir(level, name, key), refit=level == "stack",
+        make_model, X, ctx.dataset.y, X_test, ctx.folds,
+        checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == "stack",
     )
-    info = {**info, "params": make_model().params, "seed": config.seed}
-    run.save_result(level, result, key, list(dataset.spec.classes), dataset.train.index, dataset.test.index, info)
-    return _Trained(result, level, key)
+    info = {**info, "params": make_model().params, "seed": ctx.config.seed, "folds_key": ctx.fold_key}
+    ctx.run.save_result(
+        level, result, key, list(ctx.dataset.spec.classes), ctx.dataset.train.index, ctx.dataset.test.index, info
+    )
+    return Trained(result, level, key)
 
 
-def _write_model_submission(run: RunFolder, dataset: Dataset, trained: _Trained, filename: str) -> Path:
-    path = run.submissions / filename
-    labels = np.asarray(dataset.spec.classes)[np.argmax(trained.result.test, axis=1)]
-    write_submission(path, dataset.spec, dataset.test.index, labels)
+def _write_model_submission(ctx: _Context, trained: Trained, filename: str) -> Path:
+    path = ctx.run.submissions / filename
+    spec = ctx.dataset.spec
+    labels = np.asarray(spec.classes)[np.argmax(trained.result.test, axis=1)]
+    write_submission(path, spec, ctx.dataset.test.index, labels)
     register_submission(
-        run.submissions / "registry.csv", path, trained.result.name, trained.level,
+        ctx.run.submissions / "registry.csv", path, trained.result.name, trained.level,
         trained.result.summary()["wf1_mean"],
     )
     return path
@@ -96,40 +114,33 @@ def _write_model_submission(run: RunFolder, dataset: Dataset, trained: _Trained,
 
 def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
     """Run every configured base model and stacker, write the leaderboard and submissions."""
-    spec = get_spec(config.competition)
-    dataset = load_competition(Path(data_dir), spec, images=config.images)
+    dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images)
     run = RunFolder(Path(out))
     write_text_atomic(run.config, config.to_toml())
     with threadpool_limits(limits=config.n_jobs):
         folds = prepare_folds(run, dataset, config)
-        fold_key = folds_digest(dataset.train.index, folds)
+        ctx = _Context(run, config, dataset, folds, folds_digest(dataset.train.index, folds))
         store = FeatureStore(dataset, run.cache)
         trained = []
         for name in config.models:
             model_class = get_model(name)
+            view_key = store.key(model_class.view)
             X, X_test = store.get(model_class.view)
-            params = config.model_params(name)
-            key = content_key("base", name, params, config.seed, store.key(model_class.view), fold_key, spec.classes)
-            info = {"view": model_class.view, "view_key": store.key(model_class.view), "folds": fold_key}
-            trained.append(_cross_validate_cached(run, "base", model_class, key, config, dataset, folds, X, X_test, info))
-        base = [t.result for t in trained]
-        stack_X, stack_test = stack_matrix(base, "oof"), stack_matrix(base, "test")
-        base_keys = [t.key for t in trained]
+            info = {"view": model_class.view, "view_key": view_key}
+            trained.append(_train(ctx, "base", model_class, ctx.key("base", model_class, view_key), X, X_test, info))
+        base = list(trained)
+        stack_X, stack_test = stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test")
         for name in config.stackers:
             stacker_class = get_stacker(name)
-            params = config.model_params(name)
-            key = content_key("stack", name, params, config.seed, base_keys, fold_key, spec.classes)
-            info = {"inputs": [t.result.name for t in trained], "folds": fold_key}
-            trained.append(
-                _cross_validate_cached(run, "stack", stacker_class, key, config, dataset, folds, stack_X, stack_test, info)
-            )
-    rows = [{"model": t.result.name, "level": t.level, **t.result.summary()} for t in trained]
-    board = leaderboard_frame(rows)
+            key = ctx.key("stack", stacker_class, [t.key for t in base])
+            info = {"inputs": [t.result.name for t in base]}
+            trained.append(_train(ctx, "stack", stacker_class, key, stack_X, stack_test, info))
+    board = leaderboard_frame([{"model": t.result.name, "level": t.level, **t.result.summary()} for t in trained])
     write_leaderboard(run, board)
-    stackers = [t for t in trained if t.level == "stack"] or trained
-    best = max(stackers, key=lambda t: t.result.summary()["wf1_mean"])
-    best_path = _write_model_submission(run, dataset, best, "best.csv")
+    candidates = [t for t in trained if t.level == "stack"] or trained
+    best = max(candidates, key=lambda t: t.result.summary()["wf1_mean"])
+    best_path = _write_model_submission(ctx, best, "best.csv")
     if config.model_submissions:
         for t in trained:
-            _write_model_submission(run, dataset, t, f"{t.result.name}.csv")
+            _write_model_submission(ctx, t, f"{t.result.name}.csv")
     return RunSummary(board, best.result.name, best_path)

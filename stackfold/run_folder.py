@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from stackfold.ensembles.stack import stack_columns
@@ -99,8 +98,3 @@ class RunFolder:
         if not path.is_file():
             raise RunFolderError(f"{path}: no {what} in {self.root}; run `stackfold run DATA --out {self.root}` first")
         return path
-
-
-def nan_rows(oof: np.ndarray) -> int:
-    """Rows no fold covered (NaN OOF), reported rather than hidden."""
-    return int(np.isnan(oof).any(axis=1).sum())

@@ -80,3 +80,18 @@ def test_run_with_images_on_sample_names_the_missing_image(rakuten_sample, tmp_p
     code, _, err = run_cli("run", rakuten_sample, "--out", tmp_path / "run")
     assert code == 1 and "is missing" in err and "images = false" in err
     assert not (tmp_path / "run" / "submissions").exists()
+
+
+def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
+    data = tmp_path / "twin"
+    assert run_cli("demo-data", data, "--products", 200, "--image-size", 48)[0] == 0
+    code, out, err = run_cli("run", data, "--out", tmp_path / "run")
+    assert code == 0, err
+    board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False)
+    assert set(board["model"]) == {"null", "tfidf_logreg", "color_forest", "lgbm"}
+    color = board.set_index("model").loc["color_forest", "wf1_mean"]
+    null = board.set_index("model").loc["null", "wf1_mean"]
+    assert color > null  # the colour view carries signal
+    assert len(list((tmp_path / "run" / "cache").glob("color-*.npz"))) == 1
+    code, out, _ = run_cli("score", tmp_path / "run" / "submissions" / "best.csv", "--truth", data / "truth" / "Y_test.csv")
+    assert code == 0 and "weighted_f1" in out

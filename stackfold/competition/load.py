@@ -192,7 +192,8 @@ def load_competition(root: Path, spec: CompetitionSpec, images: bool = True) -> 
 
 def image_coverage(dataset: Dataset) -> dict[str, tuple[int, int]]:
     """Found and total image count per split, for reporting on data loaded without images."""
-    return {
-        split: (sum(p.is_file() for p in dataset.image_paths(split)), len(dataset.image_paths(split)))
-        for split in ("train", "test")
-    }
+    coverage = {}
+    for split in ("train", "test"):
+        paths = dataset.image_paths(split)
+        coverage[split] = (sum(p.is_file() for p in paths), len(paths))
+    return coverage

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
+from stackfold.progress import track
+
 _MARKUP = re.compile(r"[<&]")
 _SPACES = re.compile(r"\s+")
 
@@ -26,7 +28,9 @@ def strip_html(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def title_descr(frame: pd.DataFrame, columns: tuple[str, ...] = ("designation", "description")) -> np.ndarray:
+def title_descr(
+    frame: pd.DataFrame, columns: tuple[str, ...] = ("designation", "description"), description: str = "cleaning text"
+) -> np.ndarray:
     """One cleaned string per product: the text columns joined, missing parts as empty strings."""
     joined = frame[list(columns)].fillna("").astype(str).agg(" ".join, axis=1)
-    return np.array([strip_html(text) for text in joined], dtype=object)
+    return np.array([strip_html(text) for text in track(joined, description)], dtype=object)

@@ -31,7 +31,7 @@ class View:
 
 def _text(dataset: Dataset, split: str) -> np.ndarray:
     frame = dataset.train if split == "train" else dataset.test
-    return title_descr(frame, dataset.spec.text_columns)
+    return title_descr(frame, dataset.spec.text_columns, description=f"cleaning text ({split})")
 
 
 def _color(dataset: Dataset, split: str) -> np.ndarray:

@@ -11,11 +11,15 @@ from stackfold.models.base import BaseModel
 
 
 class TfidfLogisticRegression(BaseModel):
-    """Word 1-2-gram TF-IDF (fitted inside each fold) and multinomial logistic regression."""
+    """Word 1-2-gram TF-IDF (fitted inside each fold) and multinomial logistic regression.
+
+    ``newton-cg`` converges in about ten iterations on TF-IDF; ``lbfgs`` took 20x longer
+    for the same score on the synthetic twin.
+    """
 
     name = "tfidf_logreg"
     view = "text"
-    defaults = {"C": 8.0, "min_df": 2, "max_features": 200_000, "max_iter": 300}
+    defaults = {"C": 8.0, "min_df": 2, "max_features": 200_000, "max_iter": 100, "solver": "newton-cg"}
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         self.pipeline_: Pipeline = make_pipeline(
@@ -27,7 +31,12 @@ class TfidfLogisticRegression(BaseModel):
                 strip_accents=None,
                 dtype=np.float32,
             ),
-            LogisticRegression(C=self.params["C"], max_iter=self.params["max_iter"], random_state=self.seed),
+            LogisticRegression(
+                C=self.params["C"],
+                solver=self.params["solver"],
+                max_iter=self.params["max_iter"],
+                random_state=self.seed,
+            ),
         )
         self.pipeline_.fit(X, y)
 
