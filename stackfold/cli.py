@@ -5,6 +5,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -119,13 +120,18 @@ def validate(
     report.print(f"[green]ok[/green]: {len(labels)} rows")
 
 
-def _leaderboard_table(frame) -> Table:
+def _format_cell(column: str, value: object) -> str:
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:.1f}" if column.endswith("_s") else f"{value:.4f}"
+
+
+def _leaderboard_table(frame: pd.DataFrame) -> Table:
     table = Table(title="leaderboard (CV)")
     for column in frame.columns:
         table.add_column(column, justify="left" if column in ("model", "level") else "right")
     for row in frame.itertuples(index=False):
-        table.add_row(*(f"{v:.4f}" if isinstance(v, float) and not k.endswith("_s") else
-                        f"{v:.1f}" if isinstance(v, float) else str(v) for k, v in zip(frame.columns, row)))
+        table.add_row(*(_format_cell(column, value) for column, value in zip(frame.columns, row)))
     return table
 
 

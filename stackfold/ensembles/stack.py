@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from stackfold.models.oof import CVResult
 
@@ -13,12 +12,9 @@ def stack_columns(model: str, classes: Sequence[int]) -> list[str]:
     return [f"{model}__{c}" for c in classes]
 
 
-def stack_frame(results: Sequence[CVResult], classes: Sequence[int], index: pd.Index, part: str) -> pd.DataFrame:
-    """Concatenate the ``oof`` or ``test`` probabilities of ``results`` into one frame."""
-    blocks = [pd.DataFrame(getattr(r, part), index=index, columns=stack_columns(r.name, classes)) for r in results]
-    return pd.concat(blocks, axis=1)
-
-
 def stack_matrix(results: Sequence[CVResult], part: str) -> np.ndarray:
-    """Same as :func:`stack_frame` as a float32 array, the stackers' input."""
+    """The ``oof`` or ``test`` probabilities of ``results`` side by side as float32, the stackers' input.
+
+    Column ``j * n_classes + k`` is ``stack_columns(results[j].name, classes)[k]``.
+    """
     return np.hstack([getattr(r, part) for r in results]).astype(np.float32)

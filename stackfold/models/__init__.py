@@ -10,12 +10,17 @@ from stackfold.models.text_linear import TfidfLogisticRegression
 BASE_MODELS: dict[str, type[BaseModel]] = {m.name: m for m in (NullModel, TfidfLogisticRegression, ColorForest)}
 
 
+def lookup(table: dict[str, type[BaseModel]], kind: str, name: str) -> type[BaseModel]:
+    """The class registered under ``name`` in ``table``, or a one-line error listing the choices."""
+    try:
+        return table[name]
+    except KeyError as e:
+        raise ConfigError(f"unknown {kind} {name!r}; choose from: {', '.join(table)}") from e
+
+
 def get_model(name: str) -> type[BaseModel]:
     """Base model class registered under ``name``."""
-    try:
-        return BASE_MODELS[name]
-    except KeyError as e:
-        raise ConfigError(f"unknown model {name!r}; choose from: {', '.join(BASE_MODELS)}") from e
+    return lookup(BASE_MODELS, "model", name)
 
 
-__all__ = ["BASE_MODELS", "BaseModel", "CVResult", "cross_validate", "get_model"]
+__all__ = ["BASE_MODELS", "BaseModel", "CVResult", "cross_validate", "get_model", "lookup"]
