@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from stackfold.errors import ConfigError
-from stackfold.features.views import VIEWS
+from stackfold.features.views import VIEWS, view_params
 from stackfold.ensembles import STACKERS, get_stacker
 from stackfold.models import BASE_MODELS, get_model
 
-DEFAULT_MODELS = ("null", "tfidf_logreg", "color_forest")
+DEFAULT_MODELS = (
+    "null", "tfidf_logreg", "logreg", "linear_svc", "rbf_svc", "complement_nb", "text_forest", "text_nn", "color_forest",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class RunConfig:
     stackers: tuple[str, ...] = ("lgbm",)
     model_submissions: bool = False
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def model_params(self, name: str) -> dict[str, Any]:
         return dict(self.params.get(name, {}))
@@ -48,11 +51,12 @@ class RunConfig:
         """The effective configuration, as written to the run folder."""
         lines = []
         for f in fields(self):
-            if f.name != "params":
+            if f.name not in ("params", "features"):
                 lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
-        for name, values in sorted(self.params.items()):
-            lines.append(f"\n[params.{name}]")
-            lines.extend(f"{k} = {_toml_value(v)}" for k, v in sorted(values.items()))
+        for table in ("params", "features"):
+            for name, values in sorted(getattr(self, table).items()):
+                lines.append(f"\n[{table}.{name}]")
+                lines.extend(f"{k} = {_toml_value(v)}" for k, v in sorted(values.items()))
         return "\n".join(lines) + "\n"
 
 
@@ -67,7 +71,7 @@ def _toml_value(value: Any) -> str:
 
 
 _TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs": int,
-          "models": list, "stackers": list, "model_submissions": bool, "params": dict}
+          "models": list, "stackers": list, "model_submissions": bool, "params": dict, "features": dict}
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
@@ -104,7 +108,7 @@ def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
     for name in config.stackers:
         get_stacker(name)
     if not config.images:
-        image_models = [m for m in config.models if VIEWS[get_model(m).view].needs_images]
+        image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in get_model(m).views)]
         if image_models and explicit_models:
             raise ConfigError(f"model {image_models[0]!r} needs images, but images = false; remove it from models")
         config = replace(config, models=tuple(m for m in config.models if m not in image_models))
@@ -115,6 +119,10 @@ def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
         if cls is None or not isinstance(values, dict):
             raise ConfigError(f"[params.{name}]: no model or stacker named {name!r}")
         cls(classes=[0], **values)  # raises ConfigError on an unknown parameter
+    for name, values in config.features.items():
+        if name not in VIEWS or not isinstance(values, dict):
+            raise ConfigError(f"[features.{name}]: no feature view named {name!r}; known: {', '.join(VIEWS)}")
+        view_params(name, config.features)
     if config.folds < 2:
         raise ConfigError(f"folds = {config.folds}: need at least 2")
     if config.n_jobs < 1:

@@ -120,14 +120,14 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
     with threadpool_limits(limits=config.n_jobs):
         folds = prepare_folds(run, dataset, config)
         ctx = _Context(run, config, dataset, folds, folds_digest(dataset.train.index, folds))
-        store = FeatureStore(dataset, run.cache)
+        store = FeatureStore(dataset, run.cache, config.features)
         trained = []
         for name in config.models:
             model_class = get_model(name)
-            view_key = store.key(model_class.view)
-            X, X_test = store.get(model_class.view)
-            info = {"view": model_class.view, "view_key": view_key}
-            trained.append(_train(ctx, "base", model_class, ctx.key("base", model_class, view_key), X, X_test, info))
+            view_keys = {view: store.key(view) for view in model_class.views}
+            X, X_test = store.views(model_class.views)
+            info = {"views": view_keys}
+            trained.append(_train(ctx, "base", model_class, ctx.key("base", model_class, view_keys), X, X_test, info))
         base = list(trained)
         stack_X, stack_test = stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test")
         for name in config.stackers:

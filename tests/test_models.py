@@ -3,11 +3,16 @@
 from functools import partial
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.feature_extraction.text import CountVectorizer
 
 from stackfold.competition.spec import rakuten
 from stackfold.ensembles import STACKERS
 from stackfold.errors import ConfigError
+from stackfold.features.image import color_feature_names
+from stackfold.features.language import LANGUAGE_FLAG_NAMES, language_flags
+from stackfold.features.views import Views, take_rows
 from stackfold.models import BASE_MODELS, cross_validate
 from stackfold.models.base import BaseModel
 
@@ -15,15 +20,30 @@ CLASSES = rakuten().classes
 WORDS = {c: [f"mot{c}a", f"mot{c}b", f"word{c}"] for c in CLASSES}
 
 
-def _inputs(view: str, y: np.ndarray, rng: np.random.Generator):
-    """Rows whose content depends on the label, for any view a model may consume."""
-    if view == "text":
-        return np.array([" ".join(rng.choice(WORDS[c], 4)) + " commun" for c in y], dtype=object)
-    positions = np.searchsorted(CLASSES, y)
-    n_features = {"color": 27, "stack": 2 * len(CLASSES)}[view]
-    X = rng.normal(size=(len(y), n_features))
-    X[:, 0] += positions * 0.5
-    return X.astype(np.float32)
+def _views(y: np.ndarray, rng: np.random.Generator) -> Views:
+    """Every built-in view for rows whose content depends on the label ``y``."""
+    texts = [" ".join(rng.choice(WORDS[c], 4)) + " commun" for c in y]
+    text = pd.DataFrame({"text": texts, "tokens": texts, "language": "fr", "token_len": 5})
+    text[list(LANGUAGE_FLAG_NAMES)] = language_flags(np.array(["fr"] * len(y), dtype=object))
+    color = rng.normal(size=(len(y), 27)).astype(np.float32)
+    color[:, 0] += np.searchsorted(CLASSES, y) * 0.5
+    counts = {
+        name: CountVectorizer(analyzer=analyzer, dtype=np.float32).fit_transform(texts)
+        for name, analyzer in (("word_counts", "word"), ("char_counts", "char_wb"))
+    }
+    return Views({"text": text, "color": pd.DataFrame(color, columns=color_feature_names()), **counts})
+
+
+def _inputs(model_class, y: np.ndarray, n_new: int, rng: np.random.Generator):
+    """Training rows for ``y`` and ``n_new`` more rows, in the form ``model_class`` reads."""
+    y_all = np.concatenate([y, y[:n_new]])
+    if model_class.views:
+        views = _views(y_all, rng)
+        X = Views({name: views[name] for name in model_class.views})
+    else:  # stackers read a probability matrix
+        X = rng.normal(size=(len(y_all), 2 * len(CLASSES))).astype(np.float32)
+        X[:, 0] += np.searchsorted(CLASSES, y_all) * 0.5
+    return take_rows(X, np.arange(len(y))), take_rows(X, np.arange(len(y), len(y_all)))
 
 
 ALL_MODELS = {**BASE_MODELS, **STACKERS}
@@ -35,15 +55,14 @@ def test_model_contract(name):
     rng = np.random.default_rng(0)
     present = [c for c in CLASSES if c not in (1180, 2905)]  # two classes absent from training
     y = np.array(present * 8)
-    X = _inputs(model_class.view, y, rng)
-    X_new = _inputs(model_class.view, np.array(present[:10]), rng)
+    X, X_new = _inputs(model_class, y, 10, rng)
 
     model = model_class(classes=CLASSES, seed=1, n_jobs=1).fit(X, y)
     proba = model.predict_proba(X_new)
     assert proba.shape == (10, len(CLASSES))
     assert np.all(proba >= 0) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-6)
     absent = [CLASSES.index(1180), CLASSES.index(2905)]
-    assert np.all(proba[:, absent] < 1e-3)
+    assert np.all(proba[:, absent] == 0)
     assert set(model.predict(X_new)) <= set(CLASSES)
     assert model.fit_seconds_ > 0 and model.predict_seconds_ > 0
 

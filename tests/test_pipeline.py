@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import pytest
 
+from stackfold.config import DEFAULT_MODELS
 from stackfold.leaderboard import COLUMNS
 
 TEXT_ONLY = "images = false\nmodel_submissions = true\n"
@@ -19,7 +20,10 @@ def text_run(rakuten_sample, tmp_path_factory):
     from stackfold.config import load_config
     from stackfold.pipeline import run_pipeline
 
-    run_pipeline(rakuten_sample, root / "out", load_config(config))
+    from stackfold.competition import SmallClassWarning
+
+    with pytest.warns(SmallClassWarning, match=r"2220 \(1 rows\)"):
+        run_pipeline(rakuten_sample, root / "out", load_config(config))
     return root / "out"
 
 
@@ -33,7 +37,8 @@ def test_submission_has_exactly_the_test_indices(text_run, rakuten_sample):
 def test_leaderboard_has_every_model_and_stacker(text_run):
     board = pd.read_csv(text_run / "leaderboard.csv", keep_default_na=False)
     assert list(board.columns) == COLUMNS
-    assert set(zip(board["model"], board["level"])) == {("null", "base"), ("tfidf_logreg", "base"), ("lgbm", "stack")}
+    text_models = [m for m in DEFAULT_MODELS if m != "color_forest"]
+    assert set(zip(board["model"], board["level"])) == {*((m, "base") for m in text_models), ("lgbm", "stack")}
     assert board["wf1_mean"].is_monotonic_decreasing
     assert (text_run / "leaderboard.md").read_text().startswith("| model")
     null = board.set_index("model").loc["null"]
@@ -45,9 +50,9 @@ def test_artifacts_are_documented_and_readable(text_run):
     oof = pd.read_parquet(text_run / "models" / "tfidf_logreg" / "oof.parquet")
     assert oof.shape == (300, 27) and oof.columns[0] == "tfidf_logreg__10"
     manifest = json.loads((text_run / "stackers" / "lgbm" / "manifest.json").read_text())
-    assert manifest["inputs"] == ["null", "tfidf_logreg"] and len(manifest["folds"]) == 6
+    assert manifest["inputs"] == [m for m in DEFAULT_MODELS if m != "color_forest"] and len(manifest["folds"]) == 6
     registry = pd.read_csv(text_run / "submissions" / "registry.csv")
-    assert set(registry["file"]) == {"best.csv", "null.csv", "tfidf_logreg.csv", "lgbm.csv"}
+    assert set(registry["file"]) == {"best.csv", "lgbm.csv", *(f"{m}.csv" for m in manifest["inputs"])}
     assert not list(text_run.rglob("*.tmp")) and not list(text_run.rglob("checkpoints-*"))
 
 
@@ -88,10 +93,10 @@ def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     code, out, err = run_cli("run", data, "--out", tmp_path / "run")
     assert code == 0, err
     board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False)
-    assert set(board["model"]) == {"null", "tfidf_logreg", "color_forest", "lgbm"}
+    assert set(board["model"]) == {*DEFAULT_MODELS, "lgbm"}
     color = board.set_index("model").loc["color_forest", "wf1_mean"]
     null = board.set_index("model").loc["null", "wf1_mean"]
     assert color > null  # the colour view carries signal
-    assert len(list((tmp_path / "run" / "cache").glob("color-*.npz"))) == 1
+    assert len(list((tmp_path / "run" / "cache").glob("color-*/train.parquet"))) == 1
     code, out, _ = run_cli("score", tmp_path / "run" / "submissions" / "best.csv", "--truth", data / "truth" / "Y_test.csv")
     assert code == 0 and "weighted_f1" in out

@@ -19,7 +19,6 @@ class LGBMStacker(BaseModel):
     """Multiclass gradient boosting over the stack matrix ``{model}__{class}``."""
 
     name = "lgbm"
-    view = "stack"
     defaults = {
         "learning_rate": 0.08,
         "num_leaves": 15,

@@ -1,77 +1,207 @@
-"""Feature views: the unfitted inputs a model consumes, computed once per data set and cached.
+"""Feature views: the unfitted inputs models consume, computed once per data set and cached.
 
-A view is a pure function of the raw data (no statistics learned from rows), so it can be
-computed for train and test together and reused by every model and fold. Anything learned
-from data (vocabularies, scalers) belongs inside the model and is fitted inside each fold.
+A view is a pure function of the raw data (no statistics learned from labelled rows), so it
+is computed for train and test together and reused by every model and fold. Whatever is
+learned from rows (TF-IDF vocabularies and IDF, SVD, scalers) is fitted inside each fold by
+the model (see :class:`stackfold.features.tfidf.FoldTfidf`).
+
+Built-in views:
+
+``text``        frame: ``text`` (HTML stripped), ``tokens`` (normalised), ``language``,
+                ``token_len``, ``is_fr``, ``is_en``, ``lang_other``
+``word_counts`` sparse counts of word 1-2-grams of ``tokens``, terms in >= 2 texts
+``char_counts`` sparse counts of ``char_wb`` 2-5-grams of lower-cased ``text``, terms in >= 2 texts
+``color``       frame: mean RGB and colour histograms of each image
+
+Views are cached under the run's ``cache/`` folder by a content key of the raw files, the
+view's parameters and the keys of the views it is built from.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
 
 from stackfold.competition.load import Dataset
 from stackfold.errors import ConfigError
-from stackfold.features.image import color_feature_matrix
+from stackfold.features.image import color_feature_matrix, color_feature_names
+from stackfold.features.language import LANGUAGE_FLAG_NAMES, detect_languages, language_flags
 from stackfold.features.text import title_descr
+from stackfold.features.tokens import normalise_texts, token_lengths
 from stackfold.hashing import content_key
-from stackfold.io import save_arrays_atomic
+from stackfold.io import atomic_file
+from stackfold.progress import console
 
-VIEW_VERSION = 1
+VIEW_VERSION = 2
+
+Block = pd.DataFrame | sp.csr_matrix | np.ndarray
 
 
 @dataclass(frozen=True)
 class View:
-    """How to build one view, and whether it needs the images."""
+    """How to build one view from the data set and the views it requires."""
 
-    build: Callable[[Dataset, str], np.ndarray]
-    needs_images: bool
-
-
-def _text(dataset: Dataset, split: str) -> np.ndarray:
-    frame = dataset.train if split == "train" else dataset.test
-    return title_descr(frame, dataset.spec.text_columns, description=f"cleaning text ({split})")
+    build: Callable[["FeatureStore", dict[str, Any]], tuple[Block, Block]]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    needs_images: bool = False
 
 
-def _color(dataset: Dataset, split: str) -> np.ndarray:
-    return color_feature_matrix(dataset.image_paths(split), description=f"colour features ({split})")
+class Views:
+    """Row-aligned named blocks handed to a base model: ``X["text"]``, ``X["word_counts"]``..."""
+
+    def __init__(self, blocks: dict[str, Block]):
+        lengths = {name: block.shape[0] for name, block in blocks.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"views have different row counts: {lengths}")
+        self.blocks = blocks
+
+    def __getitem__(self, name: str) -> Block:
+        return self.blocks[name]
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (next(iter(self.blocks.values())).shape[0],)
+
+    def take(self, rows: np.ndarray) -> "Views":
+        """The same views restricted to ``rows`` (positions)."""
+        return Views({name: take_rows(block, rows) for name, block in self.blocks.items()})
+
+
+def take_rows(X: Any, rows: np.ndarray) -> Any:
+    """Rows ``rows`` (positions) of a frame, array, sparse matrix or :class:`Views`."""
+    if isinstance(X, pd.DataFrame):
+        return X.iloc[rows]
+    if isinstance(X, Views):
+        return X.take(rows)
+    return X[rows]
+
+
+def _split(dataset: Dataset, split: str) -> pd.DataFrame:
+    return dataset.train if split == "train" else dataset.test
+
+
+def _text(store: "FeatureStore", params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frames = []
+    for split in ("train", "test"):
+        text = title_descr(_split(store.dataset, split), store.dataset.spec.text_columns, f"cleaning text ({split})")
+        languages = detect_languages(text, threshold=params["language_threshold"])
+        tokens = normalise_texts(
+            text, languages, lemmatize=params["lemmatize"], remove_stop_words=params["remove_stop_words"],
+            fold_accents=params["fold_accents"],
+        )
+        frame = pd.DataFrame({"text": text, "tokens": tokens, "language": languages, "token_len": token_lengths(tokens)})
+        frame[list(LANGUAGE_FLAG_NAMES)] = language_flags(languages)
+        frames.append(frame)
+    return frames[0], frames[1]
+
+
+def _counts(column: str, **vectorizer: Any) -> Callable[["FeatureStore", dict[str, Any]], tuple[Block, Block]]:
+    def build(store: "FeatureStore", params: dict[str, Any]) -> tuple[Block, Block]:
+        train, test = store.get("text")
+        texts = pd.concat([train[column], test[column]]).to_numpy(dtype=object)
+        with console.status(f"counting n-grams of {column} ({len(texts)} texts)"):
+            counts = CountVectorizer(
+                **vectorizer, ngram_range=(params["ngram_min"], params["ngram_max"]), min_df=params["min_df"],
+                lowercase=True, dtype=np.float32,
+            ).fit_transform(texts)
+        return counts[: len(train)], counts[len(train):]
+
+    return build
+
+
+def _color(store: "FeatureStore", params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    names = color_feature_names(params["bins"])
+    return tuple(
+        pd.DataFrame(
+            color_feature_matrix(store.dataset.image_paths(split), params["bins"], f"colour features ({split})"),
+            columns=names,
+        )
+        for split in ("train", "test")
+    )
 
 
 VIEWS: dict[str, View] = {
-    "text": View(_text, needs_images=False),
-    "color": View(_color, needs_images=True),
+    "text": View(_text, {"language_threshold": 0.9999, "lemmatize": True, "remove_stop_words": True,
+                         "fold_accents": False}),
+    "word_counts": View(_counts("tokens", analyzer="word", token_pattern=r"\S+"),
+                        {"ngram_min": 1, "ngram_max": 2, "min_df": 2}, requires=("text",)),
+    "char_counts": View(_counts("text", analyzer="char_wb"), {"ngram_min": 2, "ngram_max": 5, "min_df": 2},
+                        requires=("text",)),
+    "color": View(_color, {"bins": 8}, needs_images=True),
 }
 
 
-class FeatureStore:
-    """Builds views on demand and keeps them on disk under ``cache_dir`` by content hash."""
+def view_params(name: str, overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Defaults of view ``name`` updated with ``overrides[name]``; unknown names are an error."""
+    view = VIEWS[name]
+    given = overrides.get(name, {})
+    unknown = sorted(set(given) - set(view.defaults))
+    if unknown:
+        raise ConfigError(f"[features.{name}] has no parameter {unknown[0]!r}; known: {', '.join(view.defaults)}")
+    return {**view.defaults, **given}
 
-    def __init__(self, dataset: Dataset, cache_dir: Path):
+
+def _save(path: Path, block: Block) -> None:
+    with atomic_file(path) as f:
+        if isinstance(block, pd.DataFrame):
+            block.to_parquet(f)
+        else:
+            sp.save_npz(f, block, compressed=False)
+
+
+def _load(path: Path) -> Block:
+    return pd.read_parquet(path) if path.suffix == ".parquet" else sp.load_npz(path).tocsr()
+
+
+class FeatureStore:
+    """Builds views on demand and keeps them under ``cache_dir`` by content key."""
+
+    def __init__(self, dataset: Dataset, cache_dir: Path, options: dict[str, dict[str, Any]] | None = None):
         self.dataset = dataset
         self.cache_dir = Path(cache_dir)
-        self._memory: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.options = options or {}
+        self._memory: dict[str, tuple[Block, Block]] = {}
 
     def key(self, name: str) -> str:
-        """Content hash of a view: raw files, view name and builder version."""
-        return content_key(name, self.dataset.fingerprint, VIEW_VERSION)
+        """Content key of a view: raw files, parameters, builder version and required views' keys."""
+        view = self._view(name)
+        return content_key(name, self.dataset.fingerprint, VIEW_VERSION, view_params(name, self.options),
+                           [self.key(r) for r in view.requires])
 
-    def get(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Train and test arrays of view ``name``."""
+    def get(self, name: str) -> tuple[Block, Block]:
+        """Train and test blocks of view ``name``."""
+        view = self._view(name)
+        if name not in self._memory:
+            self._memory[name] = self._load_or_build(name, view)
+        return self._memory[name]
+
+    def views(self, names: tuple[str, ...]) -> tuple[Views, Views]:
+        """Train and test :class:`Views` holding the named blocks."""
+        pairs = {name: self.get(name) for name in names}
+        return Views({n: p[0] for n, p in pairs.items()}), Views({n: p[1] for n, p in pairs.items()})
+
+    def _view(self, name: str) -> View:
         if name not in VIEWS:
             raise ConfigError(f"unknown feature view {name!r}; known: {', '.join(VIEWS)}")
         view = VIEWS[name]
         if view.needs_images and not self.dataset.images:
             raise ConfigError(f"feature view {name!r} needs images, but this run has images = false")
-        if name not in self._memory:
-            self._memory[name] = self._load_or_build(name, view)
-        return self._memory[name]
+        return view
 
-    def _load_or_build(self, name: str, view: View) -> tuple[np.ndarray, np.ndarray]:
-        path = self.cache_dir / f"{name}-{self.key(name)}.npz"
-        if path.is_file():
-            with np.load(path, allow_pickle=True) as cached:
-                return cached["train"], cached["test"]
-        train, test = view.build(self.dataset, "train"), view.build(self.dataset, "test")
-        save_arrays_atomic(path, train=train, test=test)
+    def _load_or_build(self, name: str, view: View) -> tuple[Block, Block]:
+        folder = self.cache_dir / f"{name}-{self.key(name)}"
+        done = folder / "done"
+        if done.is_file():
+            return tuple(_load(next(folder.glob(f"{split}.*"))) for split in ("train", "test"))
+        train, test = view.build(self, view_params(name, self.options))
+        suffix = ".parquet" if isinstance(train, pd.DataFrame) else ".npz"
+        _save(folder / f"train{suffix}", train)
+        _save(folder / f"test{suffix}", test)
+        done.touch()
         return train, test

@@ -5,9 +5,15 @@ from stackfold.models.base import BaseModel
 from stackfold.models.image_forest import ColorForest
 from stackfold.models.null import NullModel
 from stackfold.models.oof import CVResult, cross_validate
-from stackfold.models.text_linear import TfidfLogisticRegression
+from stackfold.models.text_forest import TextForest
+from stackfold.models.text_linear import ComplementNaiveBayes, LinearSVM, LogReg, RbfSVM, TfidfLogisticRegression
+from stackfold.models.text_nn import TextNN
 
-BASE_MODELS: dict[str, type[BaseModel]] = {m.name: m for m in (NullModel, TfidfLogisticRegression, ColorForest)}
+BASE_MODELS: dict[str, type[BaseModel]] = {
+    m.name: m
+    for m in (NullModel, TfidfLogisticRegression, LogReg, LinearSVM, RbfSVM, TextForest, ComplementNaiveBayes,
+              TextNN, ColorForest)
+}
 
 
 def lookup(table: dict[str, type[BaseModel]], kind: str, name: str) -> type[BaseModel]:

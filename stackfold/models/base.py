@@ -3,7 +3,7 @@
 Public :meth:`BaseModel.fit` / :meth:`BaseModel.predict_proba` do the checks, seeding and
 timing once; subclasses write only ``_fit`` / ``_predict_proba``. Probabilities always come
 back with one column per class of the competition, in the spec's order, even when the
-training rows lacked some classes (those columns are zero).
+training rows lacked some classes: those columns are zero, whatever the model's output layer.
 """
 
 import time
@@ -19,13 +19,14 @@ from stackfold.errors import ConfigError, StackfoldError
 class BaseModel(ABC):
     """A probabilistic classifier over one feature view.
 
-    ``name`` identifies the model in run folders and leaderboards; ``view`` names the
-    feature view it consumes (see :mod:`stackfold.features.views`); ``defaults`` lists
-    every hyper-parameter it accepts, with its default value.
+    ``name`` identifies the model in run folders and leaderboards; ``views`` names the
+    feature views it reads from its :class:`~stackfold.features.views.Views` input (empty
+    for stackers, which read the stack matrix); ``defaults`` lists every hyper-parameter
+    it accepts, with its default value.
     """
 
     name: ClassVar[str]
-    view: ClassVar[str]
+    views: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, classes: Sequence[int], seed: int = 0, n_jobs: int = 2, **params: Any):
@@ -73,7 +74,11 @@ class BaseModel(ABC):
             proba = raw
         else:
             raise StackfoldError(f"{self.name}: _predict_proba returned shape {raw.shape}")
-        return proba
+        # a class the model never saw in training gets no probability, whatever the model's output layer
+        absent = np.setdiff1d(np.arange(n_classes), self.present_)
+        proba[:, absent] = 0.0
+        # float32 outputs drift from summing to 1 by ~1e-7; every consumer expects exact rows
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class code of every row."""

@@ -12,7 +12,7 @@ class ColorForest(BaseModel):
     """The image baseline: cheap, weak, and uncorrelated with the text models."""
 
     name = "color_forest"
-    view = "color"
+    views = ("color",)
     defaults = {"n_estimators": 300, "min_samples_leaf": 3, "max_features": "sqrt"}
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
@@ -22,7 +22,7 @@ class ColorForest(BaseModel):
             max_features=self.params["max_features"],
             n_jobs=self.n_jobs,
             random_state=self.seed,
-        ).fit(X, y)
+        ).fit(X["color"].to_numpy(), y)
 
     def _predict_proba(self, X: Any) -> np.ndarray:
-        return self.forest_.predict_proba(X)
+        return self.forest_.predict_proba(X["color"].to_numpy())

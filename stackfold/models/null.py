@@ -4,17 +4,17 @@ from typing import Any
 
 import numpy as np
 
-from stackfold.models.base import BaseModel
+from stackfold.models.base import BaseModel, n_rows
 
 
 class NullModel(BaseModel):
     """Predicts the training prior, so its hard prediction is the majority class."""
 
     name = "null"
-    view = "text"
+    views = ("text",)
 
     def _fit(self, X: Any, y: np.ndarray) -> None:
         self.prior_ = np.bincount(y, minlength=len(self.classes)) / len(y)
 
     def _predict_proba(self, X: Any) -> np.ndarray:
-        return np.tile(self.prior_, (len(X), 1))
+        return np.tile(self.prior_, (n_rows(X), 1))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from stackfold.competition.metric import classification_scores
+from stackfold.features.views import take_rows
 from stackfold.io import save_arrays_atomic
 from stackfold.models.base import BaseModel, n_rows
 from stackfold.progress import console
@@ -41,15 +42,11 @@ class CVResult:
         }
 
 
-def _take(X: Any, rows: np.ndarray) -> Any:
-    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
-
-
 def _fit_fold(
     make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, train: np.ndarray, valid: np.ndarray
 ) -> dict[str, np.ndarray]:
-    model = make_model().fit(_take(X, train), y[train])
-    valid_proba = model.predict_proba(_take(X, valid))
+    model = make_model().fit(take_rows(X, train), y[train])
+    valid_proba = model.predict_proba(take_rows(X, valid))
     predict_seconds = model.predict_seconds_
     test_proba = model.predict_proba(X_test)
     predicted = model.classes[np.argmax(valid_proba, axis=1)]

@@ -17,3 +17,17 @@ def inner_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, 
     valid = np.sort(np.concatenate(valid_parts))
     train = np.setdiff1d(np.arange(len(y)), valid)
     return train, valid
+
+
+def inner_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified (train, valid) splits inside one training fold, for inner CV such as calibration.
+
+    Rows of each class are dealt round-robin over the folds, so a class with fewer rows than
+    folds is simply absent from some validation parts instead of making the split fail.
+    """
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(y), dtype=np.int64)
+    for label in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        fold_of[rows] = (np.arange(len(rows)) + int(rng.integers(n_folds))) % n_folds
+    return [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in range(n_folds)]

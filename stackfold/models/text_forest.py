@@ -1,0 +1,44 @@
+"""Random forest on a reduced text representation: SVD of TF-IDF plus token length and language flags."""
+
+import numpy as np
+from sklearn.decomposition import TruncatedSVD
+from sklearn.ensemble import RandomForestClassifier
+
+from stackfold.features.language import LANGUAGE_FLAG_NAMES
+from stackfold.features.tfidf import ViewsTfidf
+from stackfold.features.views import Views
+from stackfold.models.base import BaseModel
+
+META_COLUMNS = ["token_len", *LANGUAGE_FLAG_NAMES]
+
+
+class TextForest(BaseModel):
+    """A forest cannot use 100k sparse columns well; it gets ``n_components`` SVD axes fitted in the fold.
+
+    ``max_depth`` is exposed because the default (unlimited) forest overfits: published on the
+    real data, 97.7% train against 75.1% test accuracy.
+    """
+
+    name = "text_forest"
+    views = ("text", "word_counts")
+    defaults = {"n_components": 200, "word_max_features": 100_000, "min_df": 2, "n_estimators": 200,
+                "max_depth": 40, "min_samples_leaf": 2, "max_features": "sqrt"}
+
+    @staticmethod
+    def _with_meta(reduced: np.ndarray, X: Views) -> np.ndarray:
+        return np.hstack([reduced, X["text"][META_COLUMNS].to_numpy(dtype=np.float32)]).astype(np.float32)
+
+    def _fit(self, X: Views, y: np.ndarray) -> None:
+        self.tfidf_ = ViewsTfidf({"word_counts": self.params["word_max_features"]}, min_df=self.params["min_df"])
+        tfidf = self.tfidf_.fit_transform(X)
+        n_components = max(1, min(self.params["n_components"], tfidf.shape[1] - 1, X.shape[0] - 1))
+        self.svd_ = TruncatedSVD(n_components=n_components, random_state=self.seed)
+        reduced = self.svd_.fit_transform(tfidf)
+        self.forest_ = RandomForestClassifier(
+            n_estimators=self.params["n_estimators"], max_depth=self.params["max_depth"],
+            min_samples_leaf=self.params["min_samples_leaf"], max_features=self.params["max_features"],
+            n_jobs=self.n_jobs, random_state=self.seed,
+        ).fit(self._with_meta(reduced, X), y)
+
+    def _predict_proba(self, X: Views) -> np.ndarray:
+        return self.forest_.predict_proba(self._with_meta(self.svd_.transform(self.tfidf_.transform(X)), X))
