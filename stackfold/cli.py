@@ -120,6 +120,68 @@ def validate(
     report.print(f"[green]ok[/green]: {len(labels)} rows")
 
 
+@app.command()
+def tune(
+    run: Annotated[Path, typer.Argument(help="Run folder of a finished `stackfold run`.")],
+    stacker: Annotated[str, typer.Option("--stacker", help="Stacker to tune: lgbm or xgb.")],
+    trials: Annotated[int, typer.Option(
+        min=1, help="Finished (complete or pruned) trials the study should hold in total; "
+        "a resumed run or another worker on the same study only adds the rest.")] = 50,
+    timeout: Annotated[float | None, typer.Option(
+        min=0, help="Start no new trial after this many seconds.")] = None,
+    storage: Annotated[str | None, typer.Option(
+        help="Optuna storage URL; default sqlite:///RUN/tuning/<stacker>.db. Several workers on one study: "
+        "postgresql://user@host:port/db.")] = None,
+    study: Annotated[str | None, typer.Option(help="Study name; default the stacker's name.")] = None,
+    space: Annotated[Path | None, typer.Option(help=(
+        'TOML file overriding the built-in search space, one key per stacker parameter: \\[low, high], '
+        '\\[low, high, "log"] or {choices = \\[...]}; a one-element choices list fixes the parameter.'))] = None,
+) -> None:
+    """Tune a stacker by CV over the run's OOF matrix and saved folds; the next `stackfold run` uses the best.
+
+    Interrupted or killed, the same command continues the study; the result is RUN/tuning/<stacker>.json.
+    """
+    from stackfold.ensembles.tuning import tune_stacker, tuning_table
+
+    result = tune_stacker(run, stacker, trials, timeout=timeout, storage=storage, study_name=study, space_file=space)
+    report.print(tuning_table(result))
+    report.print(f"saved {result.path}; the next `stackfold run` uses these parameters")
+
+
+@app.command()
+def explain(
+    run: Annotated[Path, typer.Argument(help="Run folder of a finished `stackfold run`.")],
+    rows: Annotated[int, typer.Option(min=100, help="Rows (seeded sample) to explain.")] = 5000,
+    per_class: Annotated[bool, typer.Option(help="Also print each base model's share for every class.")] = False,
+) -> None:
+    """Each base model's share of mean |SHAP| in the LightGBM stacker (refitted on all OOF rows)."""
+    import numpy as np
+
+    from stackfold.config import load_config
+    from stackfold.ensembles.explain import model_contributions
+    from stackfold.ensembles.lgbm import LGBMStacker
+    from stackfold.run_folder import RunFolder
+
+    folder = RunFolder(run)
+    config = load_config(folder.require(folder.config, "configuration"))
+    assignment = folder.load_fold_assignment()
+    X, _ = folder.stack_inputs(list(config.models))
+    params = {**folder.tuned_params(LGBMStacker.name), **config.model_params(LGBMStacker.name)}
+    with console.status("refitting the LightGBM stacker on all OOF rows"):
+        stacker = LGBMStacker(get_spec(config.competition).classes, seed=config.seed, n_jobs=config.n_jobs,
+                              **params).fit(X, assignment.labels)
+    sample = np.random.default_rng(config.seed).permutation(len(X))[:rows]
+    overall, by_class = model_contributions(stacker, X[sample], config.models)
+    table = Table(title=f"share of mean |SHAP| in the lgbm stacker ({len(sample)} rows)")
+    table.add_column("model")
+    table.add_column("share", justify="right")
+    for model, share in overall.items():
+        table.add_row(model, f"{share:.1%}")
+    report.print(table)
+    if per_class:
+        report.print(by_class.map(lambda v: f"{v:.0%}").to_markdown())
+
+
 def _format_cell(column: str, value: object) -> str:
     if not isinstance(value, float):
         return str(value)

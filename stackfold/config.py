@@ -7,7 +7,9 @@ Example::
     folds = 5
     seed = 0
     models = ["null", "tfidf_logreg"]
-    stackers = ["lgbm"]
+    stackers = ["lgbm", "xgb", "mean", "weighted_mean", "logreg_stack"]
+    decisions = ["class_scaling", "stage2"]   # decision rules applied to the `decide_on` stacker
+    decide_on = "lgbm"
     model_submissions = true  # also write submissions/<model>.csv for every model
 
     [params.tfidf_logreg]
@@ -21,7 +23,7 @@ from typing import Any
 
 from stackfold.errors import ConfigError
 from stackfold.features.views import VIEWS, view_params
-from stackfold.ensembles import STACKERS, get_stacker
+from stackfold.ensembles import DECISIONS, STACKERS, get_decision, get_stacker
 from stackfold.models import BASE_MODELS, get_model
 
 DEFAULT_MODELS = (
@@ -39,7 +41,9 @@ class RunConfig:
     seed: int = 0
     n_jobs: int = 2
     models: tuple[str, ...] = DEFAULT_MODELS
-    stackers: tuple[str, ...] = ("lgbm",)
+    stackers: tuple[str, ...] = ("lgbm", "xgb", "mean", "weighted_mean", "logreg_stack")
+    decisions: tuple[str, ...] = ("class_scaling", "stage2")
+    decide_on: str = "lgbm"
     model_submissions: bool = False
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -70,8 +74,9 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
-_TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs": int,
-          "models": list, "stackers": list, "model_submissions": bool, "params": dict, "features": dict}
+_TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs": int, "models": list,
+          "stackers": list, "decisions": list, "decide_on": str, "model_submissions": bool, "params": dict,
+          "features": dict}
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
@@ -92,7 +97,7 @@ def load_config(path: Path | None) -> RunConfig:
             raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(_TYPES)}")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: {key} must be {_TYPE_NAMES[expected]}, got {value!r}")
-    for key in ("models", "stackers"):
+    for key in ("models", "stackers", "decisions"):
         if key in raw:
             raw[key] = tuple(raw[key])
     try:
@@ -107,6 +112,12 @@ def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
         get_model(name)
     for name in config.stackers:
         get_stacker(name)
+    for name in config.decisions:
+        get_decision(name)
+    if config.decisions and config.decide_on not in config.stackers:
+        raise ConfigError(
+            f"decide_on = {config.decide_on!r} is not one of the stackers ({', '.join(config.stackers)})"
+        )
     if not config.images:
         image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in get_model(m).views)]
         if image_models and explicit_models:
@@ -115,7 +126,7 @@ def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
     if not config.models:
         raise ConfigError("no base model to run; list at least one in models")
     for name, values in config.params.items():
-        cls = BASE_MODELS.get(name) or STACKERS.get(name)
+        cls = BASE_MODELS.get(name) or STACKERS.get(name) or DECISIONS.get(name)
         if cls is None or not isinstance(values, dict):
             raise ConfigError(f"[params.{name}]: no model or stacker named {name!r}")
         cls(classes=[0], **values)  # raises ConfigError on an unknown parameter

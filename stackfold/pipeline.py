@@ -19,7 +19,7 @@ from stackfold.competition.folds import folds_digest, make_folds, save_folds
 from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.spec import get_spec
 from stackfold.config import RunConfig
-from stackfold.ensembles import get_stacker, stack_matrix
+from stackfold.ensembles import get_decision, get_stacker, stack_matrix
 from stackfold.features.views import FeatureStore
 from stackfold.hashing import content_key
 from stackfold.io import write_text_atomic
@@ -58,10 +58,14 @@ class _Context:
     fold_key: str
 
     def make_model(self, model_class: type[BaseModel]) -> partial[BaseModel]:
-        """Factory of fresh, unfitted instances with this run's classes, seed, threads and parameters."""
+        """Factory of fresh, unfitted instances with this run's classes, seed, threads and parameters.
+
+        Parameters are the model's defaults, then those `stackfold tune` saved, then the config's.
+        """
+        params = {**self.run.tuned_params(model_class.name), **self.config.model_params(model_class.name)}
         return partial(
             model_class, classes=self.dataset.spec.classes, seed=self.config.seed, n_jobs=self.config.n_jobs,
-            **self.config.model_params(model_class.name),
+            **params,
         )
 
     def key(self, level: str, model_class: type[BaseModel], inputs: Any) -> str:
@@ -74,15 +78,16 @@ class _Context:
 def prepare_folds(run: RunFolder, dataset: Dataset, config: RunConfig) -> np.ndarray:
     """Make the seeded stratified assignment and save it as ``folds.csv`` for every model to use."""
     folds = make_folds(dataset.y, config.folds, config.seed)
-    save_folds(run.folds, dataset.train.index, folds)
+    save_folds(run.folds, dataset.train.index, folds, dataset.y)
     return folds
 
 
 def _train(
-    ctx: _Context, level: str, model_class: type[BaseModel], key: str, X: Any, X_test: Any, info: dict
+    ctx: _Context, level: str, model_class: type[BaseModel], key: str, X: Any, X_test: Any, info: dict,
+    name: str | None = None,
 ) -> Trained:
-    """Cross-validate one model, or reuse its saved result when ``key`` is unchanged."""
-    name = model_class.name
+    """Cross-validate one model (saved as ``name``, default its own), or reuse its result when ``key`` is unchanged."""
+    name = name or model_class.name
     cached = ctx.run.load_result(level, name, key)
     if cached is not None:
         console.print(f"[dim]{name}: unchanged, reusing saved OOF (key {key})[/dim]")
@@ -91,13 +96,30 @@ def _train(
     make_model = ctx.make_model(model_class)
     result = cross_validate(
         make_model, X, ctx.dataset.y, X_test, ctx.folds,
-        checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == "stack",
+        checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == "stack", name=name,
     )
     info = {**info, "params": make_model().params, "seed": ctx.config.seed, "folds_key": ctx.fold_key}
     ctx.run.save_result(
         level, result, key, list(ctx.dataset.spec.classes), ctx.dataset.train.index, ctx.dataset.test.index, info
     )
     return Trained(result, level, key)
+
+
+def _decide(ctx: _Context, stackers: list[Trained], stack_X: np.ndarray, stack_test: np.ndarray) -> list[Trained]:
+    """Apply each decision rule to the ``decide_on`` stacker; rows are named ``<stacker>+<rule>``."""
+    target = next((t for t in stackers if t.result.name == ctx.config.decide_on), None)
+    if target is None:
+        return []
+    X = np.hstack([target.result.oof.astype(np.float32), stack_X])
+    X_test = np.hstack([target.result.test.astype(np.float32), stack_test])
+    decided = []
+    for name in ctx.config.decisions:
+        rule = get_decision(name)
+        row_name = f"{target.result.name}+{name}"
+        key = ctx.key("stack", rule, [target.key])
+        info = {"inputs": [target.result.name], "decision": name}
+        decided.append(_train(ctx, "stack", rule, key, X, X_test, info, name=row_name))
+    return decided
 
 
 def _write_model_submission(ctx: _Context, trained: Trained, filename: str) -> Path:
@@ -135,6 +157,7 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
             key = ctx.key("stack", stacker_class, [t.key for t in base])
             info = {"inputs": [t.result.name for t in base]}
             trained.append(_train(ctx, "stack", stacker_class, key, stack_X, stack_test, info))
+        trained.extend(_decide(ctx, [t for t in trained if t.level == "stack"], stack_X, stack_test))
     board = leaderboard_frame([{"model": t.result.name, "level": t.level, **t.result.summary()} for t in trained])
     write_leaderboard(run, board)
     candidates = [t for t in trained if t.level == "stack"] or trained

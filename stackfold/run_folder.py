@@ -4,7 +4,7 @@
 
     RUN/
       config.toml                    effective configuration of the last run
-      folds.csv                      index,fold: the one assignment every model and stacker uses
+      folds.csv                      index,fold,label: the one assignment every model and stacker uses
       cache/<view>-<key>.npz         feature views, keyed by content hash of data and builder
       models/<name>/                 one folder per base model ...
       stackers/<name>/               ... and per stacker, each holding:
@@ -12,6 +12,8 @@
           oof.parquet                OOF probabilities, columns {model}__{class}, original index
           test.parquet               test probabilities (fold average; stackers: refit on all rows)
           checkpoints-<key>/fold_k.npz   finished folds of an interrupted run
+      tuning/<stacker>.json          best parameters of `stackfold tune`, used by the next run
+      tuning/<stacker>.db            the Optuna study (SQLite) unless --storage names another
       leaderboard.csv, leaderboard.md  one row per model and stacker, CV scores
       submissions/best.csv           best stacker's submission (challenge format)
       submissions/<model>.csv        one per model, when model_submissions = true
@@ -24,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from stackfold.competition.folds import FoldAssignment, load_folds
 from stackfold.ensembles.stack import stack_columns
 from stackfold.errors import RunFolderError
 from stackfold.io import atomic_file, write_json_atomic
@@ -57,6 +61,28 @@ class RunFolder:
     @property
     def submissions(self) -> Path:
         return self.root / "submissions"
+
+    @property
+    def tuning(self) -> Path:
+        return self.root / "tuning"
+
+    def tuned_params(self, stacker: str) -> dict[str, Any]:
+        """Best parameters saved by ``stackfold tune`` for ``stacker`` (empty if never tuned)."""
+        path = self.tuning / f"{stacker}.json"
+        return json.loads(path.read_text())["params"] if path.is_file() else {}
+
+    def load_fold_assignment(self) -> FoldAssignment:
+        return load_folds(self.require(self.folds, "fold assignment"))
+
+    def stack_inputs(self, models: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """OOF and test probabilities of base ``models`` side by side, as the stackers see them."""
+        parts = []
+        for name in models:
+            folder = self.model_dir("base", name)
+            self.require(folder / "manifest.json", f"result of model {name!r}")
+            parts.append([pd.read_parquet(folder / f"{part}.parquet").to_numpy() for part in ("oof", "test")])
+        return (np.hstack([p[0] for p in parts]).astype(np.float32),
+                np.hstack([p[1] for p in parts]).astype(np.float32))
 
     def model_dir(self, level: str, name: str) -> Path:
         """Folder of a base model (``level="base"``) or a stacker (``level="stack"``)."""

@@ -14,7 +14,8 @@ def _write(tmp_path, text):
 
 def test_defaults():
     config = load_config(None)
-    assert config.models == DEFAULT_MODELS and config.stackers == ("lgbm",) and config.folds == 5
+    assert config.models == DEFAULT_MODELS and config.folds == 5
+    assert config.stackers == ("lgbm", "xgb", "mean", "weighted_mean", "logreg_stack") and config.decide_on == "lgbm"
 
 
 def test_text_only_run_drops_image_models(tmp_path):
@@ -57,3 +58,9 @@ def test_missing_config_file(tmp_path):
 def test_config_is_frozen():
     with pytest.raises(AttributeError):
         RunConfig().seed = 1  # type: ignore[misc]
+
+
+def test_decisions_need_their_stacker(tmp_path):
+    with pytest.raises(ConfigError, match=r"decide_on = 'xgb' is not one of the stackers \(lgbm\)"):
+        load_config(_write(tmp_path, 'stackers = ["lgbm"]\ndecide_on = "xgb"\n'))
+    assert load_config(_write(tmp_path, 'stackers = ["mean"]\ndecisions = []\n')).decisions == ()

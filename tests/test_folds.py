@@ -38,8 +38,10 @@ def test_bad_fold_requests(y, n_folds, error, pattern):
 
 def test_save_and_reload(tmp_path):
     index = pd.Index([5, 7, 9, 11])
-    folds = np.array([0, 1, 0, 1])
-    save_folds(tmp_path / "folds.csv", index, folds)
-    assert np.array_equal(load_folds(tmp_path / "folds.csv", index), folds)
-    with pytest.raises(DataError, match="does not match the training rows"):
-        load_folds(tmp_path / "folds.csv", pd.Index([5, 7, 9, 12]))
+    folds, labels = np.array([0, 1, 0, 1]), np.array([10, 40, 10, 40])
+    save_folds(tmp_path / "folds.csv", index, folds, labels)
+    saved = load_folds(tmp_path / "folds.csv")
+    assert saved.index.equals(index) and np.array_equal(saved.folds, folds) and np.array_equal(saved.labels, labels)
+    (tmp_path / "old.csv").write_text("index,fold\n5,0\n")
+    with pytest.raises(DataError, match="expected columns index,fold,label"):
+        load_folds(tmp_path / "old.csv")

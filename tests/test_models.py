@@ -5,10 +5,11 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import softmax
 from sklearn.feature_extraction.text import CountVectorizer
 
 from stackfold.competition.spec import rakuten
-from stackfold.ensembles import STACKERS
+from stackfold.ensembles import DECISIONS, STACKERS
 from stackfold.errors import ConfigError
 from stackfold.features.image import color_feature_names
 from stackfold.features.language import LANGUAGE_FLAG_NAMES, language_flags
@@ -40,13 +41,14 @@ def _inputs(model_class, y: np.ndarray, n_new: int, rng: np.random.Generator):
     if model_class.views:
         views = _views(y_all, rng)
         X = Views({name: views[name] for name in model_class.views})
-    else:  # stackers read a probability matrix
-        X = rng.normal(size=(len(y_all), 2 * len(CLASSES))).astype(np.float32)
-        X[:, 0] += np.searchsorted(CLASSES, y_all) * 0.5
+    else:  # stackers and decision rules read blocks of class probabilities, here of two models
+        logits = rng.normal(size=(len(y_all), 2, len(CLASSES)))
+        logits[np.arange(len(y_all)), :, np.searchsorted(CLASSES, y_all)] += 2.0
+        X = softmax(logits, axis=2).reshape(len(y_all), -1).astype(np.float32)
     return take_rows(X, np.arange(len(y))), take_rows(X, np.arange(len(y), len(y_all)))
 
 
-ALL_MODELS = {**BASE_MODELS, **STACKERS}
+ALL_MODELS = {**BASE_MODELS, **STACKERS, **DECISIONS}
 
 
 @pytest.mark.parametrize("name", sorted(ALL_MODELS))

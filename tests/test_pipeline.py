@@ -5,10 +5,11 @@ import json
 import pandas as pd
 import pytest
 
-from stackfold.config import DEFAULT_MODELS
+from stackfold.config import DEFAULT_MODELS, load_config
 from stackfold.leaderboard import COLUMNS
 
-TEXT_ONLY = "images = false\nmodel_submissions = true\n"
+TEXT_ONLY = 'images = false\nmodel_submissions = true\nstackers = ["lgbm", "mean"]\ndecisions = ["class_scaling"]\n'
+STACK_ROWS = {("lgbm", "stack"), ("mean", "stack"), ("lgbm+class_scaling", "stack")}
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,6 @@ def text_run(rakuten_sample, tmp_path_factory):
     root = tmp_path_factory.mktemp("run")
     config = root / "run.toml"
     config.write_text(TEXT_ONLY)
-    from stackfold.config import load_config
     from stackfold.pipeline import run_pipeline
 
     from stackfold.competition import SmallClassWarning
@@ -38,7 +38,7 @@ def test_leaderboard_has_every_model_and_stacker(text_run):
     board = pd.read_csv(text_run / "leaderboard.csv", keep_default_na=False)
     assert list(board.columns) == COLUMNS
     text_models = [m for m in DEFAULT_MODELS if m != "color_forest"]
-    assert set(zip(board["model"], board["level"])) == {*((m, "base") for m in text_models), ("lgbm", "stack")}
+    assert set(zip(board["model"], board["level"])) == {*((m, "base") for m in text_models), *STACK_ROWS}
     assert board["wf1_mean"].is_monotonic_decreasing
     assert (text_run / "leaderboard.md").read_text().startswith("| model")
     null = board.set_index("model").loc["null"]
@@ -46,13 +46,14 @@ def test_leaderboard_has_every_model_and_stacker(text_run):
 
 
 def test_artifacts_are_documented_and_readable(text_run):
-    assert pd.read_csv(text_run / "folds.csv").columns.tolist() == ["index", "fold"]
+    assert pd.read_csv(text_run / "folds.csv").columns.tolist() == ["index", "fold", "label"]
     oof = pd.read_parquet(text_run / "models" / "tfidf_logreg" / "oof.parquet")
     assert oof.shape == (300, 27) and oof.columns[0] == "tfidf_logreg__10"
     manifest = json.loads((text_run / "stackers" / "lgbm" / "manifest.json").read_text())
     assert manifest["inputs"] == [m for m in DEFAULT_MODELS if m != "color_forest"] and len(manifest["folds"]) == 6
     registry = pd.read_csv(text_run / "submissions" / "registry.csv")
-    assert set(registry["file"]) == {"best.csv", "lgbm.csv", *(f"{m}.csv" for m in manifest["inputs"])}
+    written = {"best.csv", *(f"{m}.csv" for m in manifest["inputs"]), *(f"{m}.csv" for m, _ in STACK_ROWS)}
+    assert set(registry["file"]) == written
     assert not list(text_run.rglob("*.tmp")) and not list(text_run.rglob("checkpoints-*"))
 
 
@@ -63,7 +64,7 @@ def test_cli_leaderboard(text_run, run_cli):
 
 def test_same_seed_same_bytes_and_unchanged_models_are_reused(rakuten_sample, tmp_path, run_cli):
     config = tmp_path / "run.toml"
-    config.write_text('images = false\nmodels = ["null", "tfidf_logreg"]\n')
+    config.write_text('images = false\nmodels = ["null", "tfidf_logreg"]\nstackers = ["lgbm"]\ndecisions = []\n')
     first, second = tmp_path / "a", tmp_path / "b"
     assert run_cli("run", rakuten_sample, "--out", first, "--config", config)[0] == 0
     assert run_cli("run", rakuten_sample, "--out", second, "--config", config)[0] == 0
@@ -75,7 +76,7 @@ def test_same_seed_same_bytes_and_unchanged_models_are_reused(rakuten_sample, tm
     assert code == 0 and "tfidf_logreg: unchanged" in err and "lgbm: unchanged" in err
     assert manifest.stat().st_mtime_ns == before
 
-    config.write_text('images = false\nmodels = ["null", "tfidf_logreg"]\n[params.tfidf_logreg]\nC = 2.0\n')
+    config.write_text(config.read_text() + '[params.tfidf_logreg]\nC = 2.0\n')
     code, _, err = run_cli("run", rakuten_sample, "--out", first, "--config", config)
     assert code == 0 and "null: unchanged" in err and "tfidf_logreg: 5-fold OOF" in err
     assert "lgbm: unchanged" not in err  # its inputs changed
@@ -93,7 +94,9 @@ def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     code, out, err = run_cli("run", data, "--out", tmp_path / "run")
     assert code == 0, err
     board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False)
-    assert set(board["model"]) == {*DEFAULT_MODELS, "lgbm"}
+    config = load_config(None)
+    decided = {f"{config.decide_on}+{rule}" for rule in config.decisions}
+    assert set(board["model"]) == {*DEFAULT_MODELS, *config.stackers, *decided}
     color = board.set_index("model").loc["color_forest", "wf1_mean"]
     null = board.set_index("model").loc["null", "wf1_mean"]
     assert color > null  # the colour view carries signal

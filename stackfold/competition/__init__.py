@@ -1,6 +1,6 @@
 """Challenge specs, loading and validating the raw files, folds and metrics."""
 
-from stackfold.competition.folds import SmallClassWarning, load_folds, make_folds, save_folds
+from stackfold.competition.folds import FoldAssignment, SmallClassWarning, load_folds, make_folds, save_folds
 from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.metric import classification_scores, weighted_f1
 from stackfold.competition.spec import CompetitionSpec, get_spec, rakuten
@@ -8,6 +8,7 @@ from stackfold.competition.spec import CompetitionSpec, get_spec, rakuten
 __all__ = [
     "CompetitionSpec",
     "Dataset",
+    "FoldAssignment",
     "SmallClassWarning",
     "classification_scores",
     "get_spec",

@@ -2,6 +2,7 @@
 
 import hashlib
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,15 +51,27 @@ def folds_digest(index: pd.Index, folds: np.ndarray) -> str:
     return hashlib.sha256(payload).hexdigest()[:16]
 
 
-def save_folds(path: Path, index: pd.Index, folds: np.ndarray) -> None:
-    """Write the assignment as CSV ``index,fold``."""
-    frame = pd.DataFrame({"index": index.to_numpy(), "fold": folds})
+@dataclass(frozen=True)
+class FoldAssignment:
+    """The training rows' original index, fold number and label, as saved in a run folder."""
+
+    index: pd.Index
+    folds: np.ndarray
+    labels: np.ndarray
+
+
+def save_folds(path: Path, index: pd.Index, folds: np.ndarray, labels: np.ndarray) -> None:
+    """Write the assignment as CSV ``index,fold,label``: with the labels, a run folder is enough to stack."""
+    frame = pd.DataFrame({"index": index.to_numpy(), "fold": folds, "label": labels})
     write_text_atomic(path, frame.to_csv(index=False))
 
 
-def load_folds(path: Path, index: pd.Index) -> np.ndarray:
-    """Read a saved assignment and check it covers exactly the training rows, in order."""
+def load_folds(path: Path) -> FoldAssignment:
+    """Read an assignment written by :func:`save_folds`."""
     frame = pd.read_csv(path)
-    if list(frame.columns) != ["index", "fold"] or not np.array_equal(frame["index"].to_numpy(), index.to_numpy()):
-        raise DataError(f"{path}: fold file does not match the training rows; delete it to make new folds")
-    return frame["fold"].to_numpy(dtype=np.int64)
+    if list(frame.columns) != ["index", "fold", "label"]:
+        raise DataError(f"{path}: expected columns index,fold,label; re-run `stackfold run` to rewrite it")
+    return FoldAssignment(
+        pd.Index(frame["index"].to_numpy(dtype=np.int64)), frame["fold"].to_numpy(dtype=np.int64),
+        frame["label"].to_numpy(dtype=np.int64),
+    )

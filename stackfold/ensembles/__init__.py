@@ -1,10 +1,16 @@
-"""Stackers over the base models' OOF probabilities."""
+"""Stackers over the base models' OOF probabilities, and decision rules over a stacker's output."""
 
+from stackfold.ensembles.blend import LogitStack, MeanBlend, WeightedBlend
+from stackfold.ensembles.decide import ClassScaling, StageTwo
 from stackfold.ensembles.lgbm import LGBMStacker
 from stackfold.ensembles.stack import stack_columns, stack_matrix
+from stackfold.ensembles.xgb import XGBStacker
 from stackfold.models import BaseModel, lookup
 
-STACKERS: dict[str, type[BaseModel]] = {m.name: m for m in (LGBMStacker,)}
+STACKERS: dict[str, type[BaseModel]] = {
+    m.name: m for m in (LGBMStacker, XGBStacker, MeanBlend, WeightedBlend, LogitStack)
+}
+DECISIONS: dict[str, type[BaseModel]] = {m.name: m for m in (ClassScaling, StageTwo)}
 
 
 def get_stacker(name: str) -> type[BaseModel]:
@@ -12,4 +18,16 @@ def get_stacker(name: str) -> type[BaseModel]:
     return lookup(STACKERS, "stacker", name)
 
 
-__all__ = ["STACKERS", "LGBMStacker", "get_stacker", "stack_columns", "stack_matrix"]
+def get_decision(name: str) -> type[BaseModel]:
+    """Decision rule registered under ``name``."""
+    return lookup(DECISIONS, "decision", name)
+
+
+__all__ = [
+    "DECISIONS",
+    "STACKERS",
+    "get_decision",
+    "get_stacker",
+    "stack_columns",
+    "stack_matrix",
+]

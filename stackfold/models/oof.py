@@ -63,15 +63,17 @@ def cross_validate(
     folds: np.ndarray,
     checkpoint_dir: Path | None = None,
     refit: bool = False,
+    name: str | None = None,
 ) -> CVResult:
     """Fit ``make_model()`` once per fold and collect OOF and test probabilities.
 
     Test probabilities average the fold models, or with ``refit=True`` come from one more
     model fitted on all rows (what stackers do). With ``checkpoint_dir``, each finished
-    fold is saved there and reused by the next call.
+    fold is saved there and reused by the next call. ``name`` overrides the model's own
+    (for a decision rule applied to a given stacker).
     """
     probe = make_model()
-    name, n_classes = probe.name, len(probe.classes)
+    name, n_classes = name or probe.name, len(probe.classes)
     n_folds = int(folds.max()) + 1
     oof_sum = np.zeros((len(y), n_classes))
     oof_count = np.zeros(len(y))

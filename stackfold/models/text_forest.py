@@ -21,8 +21,8 @@ class TextForest(BaseModel):
 
     name = "text_forest"
     views = ("text", "word_counts")
-    defaults = {"n_components": 200, "word_max_features": 100_000, "min_df": 2, "n_estimators": 200,
-                "max_depth": 40, "min_samples_leaf": 2, "max_features": "sqrt"}
+    defaults = {"n_components": 100, "svd_iterations": 3, "word_max_features": 100_000, "min_df": 2,
+                "n_estimators": 100, "max_depth": 30, "min_samples_leaf": 2, "max_features": "sqrt"}
 
     @staticmethod
     def _with_meta(reduced: np.ndarray, X: Views) -> np.ndarray:
@@ -32,7 +32,8 @@ class TextForest(BaseModel):
         self.tfidf_ = ViewsTfidf({"word_counts": self.params["word_max_features"]}, min_df=self.params["min_df"])
         tfidf = self.tfidf_.fit_transform(X)
         n_components = max(1, min(self.params["n_components"], tfidf.shape[1] - 1, X.shape[0] - 1))
-        self.svd_ = TruncatedSVD(n_components=n_components, random_state=self.seed)
+        self.svd_ = TruncatedSVD(n_components=n_components, n_iter=self.params["svd_iterations"],
+                                 random_state=self.seed)
         reduced = self.svd_.fit_transform(tfidf)
         self.forest_ = RandomForestClassifier(
             n_estimators=self.params["n_estimators"], max_depth=self.params["max_depth"],

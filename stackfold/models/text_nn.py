@@ -18,7 +18,7 @@ class TextNN(BaseModel):
     name = "text_nn"
     views = ("word_counts",)
     defaults = {"word_max_features": 20_000, "min_df": 2, "units": 256, "dropout": 0.7, "learning_rate": 1e-3,
-                "batch_size": 512, "epochs": 30, "patience": 2, "validation_fraction": 0.1}
+                "batch_size": 512, "epochs": 12, "patience": 2, "validation_fraction": 0.1}
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         k = keras(self.n_jobs, self.seed)

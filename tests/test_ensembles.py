@@ -1,0 +1,107 @@
+"""Stackers' own behaviour beyond the contract: blends, decision rules, SHAP shares."""
+
+import numpy as np
+import pytest
+from scipy.optimize import check_grad
+from scipy.special import softmax
+
+from stackfold.competition.metric import weighted_f1
+from stackfold.competition.spec import rakuten
+from stackfold.ensembles.blend import MeanBlend, WeightedBlend
+from stackfold.ensembles.decide import ClassScaling, StageTwo, confusable_groups
+from stackfold.ensembles.explain import model_contributions
+from stackfold.ensembles.lgbm import LGBMStacker
+
+CLASSES = np.array(rakuten().classes)
+N = 1500
+
+
+def _stack(strengths, seed=0, confuse=()):
+    """Labels and a stack matrix of one probability block per model strength."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, len(CLASSES), N)
+    blocks = []
+    for strength in strengths:
+        logits = rng.normal(size=(N, len(CLASSES)))
+        logits[np.arange(N), y] += strength
+        for a, b in confuse:  # make a pair of classes look alike to every model
+            rows = np.isin(y, [a, b])
+            logits[np.ix_(rows, [a, b])] = logits[np.ix_(rows, [a, b])].mean(axis=1, keepdims=True)
+        blocks.append(softmax(logits, axis=1))
+    return CLASSES[y], np.hstack(blocks).astype(np.float32)
+
+
+def test_weighted_blend_prefers_the_informative_model():
+    y, X = _stack([3.0, 0.0, 0.5])
+    blend = WeightedBlend(CLASSES).fit(X, y)
+    assert np.isclose(blend.weights_.sum(), 1.0) and blend.weights_.argmax() == 0
+    assert weighted_f1(y, blend.predict(X)) >= weighted_f1(y, MeanBlend(CLASSES).fit(X, y).predict(X))
+
+
+def test_weighted_blend_gradient_is_exact():
+    y, X = _stack([1.0, 2.0])
+    blend = WeightedBlend(CLASSES)
+    captured = {}
+
+    def spy(fun, x0, jac, method, options):
+        captured["fun"] = fun
+        return type("Result", (), {"x": x0})()
+
+    import stackfold.ensembles.blend as blend_module
+
+    original = blend_module.minimize
+    blend_module.minimize = spy
+    try:
+        blend.fit(X, y)
+    finally:
+        blend_module.minimize = original
+    fun = captured["fun"]
+    assert check_grad(lambda t: fun(t)[0], lambda t: fun(t)[1], np.array([0.3, -0.2])) < 1e-5
+
+
+def test_mean_blend_skips_uncovered_rows():
+    y, X = _stack([2.0, 2.0])
+    X[:5, : len(CLASSES)] = np.nan
+    proba = MeanBlend(CLASSES).fit(X, y).predict_proba(X)
+    assert np.allclose(proba[:5], X[:5, len(CLASSES):] / X[:5, len(CLASSES):].sum(axis=1, keepdims=True))
+
+
+def test_class_scaling_never_lowers_training_score():
+    y, X = _stack([1.2])
+    scaling = ClassScaling(CLASSES).fit(X, y)
+    assert weighted_f1(y, scaling.predict(X)) >= weighted_f1(y, CLASSES[X.argmax(axis=1)])
+    assert np.all(scaling.scales_ > 0)
+
+
+def test_confusable_groups_found_from_confusion():
+    y = np.array([0] * 50 + [1] * 50 + [2] * 50)
+    predicted = y.copy()
+    predicted[:10] = 1  # 0 and 1 confused both ways, 2 only once
+    predicted[60:70] = 0
+    predicted[100] = 0
+    assert [g.tolist() for g in confusable_groups(y, predicted, 3, threshold=0.05)] == [[0, 1]]
+
+
+def test_stage_two_redecides_a_confused_pair():
+    books = [int(np.flatnonzero(CLASSES == c)[0]) for c in (10, 2280)]
+    y, X = _stack([4.0, 4.0], confuse=[books])
+    # a third informative block that only a group model would learn to use for the pair
+    rng = np.random.default_rng(1)
+    hint = rng.normal(size=(N, len(CLASSES))).astype(np.float32)
+    hint[:, 0] += np.where(y == 10, 4.0, 0.0)
+    X = np.hstack([X[:, : len(CLASSES)], X, hint])
+    train, test = np.arange(1000), np.arange(1000, N)
+    stage = StageTwo(CLASSES, min_rows=20, max_rounds=60).fit(X[train], y[train])
+    assert stage.groups_ == [[10, 2280]]
+    pair = np.isin(y[test], [10, 2280])
+    before = (CLASSES[X[test][pair, : len(CLASSES)].argmax(axis=1)] == y[test][pair]).mean()
+    after = (stage.predict(X[test])[pair] == y[test][pair]).mean()
+    assert after > before + 0.1
+
+
+def test_shap_shares_sum_to_one_and_follow_signal():
+    y, X = _stack([3.0, 0.0])
+    stacker = LGBMStacker(CLASSES, n_jobs=1, max_rounds=40).fit(X, y)
+    overall, per_class = model_contributions(stacker, X[:300], ["strong", "noise"])
+    assert overall.sum() == pytest.approx(1.0) and overall.index[0] == "strong" and overall["strong"] > 0.7
+    assert per_class.shape == (len(CLASSES), 2) and np.allclose(per_class.sum(axis=1), 1.0)
