@@ -2,6 +2,8 @@
 
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -73,7 +75,8 @@ def run(
     from stackfold.config import load_config
     from stackfold.pipeline import run_pipeline
 
-    summary = run_pipeline(data, out, load_config(config))
+    with _resumable():
+        summary = run_pipeline(data, out, load_config(config))
     report.print(_leaderboard_table(summary.leaderboard))
     report.print(f"best: {summary.best_model} -> {summary.best_submission}")
 
@@ -143,7 +146,9 @@ def tune(
     """
     from stackfold.ensembles.tuning import tune_stacker, tuning_table
 
-    result = tune_stacker(run, stacker, trials, timeout=timeout, storage=storage, study_name=study, space_file=space)
+    with _resumable():
+        result = tune_stacker(run, stacker, trials, timeout=timeout, storage=storage, study_name=study,
+                              space_file=space)
     report.print(tuning_table(result))
     report.print(f"saved {result.path}; the next `stackfold run` uses these parameters")
 
@@ -155,24 +160,11 @@ def explain(
     per_class: Annotated[bool, typer.Option(help="Also print each base model's share for every class.")] = False,
 ) -> None:
     """Each base model's share of mean |SHAP| in the LightGBM stacker (refitted on all OOF rows)."""
-    import numpy as np
+    from stackfold.ensembles.explain import explain_run
 
-    from stackfold.config import load_config
-    from stackfold.ensembles.explain import model_contributions
-    from stackfold.ensembles.lgbm import LGBMStacker
-    from stackfold.run_folder import RunFolder
-
-    folder = RunFolder(run)
-    config = load_config(folder.require(folder.config, "configuration"))
-    assignment = folder.load_fold_assignment()
-    X, _ = folder.stack_inputs(list(config.models))
-    params = {**folder.tuned_params(LGBMStacker.name), **config.model_params(LGBMStacker.name)}
     with console.status("refitting the LightGBM stacker on all OOF rows"):
-        stacker = LGBMStacker(get_spec(config.competition).classes, seed=config.seed, n_jobs=config.n_jobs,
-                              **params).fit(X, assignment.labels)
-    sample = np.random.default_rng(config.seed).permutation(len(X))[:rows]
-    overall, by_class = model_contributions(stacker, X[sample], config.models)
-    table = Table(title=f"share of mean |SHAP| in the lgbm stacker ({len(sample)} rows)")
+        overall, by_class, n_rows = explain_run(run, rows)
+    table = Table(title=f"share of mean |SHAP| in the lgbm stacker ({n_rows} rows)")
     table.add_column("model")
     table.add_column("share", justify="right")
     for model, share in overall.items():
@@ -201,6 +193,17 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     console.print(f"[yellow]warning[/yellow]: {message}", highlight=False)
 
 
+@contextmanager
+def _resumable() -> Iterator[None]:
+    """Ctrl-C during long work: say that finished work is kept, exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        console.print("interrupted: finished folds and trials are saved; run the same command again to resume",
+                      soft_wrap=True)
+        raise typer.Exit(130) from None
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 1."""
     warnings.showwarning = _show_warning
@@ -210,6 +213,3 @@ def main() -> None:
     except StackfoldError as e:
         console.print(f"[red]error[/red]: {e}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        console.print("interrupted: finished folds are saved; run the same command again to resume")
-        sys.exit(130)

@@ -5,6 +5,7 @@ feature view, parameters, seed, folds); a re-run reuses every result whose key i
 unchanged, so adding one model to a finished run trains only that model.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -83,10 +84,13 @@ def prepare_folds(run: RunFolder, dataset: Dataset, config: RunConfig) -> np.nda
 
 
 def _train(
-    ctx: _Context, level: str, model_class: type[BaseModel], key: str, X: Any, X_test: Any, info: dict,
-    name: str | None = None,
+    ctx: _Context, level: str, model_class: type[BaseModel], key: str, inputs: Callable[[], tuple[Any, Any]],
+    info: dict, name: str | None = None,
 ) -> Trained:
-    """Cross-validate one model (saved as ``name``, default its own), or reuse its result when ``key`` is unchanged."""
+    """Cross-validate one model (saved as ``name``, default its own), or reuse its result when ``key`` is unchanged.
+
+    ``inputs`` gives the train and test inputs; it is called only when the model must be fitted.
+    """
     name = name or model_class.name
     cached = ctx.run.load_result(level, name, key)
     if cached is not None:
@@ -94,6 +98,7 @@ def _train(
         return Trained(cached, level, key)
     console.print(f"[bold]{name}[/bold]: {ctx.config.folds}-fold OOF")
     make_model = ctx.make_model(model_class)
+    X, X_test = inputs()
     result = cross_validate(
         make_model, X, ctx.dataset.y, X_test, ctx.folds,
         checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == "stack", name=name,
@@ -118,7 +123,7 @@ def _decide(ctx: _Context, stackers: list[Trained], stack_X: np.ndarray, stack_t
         row_name = f"{target.result.name}+{name}"
         key = ctx.key("stack", rule, [target.key])
         info = {"inputs": [target.result.name], "decision": name}
-        decided.append(_train(ctx, "stack", rule, key, X, X_test, info, name=row_name))
+        decided.append(_train(ctx, "stack", rule, key, lambda: (X, X_test), info, name=row_name))
     return decided
 
 
@@ -147,17 +152,17 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
         for name in config.models:
             model_class = get_model(name)
             view_keys = {view: store.key(view) for view in model_class.views}
-            X, X_test = store.views(model_class.views)
-            info = {"views": view_keys}
-            trained.append(_train(ctx, "base", model_class, ctx.key("base", model_class, view_keys), X, X_test, info))
+            key = ctx.key("base", model_class, view_keys)
+            inputs = partial(store.views, model_class.views)
+            trained.append(_train(ctx, "base", model_class, key, inputs, {"views": view_keys}))
         base = list(trained)
-        stack_X, stack_test = stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test")
+        stack = (stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test"))
         for name in config.stackers:
             stacker_class = get_stacker(name)
             key = ctx.key("stack", stacker_class, [t.key for t in base])
             info = {"inputs": [t.result.name for t in base]}
-            trained.append(_train(ctx, "stack", stacker_class, key, stack_X, stack_test, info))
-        trained.extend(_decide(ctx, [t for t in trained if t.level == "stack"], stack_X, stack_test))
+            trained.append(_train(ctx, "stack", stacker_class, key, lambda: stack, info))
+        trained.extend(_decide(ctx, [t for t in trained if t.level == "stack"], *stack))
     board = leaderboard_frame([{"model": t.result.name, "level": t.level, **t.result.summary()} for t in trained])
     write_leaderboard(run, board)
     candidates = [t for t in trained if t.level == "stack"] or trained

@@ -103,3 +103,25 @@ def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     assert len(list((tmp_path / "run" / "cache").glob("color-*/train.parquet"))) == 1
     code, out, _ = run_cli("score", tmp_path / "run" / "submissions" / "best.csv", "--truth", data / "truth" / "Y_test.csv")
     assert code == 0 and "weighted_f1" in out
+
+
+def test_cli_explain(text_run, run_cli):
+    code, out, err = run_cli("explain", text_run, "--rows", 200, "--per-class")
+    assert code == 0, err
+    assert "share of mean |SHAP|" in out and "tfidf_logreg" in out and "| 2583" in out
+
+
+def test_interrupted_run_says_how_to_resume(rakuten_sample, tmp_path, run_cli, monkeypatch):
+    import stackfold.pipeline
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stackfold.pipeline, "run_pipeline", interrupted)
+    code, _, err = run_cli("run", rakuten_sample, "--out", tmp_path / "run")
+    assert code == 130 and "run the same command again to resume" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, code", [(["--help"], 0), (["run"], 2), (["no-such-command"], 2)])
+def test_cli_usage(run_cli, args, code):
+    assert run_cli(*args)[0] == code

@@ -6,11 +6,15 @@ on that model, overall and for each class (as in late-fusion analyses of Rakuten
 """
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from stackfold.competition.spec import get_spec
+from stackfold.config import load_config
 from stackfold.ensembles.lgbm import LGBMStacker
+from stackfold.run_folder import RunFolder
 
 
 def model_contributions(
@@ -29,3 +33,17 @@ def model_contributions(
     per_class = pd.DataFrame(by_model / by_model.sum(axis=1, keepdims=True), index=list(stacker.classes),
                              columns=list(models))
     return overall.sort_values(ascending=False), per_class
+
+
+def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, int]:
+    """Refit a run's LightGBM stacker (tuned and configured parameters) on all OOF rows and explain ``rows`` of them."""
+    folder = RunFolder(Path(run))
+    config = load_config(folder.require(folder.config, "configuration"))
+    assignment = folder.load_fold_assignment()
+    X, _ = folder.stack_inputs(list(config.models))
+    params = {**folder.tuned_params(LGBMStacker.name), **config.model_params(LGBMStacker.name)}
+    stacker = LGBMStacker(get_spec(config.competition).classes, seed=config.seed, n_jobs=config.n_jobs, **params)
+    stacker.fit(X, assignment.labels)
+    sample = np.random.default_rng(config.seed).permutation(len(X))[:rows]
+    overall, per_class = model_contributions(stacker, X[sample], config.models)
+    return overall, per_class, len(sample)
