@@ -14,6 +14,9 @@ import numpy as np
 from stackfold.models.base import BaseModel
 from stackfold.models.splits import inner_split
 
+ROUND_PARAMS = ("max_rounds", "early_stopping_rounds", "inner_valid_fraction", "rounds_without_validation")
+"""Parameters of the boosting loop, not of the booster."""
+
 
 class LGBMStacker(BaseModel):
     """Multiclass gradient boosting over the stack matrix ``{model}__{class}``."""
@@ -34,10 +37,8 @@ class LGBMStacker(BaseModel):
         "rounds_without_validation": 100,
     }
 
-    _ROUND_PARAMS = ("max_rounds", "early_stopping_rounds", "inner_valid_fraction", "rounds_without_validation")
-
     def _booster_params(self) -> dict[str, Any]:
-        tree = {k: v for k, v in self.params.items() if k not in self._ROUND_PARAMS}
+        tree = {k: v for k, v in self.params.items() if k not in ROUND_PARAMS}
         return {
             **tree,
             "objective": "multiclass",

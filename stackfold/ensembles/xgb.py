@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
+from stackfold.ensembles.lgbm import ROUND_PARAMS
 from stackfold.models.base import BaseModel
 from stackfold.models.splits import inner_split
-
-ROUND_PARAMS = ("max_rounds", "early_stopping_rounds", "inner_valid_fraction", "rounds_without_validation")
 
 
 class XGBStacker(BaseModel):
