@@ -11,14 +11,10 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from stackfold.models.base import BaseModel
-from stackfold.models.splits import inner_split
-
-ROUND_PARAMS = ("max_rounds", "early_stopping_rounds", "inner_valid_fraction", "rounds_without_validation")
-"""Parameters of the boosting loop, not of the booster."""
+from stackfold.ensembles.boosting import ROUND_DEFAULTS, BoostedStacker
 
 
-class LGBMStacker(BaseModel):
+class LGBMStacker(BoostedStacker):
     """Multiclass gradient boosting over the stack matrix ``{model}__{class}``."""
 
     name = "lgbm"
@@ -31,16 +27,12 @@ class LGBMStacker(BaseModel):
         "feature_fraction": 0.7,
         "bagging_fraction": 0.8,
         "max_bin": 63,
-        "max_rounds": 400,
-        "early_stopping_rounds": 25,
-        "inner_valid_fraction": 0.1,
-        "rounds_without_validation": 100,
+        **ROUND_DEFAULTS,
     }
 
     def _booster_params(self) -> dict[str, Any]:
-        tree = {k: v for k, v in self.params.items() if k not in ROUND_PARAMS}
         return {
-            **tree,
+            **self._tree_params(),
             "objective": "multiclass",
             "num_class": len(self.classes),
             "bagging_freq": 1,
@@ -51,19 +43,16 @@ class LGBMStacker(BaseModel):
             "verbosity": -1,
         }
 
-    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        train, valid = inner_split(y, self.params["inner_valid_fraction"], self.seed)
+    def _train(self, X: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None) -> lgb.Booster:
         params = self._booster_params()
-        train_set = lgb.Dataset(X[train], y[train], params={"max_bin": params["max_bin"]})
-        if len(valid) == 0:
-            self.booster_ = lgb.train(params, train_set, num_boost_round=self.params["rounds_without_validation"])
-            return
-        valid_set = lgb.Dataset(X[valid], y[valid], reference=train_set)
-        self.booster_ = lgb.train(
+        train_set = lgb.Dataset(X, y, params={"max_bin": params["max_bin"]})
+        if validation is None:
+            return lgb.train(params, train_set, num_boost_round=self.params["rounds_without_validation"])
+        return lgb.train(
             params,
             train_set,
             num_boost_round=self.params["max_rounds"],
-            valid_sets=[valid_set],
+            valid_sets=[lgb.Dataset(*validation, reference=train_set)],
             callbacks=[lgb.early_stopping(self.params["early_stopping_rounds"], verbose=False)],
         )
 

@@ -10,12 +10,10 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from stackfold.ensembles.lgbm import ROUND_PARAMS
-from stackfold.models.base import BaseModel
-from stackfold.models.splits import inner_split
+from stackfold.ensembles.boosting import ROUND_DEFAULTS, BoostedStacker
 
 
-class XGBStacker(BaseModel):
+class XGBStacker(BoostedStacker):
     """Multiclass ``hist`` gradient boosting over the stack matrix."""
 
     name = "xgb"
@@ -27,27 +25,21 @@ class XGBStacker(BaseModel):
         "subsample": 0.8,
         "colsample_bytree": 0.7,
         "max_bin": 64,
-        "max_rounds": 400,
-        "early_stopping_rounds": 25,
-        "inner_valid_fraction": 0.1,
-        "rounds_without_validation": 100,
+        **ROUND_DEFAULTS,
     }
 
     def _booster_params(self) -> dict[str, Any]:
-        tree = {k: v for k, v in self.params.items() if k not in ROUND_PARAMS}
-        return {**tree, "objective": "multi:softprob", "num_class": len(self.classes), "tree_method": "hist",
+        return {**self._tree_params(), "objective": "multi:softprob", "num_class": len(self.classes), "tree_method": "hist",
                 "nthread": self.n_jobs, "seed": self.seed, "eval_metric": "mlogloss", "verbosity": 0}
 
-    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        train, valid = inner_split(y, self.params["inner_valid_fraction"], self.seed)
+    def _train(self, X: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None) -> xgb.Booster:
         params = self._booster_params()
-        train_set = xgb.DMatrix(X[train], label=y[train], nthread=self.n_jobs)
-        if len(valid) == 0:
-            self.booster_ = xgb.train(params, train_set, num_boost_round=self.params["rounds_without_validation"])
-            return
-        self.booster_ = xgb.train(
+        train_set = xgb.DMatrix(X, label=y, nthread=self.n_jobs)
+        if validation is None:
+            return xgb.train(params, train_set, num_boost_round=self.params["rounds_without_validation"])
+        return xgb.train(
             params, train_set, num_boost_round=self.params["max_rounds"],
-            evals=[(xgb.DMatrix(X[valid], label=y[valid], nthread=self.n_jobs), "valid")],
+            evals=[(xgb.DMatrix(validation[0], label=validation[1], nthread=self.n_jobs), "valid")],
             early_stopping_rounds=self.params["early_stopping_rounds"], verbose_eval=False,
         )
 
