@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stackfold.competition.images import ImageTable
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.errors import DataError
 
@@ -33,6 +34,10 @@ class Dataset:
         """Absolute image path of every product of ``split`` (``train`` or ``test``)."""
         frame = self.train if split == "train" else self.test
         return [self.root / self.spec.image_path(split, row) for row in _id_rows(frame, self.spec)]
+
+    def image_table(self, split: str) -> ImageTable:
+        """Every image of ``split`` with the product it belongs to (here: one image file per product)."""
+        return ImageTable.one_per_product(self.image_paths(split))
 
 
 def _id_rows(frame: pd.DataFrame, spec: CompetitionSpec) -> list[dict]:

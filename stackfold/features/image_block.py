@@ -1,0 +1,64 @@
+"""A view block of per-image rows that behaves like a block of product rows.
+
+Image features live one row per image (a product may have several), often in a large
+memory-mapped array. :class:`ImageBlock` holds the array plus which image rows belong to
+which product, so :meth:`take` selects products (folds are made over products, never
+splitting a product's images) without copying pixels; models read ``batch`` slices or
+``materialize`` small features, train per image and average per product with :meth:`per_product`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ImageBlock:
+    """Image rows ``data[rows]``; ``owner[i]`` is the product position (0..n_products-1) of image ``i``."""
+
+    data: np.ndarray
+    rows: np.ndarray
+    owner: np.ndarray
+    n_products: int
+
+    @classmethod
+    def whole(cls, data: np.ndarray, owner: np.ndarray, n_products: int) -> "ImageBlock":
+        return cls(data, np.arange(len(data)), np.asarray(owner), n_products)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Product-level shape: ``(n_products,) + feature shape``, so ``n_rows`` counts products."""
+        return (self.n_products, *self.data.shape[1:])
+
+    @property
+    def n_images(self) -> int:
+        return len(self.rows)
+
+    def take(self, products: np.ndarray) -> "ImageBlock":
+        """The images of ``products`` (positions), products renumbered in the given order."""
+        products = np.asarray(products)
+        new_position = np.full(self.n_products, -1)
+        new_position[products] = np.arange(len(products))
+        keep = new_position[self.owner] >= 0
+        order = np.argsort(new_position[self.owner[keep]], kind="stable")
+        return ImageBlock(self.data, self.rows[keep][order], new_position[self.owner[keep]][order], len(products))
+
+    def batch(self, start: int, stop: int) -> np.ndarray:
+        """Images ``start:stop`` of this block, read into memory (sorted reads for memory maps)."""
+        return np.asarray(self.data[self.rows[start:stop]])
+
+    def materialize(self) -> np.ndarray:
+        """All images of this block in memory; only for small per-image features."""
+        return self.batch(0, self.n_images)
+
+    def image_labels(self, y: np.ndarray) -> np.ndarray:
+        """Product labels repeated for each of its images."""
+        return np.asarray(y)[self.owner]
+
+    def per_product(self, image_proba: np.ndarray) -> np.ndarray:
+        """Mean of each product's image probabilities (a product without images gets a uniform row)."""
+        out = np.zeros((self.n_products, image_proba.shape[1]))
+        np.add.at(out, self.owner, image_proba)
+        counts = np.bincount(self.owner, minlength=self.n_products)
+        out[counts == 0] = 1.0 / image_proba.shape[1]
+        return out / np.maximum(counts, 1)[:, None]
