@@ -10,6 +10,7 @@ Example::
     stackers = ["lgbm", "xgb", "mean", "weighted_mean", "logreg_stack"]
     decisions = ["class_scaling", "stage2"]   # decision rules applied to the `decide_on` stacker
     decide_on = "lgbm"
+    meta_features = ["confidence", "text"]  # extra columns for the lgbm/xgb stackers
     model_submissions = true  # also write submissions/<model>.csv for every model
 
     [params.tfidf_logreg]
@@ -24,6 +25,7 @@ from typing import Any
 from stackfold.errors import ConfigError
 from stackfold.features.views import VIEWS, view_params
 from stackfold.ensembles import DECISIONS, STACKERS, get_decision, get_stacker
+from stackfold.ensembles.meta import META_FEATURES
 from stackfold.models import BASE_MODELS, get_model
 
 DEFAULT_MODELS = (
@@ -44,6 +46,7 @@ class RunConfig:
     stackers: tuple[str, ...] = ("lgbm", "xgb", "mean", "weighted_mean", "logreg_stack")
     decisions: tuple[str, ...] = ("class_scaling", "stage2")
     decide_on: str = "lgbm"
+    meta_features: tuple[str, ...] = ()
     model_submissions: bool = False
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -75,8 +78,8 @@ def _toml_value(value: Any) -> str:
 
 
 _TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs": int, "models": list,
-          "stackers": list, "decisions": list, "decide_on": str, "model_submissions": bool, "params": dict,
-          "features": dict}
+          "stackers": list, "decisions": list, "decide_on": str, "meta_features": list, "model_submissions": bool,
+          "params": dict, "features": dict}
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
@@ -97,7 +100,7 @@ def load_config(path: Path | None) -> RunConfig:
             raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(_TYPES)}")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: {key} must be {_TYPE_NAMES[expected]}, got {value!r}")
-    for key in ("models", "stackers", "decisions"):
+    for key in ("models", "stackers", "decisions", "meta_features"):
         if key in raw:
             raw[key] = tuple(raw[key])
     try:
@@ -118,6 +121,11 @@ def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
         raise ConfigError(
             f"decide_on = {config.decide_on!r} is not one of the stackers ({', '.join(config.stackers)})"
         )
+    for name in config.meta_features:
+        if name not in META_FEATURES:
+            raise ConfigError(f"unknown meta-feature group {name!r}; choose from: {', '.join(META_FEATURES)}")
+        if not config.images and any(VIEWS[v].needs_images for v in META_FEATURES[name]):
+            raise ConfigError(f"meta-features {name!r} need images, but images = false; remove it from meta_features")
     if not config.images:
         image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in get_model(m).views)]
         if image_models and explicit_models:

@@ -21,6 +21,7 @@ from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.spec import get_spec
 from stackfold.config import RunConfig
 from stackfold.ensembles import get_decision, get_stacker, stack_matrix
+from stackfold.ensembles.meta import META_FEATURES, meta_features
 from stackfold.features.views import FeatureStore
 from stackfold.hashing import content_key
 from stackfold.io import write_text_atomic
@@ -110,6 +111,21 @@ def _train(
     return Trained(result, level, key)
 
 
+def _add_meta_features(
+    ctx: _Context, store: FeatureStore, base: list[Trained], stack: tuple[np.ndarray, np.ndarray]
+) -> tuple[tuple[np.ndarray, np.ndarray], str | None]:
+    """The stack matrices with the configured meta-features appended (saved under ``RUN/meta``), and their key."""
+    groups = ctx.config.meta_features
+    if not groups:
+        return stack, None
+    views = sorted({v for g in groups for v in META_FEATURES[g]})
+    key = content_key(__version__, list(groups), [t.key for t in base], {v: store.key(v) for v in views})
+    train, test = meta_features(groups, stack, [t.result.name for t in base], ctx.dataset.spec.n_classes, store.get)
+    train.index, test.index = ctx.dataset.train.index, ctx.dataset.test.index
+    ctx.run.save_meta(train, test)
+    return (np.hstack([stack[0], train.to_numpy(np.float32)]), np.hstack([stack[1], test.to_numpy(np.float32)])), key
+
+
 def _decide(ctx: _Context, stackers: list[Trained], stack_X: np.ndarray, stack_test: np.ndarray) -> list[Trained]:
     """Apply each decision rule to the ``decide_on`` stacker; rows are named ``<stacker>+<rule>``."""
     target = next((t for t in stackers if t.result.name == ctx.config.decide_on), None)
@@ -157,11 +173,15 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
             trained.append(_train(ctx, "base", model_class, key, inputs, {"views": view_keys}))
         base = list(trained)
         stack = (stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test"))
+        with_meta, meta_key = _add_meta_features(ctx, store, base, stack)
         for name in config.stackers:
             stacker_class = get_stacker(name)
-            key = ctx.key("stack", stacker_class, [t.key for t in base])
-            info = {"inputs": [t.result.name for t in base]}
-            trained.append(_train(ctx, "stack", stacker_class, key, lambda: stack, info))
+            uses_meta = stacker_class.reads_meta_features and meta_key is not None
+            key = ctx.key("stack", stacker_class, [t.key for t in base] + ([meta_key] if uses_meta else []))
+            meta = list(config.meta_features) if uses_meta else []
+            info = {"inputs": [t.result.name for t in base], "meta_features": meta}
+            inputs = with_meta if uses_meta else stack
+            trained.append(_train(ctx, "stack", stacker_class, key, lambda: inputs, info))
         trained.extend(_decide(ctx, [t for t in trained if t.level == "stack"], *stack))
     board = leaderboard_frame([{"model": t.result.name, "level": t.level, **t.result.summary()} for t in trained])
     write_leaderboard(run, board)

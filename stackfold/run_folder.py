@@ -12,6 +12,7 @@
           oof.parquet                OOF probabilities, columns {model}__{class}, original index
           test.parquet               test probabilities (fold average; stackers: refit on all rows)
           checkpoints-<key>/fold_k.npz   finished folds of an interrupted run
+      meta/train.parquet, meta/test.parquet   meta-features of the boosted stackers (when configured)
       tuning/<stacker>.json          best parameters of `stackfold tune`, used by the next run
       tuning/<stacker>.db            the Optuna study (SQLite) unless --storage names another
       leaderboard.csv, leaderboard.md  one row per model and stacker, CV scores
@@ -63,6 +64,10 @@ class RunFolder:
         return self.root / "submissions"
 
     @property
+    def meta(self) -> Path:
+        return self.root / "meta"
+
+    @property
     def tuning(self) -> Path:
         return self.root / "tuning"
 
@@ -74,15 +79,27 @@ class RunFolder:
     def load_fold_assignment(self) -> FoldAssignment:
         return load_folds(self.require(self.folds, "fold assignment"))
 
-    def stack_inputs(self, models: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """OOF and test probabilities of base ``models`` side by side, as the stackers see them."""
+    def stack_inputs(self, models: list[str], meta: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """OOF and test probabilities of base ``models`` side by side (then the meta-features), as stackers see them."""
         parts = []
         for name in models:
             folder = self.model_dir("base", name)
             self.require(folder / "manifest.json", f"result of model {name!r}")
             parts.append([pd.read_parquet(folder / f"{part}.parquet").to_numpy() for part in ("oof", "test")])
+        if meta:
+            parts.append([frame.to_numpy() for frame in self.load_meta()])
         return (np.hstack([p[0] for p in parts]).astype(np.float32),
                 np.hstack([p[1] for p in parts]).astype(np.float32))
+
+    def save_meta(self, train: pd.DataFrame, test: pd.DataFrame) -> None:
+        """Write the meta-features (frames indexed like the train and test files)."""
+        for part, frame in (("train", train), ("test", test)):
+            with atomic_file(self.meta / f"{part}.parquet") as f:
+                frame.to_parquet(f)
+
+    def load_meta(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return tuple(pd.read_parquet(self.require(self.meta / f"{part}.parquet", "meta-features"))
+                     for part in ("train", "test"))
 
     def model_dir(self, level: str, name: str) -> Path:
         """Folder of a base model (``level="base"``) or a stacker (``level="stack"``)."""

@@ -36,6 +36,8 @@ BAD_CONFIGS = [
     ("unknown model", 'models = ["svm"]\n', r"unknown model 'svm'"),
     ("unknown stacker", 'stackers = ["blend"]\n', r"unknown stacker 'blend'"),
     ("image model without images", 'images = false\nmodels = ["color_forest"]\n', r"'color_forest' needs images"),
+    ("unknown meta-features", 'meta_features = ["shape"]\n', r"unknown meta-feature group 'shape'"),
+    ("colour meta without images", 'images = false\nmeta_features = ["color"]\n', r"'color' need images"),
     ("unknown parameter", "[params.tfidf_logreg]\nalpha = 1\n", r"no parameter 'alpha'"),
     ("params of nothing", "[params.nothing]\nalpha = 1\n", r"no model or stacker named 'nothing'"),
     ("one fold", "folds = 1\n", r"folds = 1: need at least 2"),

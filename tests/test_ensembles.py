@@ -10,6 +10,7 @@ from stackfold.competition.spec import rakuten
 from stackfold.ensembles.blend import MeanBlend, WeightedBlend
 from stackfold.ensembles.decide import ClassScaling, StageTwo, confusable_groups
 from stackfold.ensembles.explain import model_contributions
+from stackfold.ensembles.meta import column_groups, confidence_features
 from stackfold.ensembles.lgbm import LGBMStacker
 
 CLASSES = np.array(rakuten().classes)
@@ -102,6 +103,20 @@ def test_stage_two_redecides_a_confused_pair():
 def test_shap_shares_sum_to_one_and_follow_signal():
     y, X = _stack([3.0, 0.0])
     stacker = LGBMStacker(CLASSES, n_jobs=1, max_rounds=40).fit(X, y)
-    overall, per_class = model_contributions(stacker, X[:300], ["strong", "noise"])
+    overall, per_class = model_contributions(stacker, X[:300], column_groups(["strong", "noise"], CLASSES, []))
     assert overall.sum() == pytest.approx(1.0) and overall.index[0] == "strong" and overall["strong"] > 0.7
     assert per_class.shape == (len(CLASSES), 2) and np.allclose(per_class.sum(axis=1), 1.0)
+
+
+def test_confidence_features_are_max_and_entropy_per_model():
+    stack = np.array([[1.0, 0.0, 0.5, 0.5], [np.nan, np.nan, 0.9, 0.1]])
+    frame = confidence_features(stack, ["a", "b"], 2)
+    assert list(frame.columns) == ["a__max_proba", "a__entropy", "b__max_proba", "b__entropy"]
+    assert frame["a__entropy"][0] == 0.0 and frame["b__entropy"][0] == pytest.approx(np.log(2))
+    assert np.isnan(frame["a__max_proba"][1]) and np.isnan(frame["a__entropy"][1])
+    assert frame["b__max_proba"].tolist() == [0.5, 0.9]
+
+
+def test_column_groups_credit_confidence_to_its_model():
+    groups = column_groups(["a", "b"], [1, 2], ["a__max_proba", "b__entropy", "meta__token_len"])
+    assert groups == ["a", "a", "b", "b", "a", "b", "meta"]

@@ -8,7 +8,8 @@ import pytest
 from stackfold.config import DEFAULT_MODELS, load_config
 from stackfold.leaderboard import COLUMNS
 
-TEXT_ONLY = 'images = false\nmodel_submissions = true\nstackers = ["lgbm", "mean"]\ndecisions = ["class_scaling"]\n'
+TEXT_ONLY = ('images = false\nmodel_submissions = true\nstackers = ["lgbm", "mean"]\ndecisions = ["class_scaling"]\n'
+             'meta_features = ["confidence", "text"]\n')
 STACK_ROWS = {("lgbm", "stack"), ("mean", "stack"), ("lgbm+class_scaling", "stack")}
 
 
@@ -51,6 +52,11 @@ def test_artifacts_are_documented_and_readable(text_run):
     assert oof.shape == (300, 27) and oof.columns[0] == "tfidf_logreg__10"
     manifest = json.loads((text_run / "stackers" / "lgbm" / "manifest.json").read_text())
     assert manifest["inputs"] == [m for m in DEFAULT_MODELS if m != "color_forest"] and len(manifest["folds"]) == 6
+    assert manifest["meta_features"] == ["confidence", "text"]
+    assert json.loads((text_run / "stackers" / "mean" / "manifest.json").read_text())["meta_features"] == []
+    meta = pd.read_parquet(text_run / "meta" / "train.parquet")
+    assert meta.shape[0] == 300 and meta.index.equals(oof.index)
+    assert {"tfidf_logreg__max_proba", "tfidf_logreg__entropy", "meta__token_len", "meta__is_fr"} <= set(meta.columns)
     registry = pd.read_csv(text_run / "submissions" / "registry.csv")
     written = {"best.csv", *(f"{m}.csv" for m in manifest["inputs"]), *(f"{m}.csv" for m, _ in STACK_ROWS)}
     assert set(registry["file"]) == written
@@ -108,7 +114,7 @@ def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
 def test_cli_explain(text_run, run_cli):
     code, out, err = run_cli("explain", text_run, "--rows", 200, "--per-class")
     assert code == 0, err
-    assert "share of mean |SHAP|" in out and "tfidf_logreg" in out and "| 2583" in out
+    assert "share of mean |SHAP|" in out and "tfidf_logreg" in out and "meta" in out and "| 2583" in out
 
 
 def test_interrupted_run_says_how_to_resume(rakuten_sample, tmp_path, run_cli, monkeypatch):

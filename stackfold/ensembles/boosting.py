@@ -22,7 +22,10 @@ class BoostedStacker(BaseModel):
 
     Subclasses list their booster's parameters in ``defaults`` (plus ``ROUND_DEFAULTS``) and
     implement ``_train``; with no validation rows (tiny data) they boost a fixed number of rounds.
+    Trees use meta-features (model confidence, text length, language, colour) when the run has them.
     """
+
+    reads_meta_features = True
 
     def _tree_params(self) -> dict[str, Any]:
         return {k: v for k, v in self.params.items() if k not in ROUND_DEFAULTS}

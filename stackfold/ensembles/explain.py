@@ -1,8 +1,8 @@
 """How much each base model contributes to the LightGBM stacker: shares of mean |SHAP|.
 
 LightGBM's ``pred_contrib`` gives exact TreeSHAP values per row, class and stack column;
-summing |SHAP| over a model's ``{model}__{class}`` columns tells how much the stacker leans
-on that model, overall and for each class (as in late-fusion analyses of Rakuten models).
+summing |SHAP| over a model's ``{model}__{class}`` columns (and its confidence meta-features)
+tells how much the stacker leans on that model (row meta-features count as ``meta``), overall and for each class (as in late-fusion analyses of Rakuten models).
 """
 
 from collections.abc import Sequence
@@ -14,24 +14,28 @@ import pandas as pd
 from stackfold.competition.spec import get_spec
 from stackfold.config import load_config
 from stackfold.ensembles.lgbm import LGBMStacker
+from stackfold.ensembles.meta import column_groups
 from stackfold.run_folder import RunFolder
 
 
 def model_contributions(
-    stacker: LGBMStacker, X: np.ndarray, models: Sequence[str]
+    stacker: LGBMStacker, X: np.ndarray, groups: Sequence[str]
 ) -> tuple[pd.Series, pd.DataFrame]:
-    """Share of mean |SHAP| per base model, overall and per class (rows: class codes, columns: models).
+    """Share of mean |SHAP| per column group, overall and per class (rows: class codes, columns: groups).
 
-    ``X`` is a stack matrix whose columns are ``len(models)`` blocks of ``n_classes``.
+    ``groups[j]`` names the base model (or ``meta``) column ``j`` of ``X`` belongs to, see
+    :func:`stackfold.ensembles.meta.column_groups`.
     """
     n_classes = len(stacker.classes)
     n_features = X.shape[1]
     contrib = stacker.booster_.predict(X, pred_contrib=True, num_iteration=stacker.booster_.best_iteration or None)
     per_output = np.abs(contrib.reshape(len(X), n_classes, n_features + 1)[:, :, :n_features]).mean(axis=0)
-    by_model = per_output.reshape(n_classes, len(models), n_classes).sum(axis=2)  # (output class, model)
-    overall = pd.Series(by_model.sum(axis=0) / by_model.sum(), index=list(models), name="share")
-    per_class = pd.DataFrame(by_model / by_model.sum(axis=1, keepdims=True), index=list(stacker.classes),
-                             columns=list(models))
+    names = list(dict.fromkeys(groups))
+    by_group = np.zeros((n_classes, len(names)))  # (output class, group)
+    np.add.at(by_group.T, [names.index(g) for g in groups], per_output.T)
+    overall = pd.Series(by_group.sum(axis=0) / by_group.sum(), index=names, name="share")
+    per_class = pd.DataFrame(by_group / by_group.sum(axis=1, keepdims=True), index=list(stacker.classes),
+                             columns=names)
     return overall.sort_values(ascending=False), per_class
 
 
@@ -40,10 +44,14 @@ def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, i
     folder = RunFolder(Path(run))
     config = load_config(folder.require(folder.config, "configuration"))
     assignment = folder.load_fold_assignment()
-    X, _ = folder.stack_inputs(list(config.models))
+    meta = bool(config.meta_features)
+    X, _ = folder.stack_inputs(list(config.models), meta=meta)
+    meta_columns = list(folder.load_meta()[0].columns) if meta else []
+    classes = get_spec(config.competition).classes
     params = {**folder.tuned_params(LGBMStacker.name), **config.model_params(LGBMStacker.name)}
-    stacker = LGBMStacker(get_spec(config.competition).classes, seed=config.seed, n_jobs=config.n_jobs, **params)
+    stacker = LGBMStacker(classes, seed=config.seed, n_jobs=config.n_jobs, **params)
     stacker.fit(X, assignment.labels)
     sample = np.random.default_rng(config.seed).permutation(len(X))[:rows]
-    overall, per_class = model_contributions(stacker, X[sample], config.models)
+    groups = column_groups(config.models, classes, meta_columns)
+    overall, per_class = model_contributions(stacker, X[sample], groups)
     return overall, per_class, len(sample)

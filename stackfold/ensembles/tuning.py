@@ -200,10 +200,10 @@ def suggest(trial: Trial, space: dict[str, Dimension], defaults: dict[str, Any])
 # --- objective ------------------------------------------------------------------------------------
 
 
-def load_stack_data(run: RunFolder, config: RunConfig) -> StackData:
-    """The run's OOF matrix of its base models, with the saved labels and folds."""
+def load_stack_data(run: RunFolder, config: RunConfig, meta: bool = False) -> StackData:
+    """The run's OOF matrix of its base models (and its meta-features), with the saved labels and folds."""
     assignment = run.load_fold_assignment()
-    X, _ = run.stack_inputs(list(config.models))
+    X, _ = run.stack_inputs(list(config.models), meta=meta)
     if len(X) != len(assignment.labels):
         raise RunFolderError(
             f"{run.folds}: {len(assignment.labels)} rows but the OOF matrix has {len(X)}; "
@@ -436,7 +436,12 @@ def optimize(study: optuna.Study, objective: Callable[[Trial], float], n_trials:
 def inputs_key(run: RunFolder, config: RunConfig, stacker: str, fixed: dict[str, Any]) -> str:
     """Content key of what a trial's score depends on besides its parameters."""
     model_keys = [json.loads((run.model_dir("base", m) / "manifest.json").read_text())["key"] for m in config.models]
-    return content_key(stacker, fixed, config.seed, model_keys)
+    return content_key(stacker, fixed, config.seed, model_keys, *uses_meta_features(config, get_stacker(stacker)))
+
+
+def uses_meta_features(config: RunConfig, stacker_class: type[BaseModel]) -> tuple[str, ...]:
+    """The meta-feature groups ``stacker_class`` reads in this run (none for the probability-only stackers)."""
+    return tuple(config.meta_features) if stacker_class.reads_meta_features else ()
 
 
 def baseline_score(
@@ -465,7 +470,7 @@ def tune_stacker(
     if overlap:
         console.print(f"[dim]{run.config} [params.{stacker}] fixes {', '.join(overlap)}: not searched[/dim]")
     space = {k: v for k, v in space.items() if k not in fixed}
-    data = load_stack_data(run, config)
+    data = load_stack_data(run, config, meta=bool(uses_meta_features(config, stacker_class)))
     key = inputs_key(run, config, stacker, fixed)
     url = storage or default_storage_url(run, stacker)
     name = study_name or stacker

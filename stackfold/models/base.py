@@ -22,12 +22,14 @@ class BaseModel(ABC):
     ``name`` identifies the model in run folders and leaderboards; ``views`` names the
     feature views it reads from its :class:`~stackfold.features.views.Views` input (empty
     for stackers, which read the stack matrix); ``defaults`` lists every hyper-parameter
-    it accepts, with its default value.
+    it accepts, with its default value; a stacker with ``reads_meta_features`` also gets the
+    run's meta-feature columns after the stack matrix (see :mod:`stackfold.ensembles.meta`).
     """
 
     name: ClassVar[str]
     views: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
+    reads_meta_features: ClassVar[bool] = False
 
     def __init__(self, classes: Sequence[int], seed: int = 0, n_jobs: int = 2, **params: Any):
         unknown = sorted(set(params) - set(self.defaults))
