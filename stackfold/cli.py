@@ -11,9 +11,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from stackfold.competition.bson_files import BsonIndex, index_bson
 from stackfold.competition.folds import SmallClassWarning
 from stackfold.competition.load import image_coverage, load_competition
-from stackfold.competition.spec import get_spec
+from stackfold.competition.spec import CompetitionSpec, cdiscount, get_spec
 from stackfold.errors import StackfoldError
 from stackfold.progress import console, report
 
@@ -41,26 +42,57 @@ def demo_data(
     console.print(f"wrote {products} training products to {out}")
 
 
+def _detect_competition(data: Path) -> str:
+    """``cdiscount`` for a ``.bson`` file or a folder holding its training file, else ``rakuten``."""
+    is_cdiscount = data.suffix == ".bson" or (data / cdiscount().train_file).is_file()
+    return "cdiscount" if is_cdiscount else "rakuten"
+
+
+def _images_per_product(index: BsonIndex) -> str:
+    counts = pd.Series(index.images_per_product()).value_counts().sort_index()
+    return ", ".join(f"{products} with {n}" for n, products in counts.items())
+
+
+def _check_bson_file(path: Path, spec: CompetitionSpec) -> None:
+    """Check one BSON file on its own, as a training file (every product needs a known category)."""
+    index = index_bson(path, frozenset(spec.classes))
+    table = Table(title=f"{spec.name} training file: {path}", show_header=False)
+    table.add_row("products", str(index.n_products))
+    table.add_row("images", str(len(index.owner)))
+    table.add_row("categories found", f"{len(set(index.categories.tolist()))} of {spec.n_classes}")
+    table.add_row("products by image count", _images_per_product(index))
+    report.print(table)
+    report.print("[green]ok[/green]")
+
+
 @app.command("check-data")
 def check_data(
-    data: Annotated[Path, typer.Argument(help="Folder holding the challenge files.")],
-    images: Annotated[bool, typer.Option(help="Require every referenced image to exist.")] = False,
-    competition: Competition = "rakuten",
+    data: Annotated[Path, typer.Argument(
+        help="Folder holding the challenge files, or a single Cdiscount .bson file (checked as a training file).")],
+    images: Annotated[bool, typer.Option(help="Require every referenced image file to exist.")] = False,
+    competition: Annotated[str | None, typer.Option(
+        help="Built-in challenge spec; default cdiscount for a .bson file or a folder with train.bson, "
+        "else rakuten.")] = None,
 ) -> None:
     """Validate the challenge files; each problem is reported as one line naming file, row and fix."""
-    spec = get_spec(competition)
+    spec = get_spec(competition or _detect_competition(data))
+    if spec.format == "bson" and (data.suffix == ".bson" or data.is_file()):
+        _check_bson_file(data, spec)
+        return
     dataset = load_competition(data, spec, images=images)
     table = Table(title=f"{spec.name}: {data}", show_header=False)
     table.add_row("train products", str(len(dataset.train)))
     table.add_row("test products", str(len(dataset.test)))
     table.add_row("classes present", f"{len(set(dataset.y))} of {spec.n_classes}")
+    if dataset.bson is not None:
+        table.add_row("train products by image count", _images_per_product(dataset.bson["train"]))
     for column in spec.text_columns:
         empty = (dataset.train[column].str.strip() == "").mean()
         table.add_row(f"empty {column} (train)", f"{empty:.1%}")
     for split, (found, total) in image_coverage(dataset).items():
         table.add_row(f"{split} images found", f"{found} of {total}")
     report.print(table)
-    if not images:
+    if not images and dataset.bson is None:
         console.print("images not required; pass --images to check that every image exists")
     report.print("[green]ok[/green]")
 

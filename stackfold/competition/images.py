@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BytesRef:
     """An image stored as ``length`` bytes at ``offset`` of ``path`` (e.g. a JPEG inside a BSON file)."""
 

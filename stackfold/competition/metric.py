@@ -1,5 +1,7 @@
 """The challenge metrics, and the fixed set of scores every leaderboard row reports."""
 
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
@@ -9,10 +11,19 @@ def weighted_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(f1_score(y_true, y_pred, average="weighted", zero_division=0))
 
 
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Cdiscount's metric: share of products whose category is right."""
+    return float(accuracy_score(y_true, y_pred))
+
+
+METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {"accuracy": accuracy, "weighted_f1": weighted_f1}
+"""Each challenge metric by the name a :class:`CompetitionSpec` gives in ``metric``."""
+
+
 def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """Weighted F1, accuracy and macro F1 of hard predictions."""
     return {
         "wf1": weighted_f1(y_true, y_pred),
-        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "accuracy": accuracy(y_true, y_pred),
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
     }

@@ -32,6 +32,8 @@ class CompetitionSpec:
     test_image_dir: str
     metric: str
     submission_index_name: str = ""
+    format: str = "csv"
+    """``csv``: text CSVs plus one image file per product; ``bson``: products and their images in BSON files."""
 
     @property
     def n_classes(self) -> int:
@@ -75,13 +77,51 @@ def rakuten() -> CompetitionSpec:
     )
 
 
+def _cdiscount_categories() -> pd.DataFrame:
+    with (files("stackfold.competition") / "data" / "cdiscount_categories.csv").open(encoding="utf-8") as f:
+        return pd.read_csv(f, dtype={"category_id": "int64"}).sort_values("category_id", ignore_index=True)
+
+
+@cache
+def cdiscount() -> CompetitionSpec:
+    """Cdiscount's Image Classification Challenge (Kaggle, 2017): images only, 5,270 categories."""
+    categories = _cdiscount_categories()
+    return CompetitionSpec(
+        name="cdiscount",
+        train_file="train.bson",
+        labels_file="",
+        test_file="test.bson",
+        text_columns=(),
+        required_text_columns=(),
+        id_columns=(),
+        label_column="category_id",
+        classes=tuple(int(c) for c in categories["category_id"]),
+        class_names=tuple(categories["category_level3"]),
+        image_template="",
+        train_image_dir="",
+        test_image_dir="",
+        metric="accuracy",
+        submission_index_name="_id",
+        format="bson",
+    )
+
+
+def cdiscount_hierarchy() -> pd.DataFrame:
+    """The 3-level hierarchy of Cdiscount's categories, indexed by ``category_id`` in :func:`cdiscount` class order.
+
+    Columns ``category_level1``, ``category_level2``, ``category_level3`` (coarse to fine), e.g. to
+    group the 5,270 classes by level-1 department.
+    """
+    return _cdiscount_categories().set_index("category_id")
+
+
 def class_frequencies() -> dict[int, int]:
     """Training-set count of every Rakuten class, from the official label file."""
     categories = _rakuten_categories()
     return dict(zip(categories["prdtypecode"].astype(int), categories["n_train"].astype(int)))
 
 
-SPECS = {"rakuten": rakuten}
+SPECS = {"cdiscount": cdiscount, "rakuten": rakuten}
 
 
 def get_spec(name: str) -> CompetitionSpec:
