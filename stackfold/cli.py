@@ -115,7 +115,7 @@ def run(
 
 @app.command()
 def leaderboard(run: Annotated[Path, typer.Argument(help="Run folder.")]) -> None:
-    """Print one row per base model and stacker, best CV weighted F1 first."""
+    """Print one row per base model and stacker, best CV score (the challenge metric) first."""
     from stackfold.leaderboard import read_leaderboard
     from stackfold.run_folder import RunFolder
 
@@ -143,12 +143,13 @@ def validate(
     submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
     data: Annotated[Path, typer.Option("--data", help="Folder holding the challenge's test file.")],
     ids: Annotated[Path | None, typer.Option("--ids", help="Full test id list, e.g. reference/test_ids.csv.")] = None,
-    competition: Competition = "rakuten",
+    competition: Annotated[str | None, typer.Option(
+        help="Built-in challenge spec; default cdiscount for a folder with train.bson, else rakuten.")] = None,
 ) -> None:
     """Check a submission answers exactly the test rows, in the challenge format."""
     from stackfold.submissions import read_id_list, validate_submission
 
-    dataset = load_competition(data, get_spec(competition), images=False)
+    dataset = load_competition(data, get_spec(competition or _detect_competition(data)), images=False)
     labels = validate_submission(
         submission, dataset.spec, dataset.test.index, read_id_list(ids) if ids is not None else None
     )

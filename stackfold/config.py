@@ -11,6 +11,7 @@ Example::
     decisions = ["class_scaling", "stage2"]   # decision rules applied to the `decide_on` stacker
     decide_on = "lgbm"
     meta_features = ["confidence", "text"]  # extra columns for the lgbm/xgb stackers
+    on_bad_image = "blank"    # a white image for a missing or corrupt one (counted), instead of an error
     model_submissions = true  # also write submissions/<model>.csv for every model
 
     [params.tfidf_logreg]
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from stackfold.competition.load import ON_BAD_IMAGE
+from stackfold.competition.spec import get_spec
 from stackfold.errors import ConfigError
 from stackfold.features.views import VIEWS, view_params
 from stackfold.ensembles import DECISIONS, STACKERS, get_decision, get_stacker
@@ -30,7 +33,9 @@ from stackfold.models import BASE_MODELS, get_model
 
 DEFAULT_MODELS = (
     "null", "tfidf_logreg", "logreg", "linear_svc", "rbf_svc", "complement_nb", "text_forest", "text_nn", "color_forest",
+    "pixel_forest", "pixel_svc", "cnn",
 )
+"""Every model that runs offline; ``vgg_nn`` and ``fusion`` need VGG16 weights (``[features.vgg16] weights``)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class RunConfig:
     decisions: tuple[str, ...] = ("class_scaling", "stage2")
     decide_on: str = "lgbm"
     meta_features: tuple[str, ...] = ()
+    on_bad_image: str = "error"
     model_submissions: bool = False
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -78,7 +84,7 @@ def _toml_value(value: Any) -> str:
 
 
 _TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs": int, "models": list,
-          "stackers": list, "decisions": list, "decide_on": str, "meta_features": list, "model_submissions": bool,
+          "stackers": list, "decisions": list, "decide_on": str, "meta_features": list, "on_bad_image": str, "model_submissions": bool,
           "params": dict, "features": dict}
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
@@ -109,8 +115,21 @@ def load_config(path: Path | None) -> RunConfig:
         raise ConfigError(f"{path}: {e}") from e
 
 
+def _needs(view: str, need: str) -> bool:
+    """Whether feature view ``view`` is, or is built from, view ``need``."""
+    return view == need or any(_needs(r, need) for r in VIEWS[view].requires)
+
+
+def _drop_models(config: RunConfig, explicit_models: bool, unusable: list[str], reason: str) -> RunConfig:
+    """Leave ``unusable`` models out of the default list; an explicit list naming one is an error."""
+    if unusable and explicit_models:
+        raise ConfigError(f"model {unusable[0]!r} needs {reason}; remove it from models")
+    return replace(config, models=tuple(m for m in config.models if m not in unusable))
+
+
 def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
-    """Check names and parameters; a text-only run drops image models from the default list."""
+    """Check names and parameters; the default model list drops models the run cannot feed (no images, no text)."""
+    spec = get_spec(config.competition)
     for name in config.models:
         get_model(name)
     for name in config.stackers:
@@ -126,11 +145,16 @@ def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
             raise ConfigError(f"unknown meta-feature group {name!r}; choose from: {', '.join(META_FEATURES)}")
         if not config.images and any(VIEWS[v].needs_images for v in META_FEATURES[name]):
             raise ConfigError(f"meta-features {name!r} need images, but images = false; remove it from meta_features")
+    if config.on_bad_image not in ON_BAD_IMAGE:
+        raise ConfigError(f"on_bad_image = {config.on_bad_image!r}; choose from: {', '.join(ON_BAD_IMAGE)}")
     if not config.images:
         image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in get_model(m).views)]
-        if image_models and explicit_models:
-            raise ConfigError(f"model {image_models[0]!r} needs images, but images = false; remove it from models")
-        config = replace(config, models=tuple(m for m in config.models if m not in image_models))
+        config = _drop_models(config, explicit_models, image_models, "images, but images = false")
+    if not spec.text_columns:
+        text_models = [m for m in config.models if any(_needs(v, "text") for v in get_model(m).views)]
+        config = _drop_models(config, explicit_models, text_models, f"text, but {spec.name} products have none")
+        if "text" in config.meta_features:
+            raise ConfigError(f"meta-features 'text' need text, but {spec.name} products have none")
     if not config.models:
         raise ConfigError("no base model to run; list at least one in models")
     for name, values in config.params.items():

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from stackfold import __version__
 from stackfold.competition.folds import folds_digest, make_folds, save_folds
 from stackfold.competition.load import Dataset, load_competition
+from stackfold.competition.metric import SUMMARY_COLUMN
 from stackfold.competition.spec import get_spec
 from stackfold.config import RunConfig
 from stackfold.ensembles import get_decision, get_stacker, stack_matrix
@@ -49,6 +50,7 @@ class Trained:
     result: CVResult
     level: str
     key: str
+    blank_images: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,10 @@ def _train(
     """
     name = name or model_class.name
     cached = ctx.run.load_result(level, name, key)
+    blanks = info.get("blank_images", 0)
     if cached is not None:
         console.print(f"[dim]{name}: unchanged, reusing saved OOF (key {key})[/dim]")
-        return Trained(cached, level, key)
+        return Trained(cached, level, key, blanks)
     console.print(f"[bold]{name}[/bold]: {ctx.config.folds}-fold OOF")
     make_model = ctx.make_model(model_class)
     X, X_test = inputs()
@@ -108,7 +111,7 @@ def _train(
     ctx.run.save_result(
         level, result, key, list(ctx.dataset.spec.classes), ctx.dataset.train.index, ctx.dataset.test.index, info
     )
-    return Trained(result, level, key)
+    return Trained(result, level, key, blanks)
 
 
 def _add_meta_features(
@@ -150,27 +153,29 @@ def _write_model_submission(ctx: _Context, trained: Trained, filename: str) -> P
     write_submission(path, spec, ctx.dataset.test.index, labels)
     register_submission(
         ctx.run.submissions / "registry.csv", path, trained.result.name, trained.level,
-        trained.result.summary()["wf1_mean"],
+        trained.result.summary()[SUMMARY_COLUMN[spec.metric]],
     )
     return path
 
 
 def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
     """Run every configured base model and stacker, write the leaderboard and submissions."""
-    dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images)
+    dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
+                               on_bad_image=config.on_bad_image)
     run = RunFolder(Path(out))
     write_text_atomic(run.config, config.to_toml())
     with threadpool_limits(limits=config.n_jobs):
         folds = prepare_folds(run, dataset, config)
         ctx = _Context(run, config, dataset, folds, folds_digest(dataset.train.index, folds))
-        store = FeatureStore(dataset, run.cache, config.features)
+        store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs)
         trained = []
         for name in config.models:
             model_class = get_model(name)
             view_keys = {view: store.key(view) for view in model_class.views}
             key = ctx.key("base", model_class, view_keys)
             inputs = partial(store.views, model_class.views)
-            trained.append(_train(ctx, "base", model_class, key, inputs, {"views": view_keys}))
+            info = {"views": view_keys, "blank_images": sum(store.blank_images(v) for v in model_class.views)}
+            trained.append(_train(ctx, "base", model_class, key, inputs, info))
         base = list(trained)
         stack = (stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test"))
         with_meta, meta_key = _add_meta_features(ctx, store, base, stack)
@@ -183,10 +188,13 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
             inputs = with_meta if uses_meta else stack
             trained.append(_train(ctx, "stack", stacker_class, key, lambda: inputs, info))
         trained.extend(_decide(ctx, [t for t in trained if t.level == "stack"], *stack))
-    board = leaderboard_frame([{"model": t.result.name, "level": t.level, **t.result.summary()} for t in trained])
+    rank_by = SUMMARY_COLUMN[dataset.spec.metric]
+    rows = [{"model": t.result.name, "level": t.level, **t.result.summary(), "blank_images": t.blank_images}
+            for t in trained]
+    board = leaderboard_frame(rows, rank_by)
     write_leaderboard(run, board)
     candidates = [t for t in trained if t.level == "stack"] or trained
-    best = max(candidates, key=lambda t: t.result.summary()["wf1_mean"])
+    best = max(candidates, key=lambda t: t.result.summary()[rank_by])
     best_path = _write_model_submission(ctx, best, "best.csv")
     if config.model_submissions:
         for t in trained:

@@ -5,10 +5,11 @@
     RUN/
       config.toml                    effective configuration of the last run
       folds.csv                      index,fold,label: the one assignment every model and stacker uses
-      cache/<view>-<key>.npz         feature views, keyed by content hash of data and builder
+      cache/<view>-<key>/            feature views, keyed by content hash of data and builder
+                                     (image views: memory-mapped .npy + done-mask, resumable)
       models/<name>/                 one folder per base model ...
       stackers/<name>/               ... and per stacker, each holding:
-          manifest.json              content key, parameters, per-fold scores and seconds
+          manifest.json              content key, parameters, per-fold scores and seconds, blank images
           oof.parquet                OOF probabilities, columns {model}__{class}, original index
           test.parquet               test probabilities (fold average; stackers: refit on all rows)
           checkpoints-<key>/fold_k.npz   finished folds of an interrupted run

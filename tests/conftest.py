@@ -28,6 +28,12 @@ def rakuten_sample() -> Path:
     return _shared("rakuten-sample")
 
 
+@pytest.fixture(scope="session")
+def cdiscount_sample() -> Path:
+    """The unmodified official Cdiscount 82-product example folder (read-only)."""
+    return _shared("cdiscount-sample")
+
+
 @pytest.fixture
 def sample_copy(rakuten_sample: Path, tmp_path: Path) -> Path:
     """A writable copy of the real sample's three CSVs, for corrupting."""

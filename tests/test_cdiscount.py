@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import _shared
 from stackfold.competition import get_spec, load_competition, rakuten
 from stackfold.competition.bson_files import index_bson
 from stackfold.competition.metric import METRICS
@@ -19,12 +18,6 @@ from stackfold.submissions import validate_submission, write_submission
 from stackfold.submissions.validate import parse_submission
 
 N_TRAIN = 60
-
-
-@pytest.fixture(scope="session")
-def cdiscount_sample() -> Path:
-    """The unmodified official 82-product example folder (read-only)."""
-    return _shared("cdiscount-sample")
 
 
 def _raw_documents(path: Path) -> list[bytes]:
@@ -184,3 +177,22 @@ def test_rakuten_missing_images_are_allowed_when_blanked(sample_copy):
     assert len(load_competition(sample_copy, rakuten(), images=True, on_bad_image="blank").train) == 300
     with pytest.raises(ConfigError, match="on_bad_image must be one of error, blank"):
         load_competition(sample_copy, rakuten(), on_bad_image="skip")
+
+
+def test_image_only_run_end_to_end_with_a_valid_submission(challenge, tmp_path, run_cli):
+    """check-data, then `run` on the real BSON images: per-image models averaged per product, ranked by accuracy."""
+    assert run_cli("check-data", challenge)[0] == 0
+    config = tmp_path / "run.toml"
+    config.write_text('competition = "cdiscount"\nfolds = 2\nmodels = ["null", "color_forest", "pixel_forest"]\n'
+                      'stackers = ["mean", "weighted_mean"]\ndecisions = []\nmodel_submissions = true\n')
+    code, out, err = run_cli("run", challenge, "--out", tmp_path / "run", "--config", config)
+    assert code == 0, err
+    board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False)
+    assert set(board["model"]) == {"null", "color_forest", "pixel_forest", "mean", "weighted_mean"}
+    assert board["accuracy"].is_monotonic_decreasing
+    oof = pd.read_parquet(tmp_path / "run" / "models" / "pixel_forest" / "oof.parquet")
+    assert oof.shape == (N_TRAIN, 5270) and np.allclose(oof.sum(axis=1), 1.0)
+    submission = tmp_path / "run" / "submissions" / "best.csv"
+    assert submission.read_text().startswith("_id,category_id\n")
+    code, out, err = run_cli("validate", submission, "--data", challenge)
+    assert code == 0 and f"{82 - N_TRAIN} rows" in out, err

@@ -23,6 +23,12 @@ def test_text_only_run_drops_image_models(tmp_path):
     assert "color_forest" not in config.models and "tfidf_logreg" in config.models
 
 
+def test_image_only_challenge_drops_text_models(tmp_path):
+    config = load_config(_write(tmp_path, 'competition = "cdiscount"\n'))
+    assert "color_forest" in config.models and "null" in config.models
+    assert not {"logreg", "tfidf_logreg", "text_nn"} & set(config.models)
+
+
 def test_round_trip(tmp_path):
     config = load_config(_write(tmp_path, 'seed = 3\nmodels = ["null"]\n[params.lgbm]\nnum_leaves = 7\n'))
     again = load_config(_write(tmp_path, config.to_toml()))
@@ -38,6 +44,12 @@ BAD_CONFIGS = [
     ("image model without images", 'images = false\nmodels = ["color_forest"]\n', r"'color_forest' needs images"),
     ("unknown meta-features", 'meta_features = ["shape"]\n', r"unknown meta-feature group 'shape'"),
     ("colour meta without images", 'images = false\nmeta_features = ["color"]\n', r"'color' need images"),
+    ("text model on an image-only challenge", 'competition = "cdiscount"\nmodels = ["logreg"]\n',
+     r"'logreg' needs text, but cdiscount products have none"),
+    ("text meta on an image-only challenge", 'competition = "cdiscount"\nmeta_features = ["text"]\n',
+     r"'text' need text, but cdiscount"),
+    ("unknown bad-image policy", 'on_bad_image = "skip"\n', r"on_bad_image = 'skip'; choose from: error, blank"),
+    ("unknown competition", 'competition = "kaggle"\n', r"kaggle"),
     ("unknown parameter", "[params.tfidf_logreg]\nalpha = 1\n", r"no parameter 'alpha'"),
     ("params of nothing", "[params.nothing]\nalpha = 1\n", r"no model or stacker named 'nothing'"),
     ("one fold", "folds = 1\n", r"folds = 1: need at least 2"),

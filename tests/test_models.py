@@ -11,7 +11,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from stackfold.competition.spec import rakuten
 from stackfold.ensembles import DECISIONS, STACKERS
 from stackfold.errors import ConfigError
-from stackfold.features.image import color_feature_names
+from stackfold.features.image_block import ImageBlock
 from stackfold.features.language import LANGUAGE_FLAG_NAMES, language_flags
 from stackfold.features.views import Views, take_rows
 from stackfold.models import BASE_MODELS, cross_validate
@@ -26,13 +26,20 @@ def _views(y: np.ndarray, rng: np.random.Generator) -> Views:
     texts = [" ".join(rng.choice(WORDS[c], 4)) + " commun" for c in y]
     text = pd.DataFrame({"text": texts, "tokens": texts, "language": "fr", "token_len": 5})
     text[list(LANGUAGE_FLAG_NAMES)] = language_flags(np.array(["fr"] * len(y), dtype=object))
-    color = rng.normal(size=(len(y), 27)).astype(np.float32)
-    color[:, 0] += np.searchsorted(CLASSES, y) * 0.5
     counts = {
         name: CountVectorizer(analyzer=analyzer, dtype=np.float32).fit_transform(texts)
         for name, analyzer in (("word_counts", "word"), ("char_counts", "char_wb"))
     }
-    return Views({"text": text, "color": pd.DataFrame(color, columns=color_feature_names()), **counts})
+    # image views: one or two 16x16 images per product, label-dependent
+    owner = np.repeat(np.arange(len(y)), 1 + np.arange(len(y)) % 2)
+    signal = np.searchsorted(CLASSES, y)[owner].astype(np.float32) / len(CLASSES)
+    images = (rng.integers(0, 128, size=(len(owner), 16, 16, 3)) + 127 * signal[:, None, None, None]).astype(np.uint8)
+    features = {name: rng.normal(size=(len(owner), width)).astype(np.float32)
+                for name, width in (("color", 27), ("pixels", 48), ("vgg16", 512))}
+    for block in features.values():
+        block[:, 0] += 10 * signal
+    image_views = {name: ImageBlock.whole(data, owner, len(y)) for name, data in {**features, "images": images}.items()}
+    return Views({"rows": pd.DataFrame(index=range(len(y))), "text": text, **counts, **image_views})
 
 
 def _inputs(model_class, y: np.ndarray, n_new: int, rng: np.random.Generator):

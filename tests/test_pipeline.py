@@ -5,6 +5,8 @@ import json
 import pandas as pd
 import pytest
 
+from stackfold.competition.load import image_coverage, load_competition
+from stackfold.competition.spec import rakuten
 from stackfold.config import DEFAULT_MODELS, load_config
 from stackfold.leaderboard import COLUMNS
 
@@ -38,7 +40,7 @@ def test_submission_has_exactly_the_test_indices(text_run, rakuten_sample):
 def test_leaderboard_has_every_model_and_stacker(text_run):
     board = pd.read_csv(text_run / "leaderboard.csv", keep_default_na=False)
     assert list(board.columns) == COLUMNS
-    text_models = [m for m in DEFAULT_MODELS if m != "color_forest"]
+    text_models = [m for m in DEFAULT_MODELS if m not in ("color_forest", "pixel_forest", "pixel_svc", "cnn")]
     assert set(zip(board["model"], board["level"])) == {*((m, "base") for m in text_models), *STACK_ROWS}
     assert board["wf1_mean"].is_monotonic_decreasing
     assert (text_run / "leaderboard.md").read_text().startswith("| model")
@@ -51,7 +53,8 @@ def test_artifacts_are_documented_and_readable(text_run):
     oof = pd.read_parquet(text_run / "models" / "tfidf_logreg" / "oof.parquet")
     assert oof.shape == (300, 27) and oof.columns[0] == "tfidf_logreg__10"
     manifest = json.loads((text_run / "stackers" / "lgbm" / "manifest.json").read_text())
-    assert manifest["inputs"] == [m for m in DEFAULT_MODELS if m != "color_forest"] and len(manifest["folds"]) == 6
+    text_models = [m for m in DEFAULT_MODELS if m not in ("color_forest", "pixel_forest", "pixel_svc", "cnn")]
+    assert manifest["inputs"] == text_models and len(manifest["folds"]) == 6
     assert manifest["meta_features"] == ["confidence", "text"]
     assert json.loads((text_run / "stackers" / "mean" / "manifest.json").read_text())["meta_features"] == []
     meta = pd.read_parquet(text_run / "meta" / "train.parquet")
@@ -94,6 +97,20 @@ def test_run_with_images_on_sample_names_the_missing_image(rakuten_sample, tmp_p
     assert not (tmp_path / "run" / "submissions").exists()
 
 
+def test_blank_policy_runs_on_the_sample_and_counts_blanks(rakuten_sample, tmp_path, run_cli):
+    config = tmp_path / "run.toml"
+    config.write_text('on_bad_image = "blank"\nmodels = ["null", "color_forest"]\nstackers = ["mean", "lgbm"]\ndecisions = []\n'
+                      'meta_features = ["color"]\n')
+    code, _, err = run_cli("run", rakuten_sample, "--out", tmp_path / "run", "--config", config)
+    assert code == 0, err
+    board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False).set_index("model")
+    coverage = image_coverage(load_competition(rakuten_sample, rakuten(), images=False))
+    missing = sum(total - found for found, total in coverage.values())  # its 20 images are of products all over
+    assert board.loc["color_forest", "blank_images"] == missing and board.loc["null", "blank_images"] == 0
+    manifest = json.loads((tmp_path / "run" / "models" / "color_forest" / "manifest.json").read_text())
+    assert manifest["blank_images"] == missing
+
+
 def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     data = tmp_path / "twin"
     assert run_cli("demo-data", data, "--products", 200, "--image-size", 48)[0] == 0
@@ -106,7 +123,7 @@ def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     color = board.set_index("model").loc["color_forest", "wf1_mean"]
     null = board.set_index("model").loc["null", "wf1_mean"]
     assert color > null  # the colour view carries signal
-    assert len(list((tmp_path / "run" / "cache").glob("color-*/train.parquet"))) == 1
+    assert len(list((tmp_path / "run" / "cache").glob("color-*/done"))) == 1
     code, out, _ = run_cli("score", tmp_path / "run" / "submissions" / "best.csv", "--truth", data / "truth" / "Y_test.csv")
     assert code == 0 and "weighted_f1" in out
 

@@ -19,6 +19,9 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {"accuracy": accuracy, "weighted_f1": weighted_f1}
 """Each challenge metric by the name a :class:`CompetitionSpec` gives in ``metric``."""
 
+SUMMARY_COLUMN = {"accuracy": "accuracy", "weighted_f1": "wf1_mean"}
+"""The leaderboard column (CV mean) holding each challenge metric: what rows are ranked by."""
+
 
 def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """Weighted F1, accuracy and macro F1 of hard predictions."""

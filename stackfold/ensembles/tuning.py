@@ -36,7 +36,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from threadpoolctl import threadpool_limits
 
-from stackfold.competition.metric import weighted_f1
+from stackfold.competition.metric import METRICS
 from stackfold.competition.spec import get_spec
 from stackfold.config import RunConfig, load_config
 from stackfold.ensembles import get_stacker
@@ -110,6 +110,7 @@ class StackData:
     classes: tuple[int, ...]
     seed: int
     n_jobs: int
+    metric: str = "weighted_f1"
 
 
 @dataclass(frozen=True)
@@ -209,15 +210,15 @@ def load_stack_data(run: RunFolder, config: RunConfig, meta: bool = False) -> St
             f"{run.folds}: {len(assignment.labels)} rows but the OOF matrix has {len(X)}; "
             f"re-run `stackfold run DATA --out {run.root}`"
         )
-    return StackData(X, assignment.labels, assignment.folds, get_spec(config.competition).classes,
-                     config.seed, config.n_jobs)
+    spec = get_spec(config.competition)
+    return StackData(X, assignment.labels, assignment.folds, spec.classes, config.seed, config.n_jobs, spec.metric)
 
 
 def cv_score(
     stacker_class: type[BaseModel], params: dict[str, Any], data: StackData,
     on_fold: Callable[[int, float], None] | None = None,
 ) -> float:
-    """Mean weighted F1 over the saved folds; fold k's stacker is fitted on the other folds only.
+    """Mean challenge metric over the saved folds; fold k's stacker is fitted on the other folds only.
 
     ``on_fold(k, running_mean)`` is called after each fold (for pruning).
     """
@@ -226,7 +227,7 @@ def cv_score(
         train, valid = data.folds != k, data.folds == k
         model = stacker_class(data.classes, seed=data.seed, n_jobs=data.n_jobs, **params)
         model.fit(data.X[train], data.y[train])
-        scores.append(weighted_f1(data.y[valid], model.predict(data.X[valid])))
+        scores.append(METRICS[data.metric](data.y[valid], model.predict(data.X[valid])))
         if on_fold is not None:
             on_fold(k, float(np.mean(scores)))
     return float(np.mean(scores))
@@ -254,7 +255,7 @@ def make_objective(
 def _report(trial: Trial, fold: int, running_mean: float) -> None:
     trial.report(running_mean, step=fold)
     if trial.should_prune():
-        raise optuna.TrialPruned(f"after fold {fold + 1}: wf1 {running_mean:.4f}")
+        raise optuna.TrialPruned(f"after fold {fold + 1}: score {running_mean:.4f}")
 
 
 def _claim(trial: Trial, n_trials: int) -> None:
@@ -410,7 +411,7 @@ def quiet_optuna() -> Iterator[None]:
 def print_trial(study: optuna.Study, trial: FrozenTrial) -> None:
     """One progress line per finished trial (surplus trials of a parallel worker are silent)."""
     if trial.state == TrialState.COMPLETE:
-        console.print(f"  trial {trial.number}: wf1 {trial.value:.4f} (best {study.best_value:.4f})")
+        console.print(f"  trial {trial.number}: {trial.value:.4f} (best {study.best_value:.4f})")
     elif trial.state == TrialState.PRUNED:
         console.print(f"  trial {trial.number}: pruned after fold {(trial.last_step or 0) + 1}")
 

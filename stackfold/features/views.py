@@ -7,16 +7,30 @@ the model (see :class:`stackfold.features.tfidf.FoldTfidf`).
 
 Built-in views:
 
+``rows``        frame without columns: just the products, for models that need no feature (``null``)
 ``text``        frame: ``text`` (HTML stripped), ``tokens`` (normalised), ``language``,
                 ``token_len``, ``is_fr``, ``is_en``, ``lang_other``
 ``word_counts`` sparse counts of word 1-2-grams of ``tokens``, terms in >= 2 texts
 ``char_counts`` sparse counts of ``char_wb`` 2-5-grams of lower-cased ``text``, terms in >= 2 texts
-``color``       frame: mean RGB and colour histograms of each image
+
+Image views hold one row per image (:class:`ImageBlock`), built from the split's
+:class:`~stackfold.competition.images.ImageTable`. Each image is padded to a square, cut by
+``border`` (fraction per side), cropped to the product if ``content_crop``, then resized:
+
+``color``       float32 mean RGB and ``bins``-bin histograms per channel (:func:`color_feature_names`)
+``pixels``      float32 ``size x size x 3`` pixels in [0, 1], then the colour features (random forest, SVC)
+``images``      uint8 ``(size, size, 3)`` images, memory-mapped: the input of a CNN
+``vgg16``       float32 512 features of a headless VGG16 (see :mod:`stackfold.features.vgg16`)
 
 Views are cached under the run's ``cache/`` folder by a content key of the raw files, the
-view's parameters and the keys of the views it is built from.
+view's parameters and the keys of the views it is built from (and, for image views, the
+``on_bad_image`` policy). An image view is extracted straight into its cache folder
+(``{split}.data.npy`` + ``{split}.data.state.npz``, then ``{split}.owner.npy`` and
+``{split}.json``), so an interrupted extraction resumes; ``done`` is written once both
+splits are complete, and the arrays are then memory-mapped read-only.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,27 +43,35 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from stackfold.competition.load import Dataset
 from stackfold.errors import ConfigError
-from stackfold.features.image import color_feature_matrix, color_feature_names
+from stackfold.features.image import ImageFeature, color_feature, extract, pixel_array_feature, pixel_feature
+from stackfold.features.image_block import ImageBlock
+from stackfold.features.image_io import ImageOptions, check_on_bad_image
 from stackfold.features.language import LANGUAGE_FLAG_NAMES, detect_languages, language_flags
 from stackfold.features.text import title_descr
 from stackfold.features.tokens import normalise_texts, token_lengths
+from stackfold.features.vgg16 import N_FEATURES, VGG16Features
 from stackfold.hashing import content_key
-from stackfold.io import atomic_file
+from stackfold.io import atomic_file, write_json_atomic
 from stackfold.progress import console
 
 VIEW_VERSION = 2
 
-Block = pd.DataFrame | sp.csr_matrix | np.ndarray
+Block = pd.DataFrame | sp.csr_matrix | np.ndarray | ImageBlock
 
 
 @dataclass(frozen=True)
 class View:
-    """How to build one view from the data set and the views it requires."""
+    """How to build one view from the data set and the views it requires.
 
-    build: Callable[["FeatureStore", dict[str, Any]], tuple[Block, Block]]
+    A view has either ``build`` (train and test blocks at once, kept in memory then saved)
+    or ``image`` (the per-image feature to extract, resumably, into the cache folder).
+    """
+
+    build: Callable[["FeatureStore", dict[str, Any]], tuple[Block, Block]] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
     needs_images: bool = False
+    image: Callable[["FeatureStore", dict[str, Any]], ImageFeature] | None = None
 
 
 class Views:
@@ -77,7 +99,7 @@ def take_rows(X: Any, rows: np.ndarray) -> Any:
     """Rows ``rows`` (positions) of a frame, array, sparse matrix or :class:`Views`."""
     if isinstance(X, pd.DataFrame):
         return X.iloc[rows]
-    if isinstance(X, Views):
+    if isinstance(X, Views | ImageBlock):
         return X.take(rows)
     return X[rows]
 
@@ -101,6 +123,10 @@ def _text(store: "FeatureStore", params: dict[str, Any]) -> tuple[pd.DataFrame, 
     return frames[0], frames[1]
 
 
+def _rows(store: "FeatureStore", params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.DataFrame(index=store.dataset.train.index), pd.DataFrame(index=store.dataset.test.index)
+
+
 def _counts(column: str, **vectorizer: Any) -> Callable[["FeatureStore", dict[str, Any]], tuple[Block, Block]]:
     def build(store: "FeatureStore", params: dict[str, Any]) -> tuple[Block, Block]:
         train, test = store.get("text")
@@ -115,25 +141,43 @@ def _counts(column: str, **vectorizer: Any) -> Callable[["FeatureStore", dict[st
     return build
 
 
-def _color(store: "FeatureStore", params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    names = color_feature_names(params["bins"])
-    return tuple(
-        pd.DataFrame(
-            color_feature_matrix(store.dataset.image_paths(split), params["bins"], f"colour features ({split})"),
-            columns=names,
-        )
-        for split in ("train", "test")
-    )
+CROP_DEFAULTS = {"content_crop": True, "border": 0.0}
+
+
+def _options(params: dict[str, Any]) -> ImageOptions:
+    return ImageOptions(content_crop=params["content_crop"], border=params["border"])
+
+
+def _color(store: "FeatureStore", params: dict[str, Any]) -> ImageFeature:
+    return color_feature(params["bins"], _options(params))
+
+
+def _pixels(store: "FeatureStore", params: dict[str, Any]) -> ImageFeature:
+    return pixel_feature(params["size"], params["bins"], _options(params))
+
+
+def _images(store: "FeatureStore", params: dict[str, Any]) -> ImageFeature:
+    return pixel_array_feature(params["size"], _options(params))
+
+
+def _vgg16(store: "FeatureStore", params: dict[str, Any]) -> ImageFeature:
+    extractor = VGG16Features(params["size"], params["weights"], store.n_jobs, params["seed"])
+    return ImageFeature(params["size"], (N_FEATURES,), "float32", extractor, _options(params), params["batch_size"])
 
 
 VIEWS: dict[str, View] = {
+    "rows": View(_rows),
     "text": View(_text, {"language_threshold": 0.9999, "lemmatize": True, "remove_stop_words": True,
                          "fold_accents": False}),
     "word_counts": View(_counts("tokens", analyzer="word", token_pattern=r"\S+"),
                         {"ngram_min": 1, "ngram_max": 2, "min_df": 2}, requires=("text",)),
     "char_counts": View(_counts("text", analyzer="char_wb"), {"ngram_min": 2, "ngram_max": 5, "min_df": 2},
                         requires=("text",)),
-    "color": View(_color, {"bins": 8}, needs_images=True),
+    "color": View(defaults={"bins": 8, **CROP_DEFAULTS}, needs_images=True, image=_color),
+    "pixels": View(defaults={"size": 16, "bins": 8, **CROP_DEFAULTS}, needs_images=True, image=_pixels),
+    "images": View(defaults={"size": 100, **CROP_DEFAULTS}, needs_images=True, image=_images),
+    "vgg16": View(defaults={"size": 64, "weights": "imagenet", "batch_size": 32, "seed": 0, **CROP_DEFAULTS},
+                  needs_images=True, image=_vgg16),
 }
 
 
@@ -160,19 +204,32 @@ def _load(path: Path) -> Block:
 
 
 class FeatureStore:
-    """Builds views on demand and keeps them under ``cache_dir`` by content key."""
+    """Builds views on demand and keeps them under ``cache_dir`` by content key.
 
-    def __init__(self, dataset: Dataset, cache_dir: Path, options: dict[str, dict[str, Any]] | None = None):
+    ``on_bad_image`` (``"error"`` or ``"blank"``) is the run's policy for unreadable images;
+    :attr:`bad_images` counts, per image view obtained, the images replaced by white.
+    ``n_jobs`` bounds the threads of feature extraction networks.
+    """
+
+    def __init__(
+        self, dataset: Dataset, cache_dir: Path, options: dict[str, dict[str, Any]] | None = None,
+        on_bad_image: str = "error", n_jobs: int = 1,
+    ):
+        check_on_bad_image(on_bad_image)
         self.dataset = dataset
         self.cache_dir = Path(cache_dir)
         self.options = options or {}
+        self.on_bad_image = on_bad_image
+        self.n_jobs = n_jobs
+        self.bad_images: dict[str, int] = {}
         self._memory: dict[str, tuple[Block, Block]] = {}
 
     def key(self, name: str) -> str:
-        """Content key of a view: raw files, parameters, builder version and required views' keys."""
+        """Content key of a view: raw files, parameters, builder version, required views' keys (and image policy)."""
         view = self._view(name)
+        policy = [self.on_bad_image] if view.image is not None else []
         return content_key(name, self.dataset.fingerprint, VIEW_VERSION, view_params(name, self.options),
-                           [self.key(r) for r in view.requires])
+                           [self.key(r) for r in view.requires], *policy)
 
     def get(self, name: str) -> tuple[Block, Block]:
         """Train and test blocks of view ``name``."""
@@ -180,6 +237,13 @@ class FeatureStore:
         if name not in self._memory:
             self._memory[name] = self._load_or_build(name, view)
         return self._memory[name]
+
+    def blank_images(self, name: str) -> int:
+        """Images of view ``name`` (train and test) replaced by white under ``on_bad_image = "blank"``; 0 for others."""
+        if self._view(name).image is None:
+            return 0
+        self.get(name)
+        return self.bad_images[name]
 
     def views(self, names: tuple[str, ...]) -> tuple[Views, Views]:
         """Train and test :class:`Views` holding the named blocks."""
@@ -197,6 +261,8 @@ class FeatureStore:
     def _load_or_build(self, name: str, view: View) -> tuple[Block, Block]:
         folder = self.cache_dir / f"{name}-{self.key(name)}"
         done = folder / "done"
+        if view.image is not None:
+            return self._image_view(name, view, folder)
         if done.is_file():
             return tuple(_load(next(folder.glob(f"{split}.*"))) for split in ("train", "test"))
         train, test = view.build(self, view_params(name, self.options))
@@ -205,3 +271,30 @@ class FeatureStore:
         _save(folder / f"test{suffix}", test)
         done.touch()
         return train, test
+
+    def _image_view(self, name: str, view: View, folder: Path) -> tuple[ImageBlock, ImageBlock]:
+        """Extract (or resume, or load) an image view in ``folder``; record its blank images."""
+        done = folder / "done"
+        if not done.is_file():
+            params = view_params(name, self.options)
+            try:
+                feature = view.image(self, params)
+            except ConfigError as e:
+                if str(e).startswith("[features."):
+                    raise
+                raise ConfigError(f"[features.{name}] {e}") from e
+            for split in ("train", "test"):
+                table = self.dataset.image_table(split)
+                _, blank = extract(table, feature, folder / f"{split}.data.npy", self.on_bad_image, f"{name} ({split})")
+                with atomic_file(folder / f"{split}.owner.npy") as f:
+                    np.save(f, np.asarray(table.owner, dtype=np.int64))
+                write_json_atomic(folder / f"{split}.json", {"n_products": table.n_products, "blank": blank})
+            done.touch()
+        blocks, blanks = [], 0
+        for split in ("train", "test"):
+            meta = json.loads((folder / f"{split}.json").read_text())
+            data = np.load(folder / f"{split}.data.npy", mmap_mode="r")
+            blocks.append(ImageBlock.whole(data, np.load(folder / f"{split}.owner.npy"), meta["n_products"]))
+            blanks += meta["blank"]
+        self.bad_images[name] = blanks
+        return blocks[0], blocks[1]

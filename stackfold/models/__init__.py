@@ -2,7 +2,11 @@
 
 from stackfold.errors import ConfigError
 from stackfold.models.base import BaseModel
-from stackfold.models.image_forest import ColorForest
+from stackfold.models.fusion import Fusion
+from stackfold.models.image_cnn import CNN
+from stackfold.models.image_forest import ColorForest, PixelForest
+from stackfold.models.image_svc import PixelSVC
+from stackfold.models.image_vgg import VggNN
 from stackfold.models.null import NullModel
 from stackfold.models.oof import CVResult, cross_validate
 from stackfold.models.text_forest import TextForest
@@ -12,7 +16,7 @@ from stackfold.models.text_nn import TextNN
 BASE_MODELS: dict[str, type[BaseModel]] = {
     m.name: m
     for m in (NullModel, TfidfLogisticRegression, LogReg, LinearSVM, RbfSVM, TextForest, ComplementNaiveBayes,
-              TextNN, ColorForest)
+              TextNN, ColorForest, PixelForest, PixelSVC, CNN, VggNN, Fusion)
 }
 
 

@@ -1,16 +1,21 @@
-"""What every keras model here shares: a quiet, thread-bounded, deterministic TensorFlow, and sparse batches.
+"""What every keras model here shares: a quiet, thread-bounded, deterministic TensorFlow, sparse and image
+batches, early stopping on an inner split, and the per-image keras model.
 
 TensorFlow is imported only when a neural model is fitted (the import alone costs ~5 s).
 """
 
 import math
 import os
+from abc import abstractmethod
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
+from stackfold.features.image_block import ImageBlock
+from stackfold.models.image_forest import PerImageModel
 from stackfold.models.splits import inner_split
 
 
@@ -84,3 +89,98 @@ def fit_with_early_stopping(
         verbose=0,
     )
     return len(history.history["loss"])
+
+
+def image_batches(
+    keras_module: ModuleType, block: ImageBlock, y: np.ndarray | None, batch_size: int, seed: int | None,
+    divisor: float = 1.0,
+):
+    """A keras ``PyDataset`` of the images of ``block`` as float32 divided by ``divisor``, with their labels.
+
+    ``y`` holds one label per product; each image gets its product's. Images are read one batch
+    at a time through :meth:`ImageBlock.batch`, so a memory-mapped block larger than RAM is never
+    loaded whole, and pixels are scaled on the fly. With ``seed`` the products are reshuffled,
+    reproducibly, after every epoch (their images stay together).
+    """
+
+    class ImageBatches(keras_module.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rng = np.random.default_rng(seed) if seed is not None else None
+            self.block, self.labels = self._ordered()
+
+        def _ordered(self) -> tuple[ImageBlock, np.ndarray | None]:
+            products = self.rng.permutation(block.n_products) if self.rng is not None else np.arange(block.n_products)
+            ordered = block.take(products)
+            return ordered, None if y is None else ordered.image_labels(y[products])
+
+        def __len__(self) -> int:
+            return math.ceil(block.n_images / batch_size)
+
+        def __getitem__(self, index: int) -> Any:
+            start, stop = index * batch_size, min((index + 1) * batch_size, block.n_images)
+            images = self.block.batch(start, stop).astype(np.float32) / np.float32(divisor)
+            return (images,) if self.labels is None else (images, self.labels[start:stop])
+
+        def on_epoch_end(self) -> None:
+            if self.rng is not None:
+                self.block, self.labels = self._ordered()
+
+    return ImageBatches()
+
+
+def fit_on_inner_split(
+    keras_module: ModuleType, model: Any, batches: Callable[[np.ndarray, int | None], Any], y: np.ndarray,
+    params: dict[str, Any], seed: int,
+) -> int:
+    """Fit ``model`` on most products of ``y``, stopping on the loss of a stratified inner split; return epochs run.
+
+    ``batches(products, seed)`` gives a ``PyDataset`` of those products' rows (shuffled with a
+    seed, in order without). Splitting products, not images, keeps a product's images on one
+    side, so validation images never have a twin in training.
+    """
+    train, valid = inner_split(y, params["validation_fraction"], seed)
+    callbacks = [keras_module.callbacks.EarlyStopping(patience=params["patience"], restore_best_weights=True)]
+    history = model.fit(
+        batches(train, seed),
+        validation_data=batches(valid, None) if len(valid) else None,
+        epochs=params["epochs"],
+        callbacks=callbacks if len(valid) else [],
+        verbose=0,
+    )
+    return len(history.history["loss"])
+
+
+class KerasImageModel(PerImageModel):
+    """A keras net trained per image on batches streamed from the block, early-stopped on an inner split.
+
+    ``divisor`` scales the stored values into the net's input (255 for uint8 pixels).
+    """
+
+    divisor: ClassVar[float] = 1.0
+
+    def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
+        k = keras(self.n_jobs, self.seed)
+        self.model_ = self.network(k, block.data.shape[1:], len(self.classes))
+        self.model_.compile(
+            optimizer=k.optimizers.Adam(self.params["learning_rate"]), loss="sparse_categorical_crossentropy"
+        )
+        self.epochs_ = fit_on_inner_split(
+            k, self.model_,
+            lambda products, seed: image_batches(
+                k, block.take(products), y[products], self.params["batch_size"], seed, self.divisor
+            ),
+            y, self.params, self.seed,
+        )
+
+    def _predict_images(self, block: ImageBlock) -> np.ndarray:
+        return self.model_.predict(self._batches(block), verbose=0)
+
+    def _batches(self, block: ImageBlock) -> Any:
+        """Unlabelled batches of every image of ``block``, in order."""
+        k = keras(self.n_jobs, self.seed)
+        return image_batches(k, block, None, self.params["batch_size"], None, self.divisor)
+
+    @abstractmethod
+    def network(self, keras_module: ModuleType, input_shape: tuple[int, ...], n_classes: int) -> Any:
+        """The uncompiled net, from one image's shape to softmax probabilities over ``n_classes``."""

@@ -11,7 +11,7 @@ class NullModel(BaseModel):
     """Predicts the training prior, so its hard prediction is the majority class."""
 
     name = "null"
-    views = ("text",)
+    views = ("rows",)
 
     def _fit(self, X: Any, y: np.ndarray) -> None:
         self.prior_ = np.bincount(y, minlength=len(self.classes)) / len(y)

@@ -4,6 +4,8 @@ Published on the real challenge: 77.3% test accuracy. Its 256-unit layer is the 
 embedding the fusion net reuses.
 """
 
+from typing import Any
+
 import numpy as np
 
 from stackfold.features.tfidf import ViewsTfidf
@@ -36,6 +38,15 @@ class TextNN(BaseModel):
         self.epochs_ = fit_with_early_stopping(k, self.model_, features, y, self.params, self.seed)
 
     def _predict_proba(self, X: Views) -> np.ndarray:
+        return self.model_.predict(self._batches(X), verbose=0)
+
+    def embed(self, X: Views) -> np.ndarray:
+        """The ``embedding`` layer's output (after relu) for every row: the text embedding of the fusion net."""
         k = keras(self.n_jobs, self.seed)
-        batches = sparse_batches(k, self.tfidf_.transform(X), None, self.params["batch_size"], None)
-        return self.model_.predict(batches, verbose=0)
+        embedding = k.Model(self.model_.inputs, self.model_.get_layer("embedding").output)
+        return embedding.predict(self._batches(X), verbose=0)
+
+    def _batches(self, X: Views) -> Any:
+        """Unlabelled sparse TF-IDF batches of every row, in order."""
+        k = keras(self.n_jobs, self.seed)
+        return sparse_batches(k, self.tfidf_.transform(X), None, self.params["batch_size"], None)

@@ -8,18 +8,18 @@ import pandas as pd
 
 from stackfold.io import write_text_atomic
 
-COLUMNS = ["file", "model", "level", "cv_wf1", "sha256", "written_at"]
+COLUMNS = ["file", "model", "level", "cv_score", "sha256", "written_at"]
 
 
-def register_submission(registry: Path, path: Path, model: str, level: str, cv_wf1: float) -> None:
-    """Add or replace the row of ``path`` in the registry CSV."""
+def register_submission(registry: Path, path: Path, model: str, level: str, cv_score: float) -> None:
+    """Add or replace the row of ``path`` in the registry CSV (``cv_score``: the model's CV mean of the challenge metric)."""
     registry = Path(registry)
     rows = pd.read_csv(registry) if registry.is_file() else pd.DataFrame(columns=COLUMNS)
     row = {
         "file": Path(path).name,
         "model": model,
         "level": level,
-        "cv_wf1": round(cv_wf1, 6),
+        "cv_score": round(cv_score, 6),
         "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
         "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -1,0 +1,88 @@
+"""The published late-fusion net: text and image embeddings side by side, then a dense classifier.
+
+Published on the real challenge: 81.9% test accuracy.
+"""
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from stackfold.features.image_block import ImageBlock
+from stackfold.features.views import Views
+from stackfold.models.base import BaseModel
+from stackfold.models.image_vgg import VggNN
+from stackfold.models.keras_support import fit_on_inner_split, image_batches, keras
+from stackfold.models.text_nn import TextNN
+
+HEAD_DEFAULTS = {"units": 1024, "dropout": 0.25, "final_dropout": 0.5, "learning_rate": 1e-3, "batch_size": 256,
+                 "epochs": 30, "patience": 3, "validation_fraction": 0.1}
+
+
+def _prefixed(prefix: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {prefix + name: value for name, value in params.items()}
+
+
+class Fusion(BaseModel):
+    """A text NN and a VGG16 head, each trained on the rows given; their 256-d embeddings feed a dense net.
+
+    ``_fit`` trains :class:`TextNN` and :class:`VggNN` (``text_*`` and ``image_*`` parameters)
+    on the training rows, early-stopped on an inner split of them; a product's image embedding
+    is the mean over its images. The concatenated embeddings go through BatchNorm -> Dense 1024
+    relu -> BatchNorm -> Dropout 0.25 -> Dense 1024 relu -> BatchNorm -> Dropout 0.5 -> softmax,
+    trained on the same rows with the same inner split.
+
+    Out of fold this is honest: :func:`~stackfold.models.oof.cross_validate` calls ``fit`` on a
+    fold's training part only, and the embedding nets are trained inside ``fit``, so in each outer
+    fold the text and image nets that embed the held-out rows never saw their labels; nor did the
+    head. Embedding nets trained once on all rows would leak every OOF label into the stack.
+    """
+
+    name = "fusion"
+    views = (*TextNN.views, *VggNN.views)
+    defaults = {**_prefixed("text_", TextNN.defaults), **_prefixed("image_", VggNN.defaults), **HEAD_DEFAULTS}
+
+    def _fit(self, X: Views, y: np.ndarray) -> None:
+        codes = self.classes[y]
+        self.text_ = TextNN(self.classes, self.seed, self.n_jobs, **self._part("text_")).fit(X, codes)
+        self.image_ = VggNN(self.classes, self.seed, self.n_jobs, **self._part("image_")).fit(X, codes)
+        embedded = self._embed(X)
+        # one embedding row per product, so products are both the rows and the "images" of the block
+        rows = ImageBlock.whole(embedded, np.arange(len(y)), len(y))
+        k = keras(self.n_jobs, self.seed)
+        self.model_ = self.network(k, embedded.shape[1], len(self.classes))
+        self.model_.compile(
+            optimizer=k.optimizers.Adam(self.params["learning_rate"]), loss="sparse_categorical_crossentropy"
+        )
+        self.epochs_ = fit_on_inner_split(
+            k, self.model_,
+            lambda products, seed: image_batches(k, rows.take(products), y[products], self.params["batch_size"], seed),
+            y, self.params, self.seed,
+        )
+
+    def _predict_proba(self, X: Views) -> np.ndarray:
+        embedded = self._embed(X)
+        return self.model_.predict(embedded, batch_size=self.params["batch_size"], verbose=0)
+
+    def network(self, keras_module: ModuleType, n_inputs: int, n_classes: int) -> Any:
+        """The uncompiled fusion head, from concatenated embeddings to softmax probabilities."""
+        k, p = keras_module, self.params
+        return k.Sequential([
+            k.Input(shape=(n_inputs,)),
+            k.layers.BatchNormalization(),
+            k.layers.Dense(p["units"], activation="relu"),
+            k.layers.BatchNormalization(),
+            k.layers.Dropout(p["dropout"]),
+            k.layers.Dense(p["units"], activation="relu"),
+            k.layers.BatchNormalization(),
+            k.layers.Dropout(p["final_dropout"]),
+            k.layers.Dense(n_classes, activation="softmax"),
+        ])
+
+    def _embed(self, X: Views) -> np.ndarray:
+        """Text embedding and mean image embedding of every product, side by side."""
+        return np.hstack([self.text_.embed(X), self.image_.embed(X)]).astype(np.float32)
+
+    def _part(self, prefix: str) -> dict[str, Any]:
+        """This model's parameters for the embedding net named by ``prefix``, without the prefix."""
+        return {name[len(prefix):]: value for name, value in self.params.items() if name.startswith(prefix)}
