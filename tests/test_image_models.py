@@ -12,7 +12,7 @@ from stackfold.features.views import Views, take_rows
 from stackfold.models import BASE_MODELS, cross_validate
 from stackfold.models.fusion import Fusion
 from stackfold.models.image_cnn import CNN
-from stackfold.models.image_forest import PerImageModel
+from stackfold.models.per_image import PerImageModel
 from stackfold.models.image_vgg import VggNN
 from stackfold.models.keras_support import keras
 from stackfold.models.text_nn import TextNN

@@ -1,58 +1,10 @@
-"""Per-image models, and random forests on small per-image features (colour, pixels).
-
-Image views hold one row per image (:class:`~stackfold.features.image_block.ImageBlock`).
-:class:`PerImageModel` is the one place where image models meet products: they train on
-every image with its product's label, predict every image, and a product gets the mean of
-its images' probabilities.
-"""
-
-from abc import abstractmethod
-from typing import Any, ClassVar
+"""Random forests on small per-image features (colour, pixels), averaged per product."""
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from stackfold.features.image_block import ImageBlock
-from stackfold.features.views import Views
-from stackfold.models.base import BaseModel
-
-
-class PerImageModel(BaseModel):
-    """A model over the image view ``image_view``, trained and applied per image, averaged per product."""
-
-    image_view: ClassVar[str]
-
-    def _fit(self, X: Views, y: np.ndarray) -> None:
-        self._fit_images(X[self.image_view], y)
-
-    def _predict_proba(self, X: Views) -> np.ndarray:
-        block = X[self.image_view]
-        return block.per_product(self._predict_images(block))
-
-    @abstractmethod
-    def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
-        """Fit on the images of ``block``; ``y`` holds one class position per product."""
-
-    @abstractmethod
-    def _predict_images(self, block: ImageBlock) -> np.ndarray:
-        """Probabilities of every image of ``block``, over ``self.present_`` or over all classes."""
-
-
-class SklearnImageModel(PerImageModel):
-    """A scikit-learn classifier on a per-image feature matrix small enough to hold in memory."""
-
-    def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
-        self.estimator_ = self._estimator(block, y).fit(block.materialize(), block.image_labels(y))
-
-    def _predict_images(self, block: ImageBlock) -> np.ndarray:
-        # all classes as columns: a class whose products have no image is absent from the estimator
-        proba = np.zeros((block.n_images, len(self.classes)))
-        proba[:, self.estimator_.classes_] = self.estimator_.predict_proba(block.materialize())
-        return proba
-
-    @abstractmethod
-    def _estimator(self, block: ImageBlock, y: np.ndarray) -> Any:
-        """An unfitted classifier with ``predict_proba`` for the images of ``block`` (``y`` per product)."""
+from stackfold.models.per_image import SklearnImageModel
 
 
 class _ImageForest(SklearnImageModel):

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from stackfold.features.image_block import ImageBlock
-from stackfold.models.image_forest import SklearnImageModel
+from stackfold.models.per_image import SklearnImageModel
 from stackfold.models.splits import inner_folds
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from stackfold.features.image_block import ImageBlock
-from stackfold.models.image_forest import PerImageModel
+from stackfold.models.per_image import PerImageModel
 from stackfold.models.splits import inner_split
 
 
@@ -69,26 +69,6 @@ def sparse_batches(keras_module: ModuleType, X: sp.csr_matrix, y: np.ndarray | N
                 self.order = self.rng.permutation(X.shape[0])
 
     return SparseBatches()
-
-
-def fit_with_early_stopping(
-    keras_module: ModuleType, model: Any, X: sp.csr_matrix, y: np.ndarray, params: dict[str, Any], seed: int
-) -> int:
-    """Fit ``model`` on most of ``(X, y)``, stopping on the loss of a stratified inner split; return epochs run.
-
-    The inner split comes from the training fold only, so the held-out fold never steers training.
-    """
-    train, valid = inner_split(y, params["validation_fraction"], seed)
-    callbacks = [keras_module.callbacks.EarlyStopping(patience=params["patience"], restore_best_weights=True)]
-    history = model.fit(
-        sparse_batches(keras_module, X[train], y[train], params["batch_size"], seed),
-        validation_data=sparse_batches(keras_module, X[valid], y[valid], params["batch_size"], None)
-        if len(valid) else None,
-        epochs=params["epochs"],
-        callbacks=callbacks if len(valid) else [],
-        verbose=0,
-    )
-    return len(history.history["loss"])
 
 
 def image_batches(

@@ -11,7 +11,7 @@ import numpy as np
 from stackfold.features.tfidf import ViewsTfidf
 from stackfold.features.views import Views
 from stackfold.models.base import BaseModel
-from stackfold.models.keras_support import fit_with_early_stopping, keras, sparse_batches
+from stackfold.models.keras_support import fit_on_inner_split, keras, sparse_batches
 
 
 class TextNN(BaseModel):
@@ -35,7 +35,11 @@ class TextNN(BaseModel):
         self.model_.compile(
             optimizer=k.optimizers.Adam(self.params["learning_rate"]), loss="sparse_categorical_crossentropy"
         )
-        self.epochs_ = fit_with_early_stopping(k, self.model_, features, y, self.params, self.seed)
+        batch_size = self.params["batch_size"]
+        self.epochs_ = fit_on_inner_split(
+            k, self.model_, lambda rows, seed: sparse_batches(k, features[rows], y[rows], batch_size, seed), y,
+            self.params, self.seed,
+        )
 
     def _predict_proba(self, X: Views) -> np.ndarray:
         return self.model_.predict(self._batches(X), verbose=0)
