@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from stackfold.competition.images import ImageTable
 from stackfold.competition.load import load_competition

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from stackfold.competition.load import ON_BAD_IMAGE
+from stackfold.competition.images import check_on_bad_image
 from stackfold.competition.spec import get_spec
 from stackfold.errors import ConfigError
 from stackfold.features.views import VIEWS, view_params
@@ -145,8 +145,7 @@ def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
             raise ConfigError(f"unknown meta-feature group {name!r}; choose from: {', '.join(META_FEATURES)}")
         if not config.images and any(VIEWS[v].needs_images for v in META_FEATURES[name]):
             raise ConfigError(f"meta-features {name!r} need images, but images = false; remove it from meta_features")
-    if config.on_bad_image not in ON_BAD_IMAGE:
-        raise ConfigError(f"on_bad_image = {config.on_bad_image!r}; choose from: {', '.join(ON_BAD_IMAGE)}")
+    check_on_bad_image(config.on_bad_image)
     if not config.images:
         image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in get_model(m).views)]
         config = _drop_models(config, explicit_models, image_models, "images, but images = false")

@@ -10,6 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
+from stackfold.errors import ConfigError
+
+ON_BAD_IMAGE = ("error", "blank")
+"""What a pass does with images it cannot read: raise one error for all, or use white images (counted)."""
+
+
+def check_on_bad_image(on_bad: str) -> None:
+    if on_bad not in ON_BAD_IMAGE:
+        raise ConfigError(f"on_bad_image = {on_bad!r}; choose from: {', '.join(ON_BAD_IMAGE)}")
+
 
 @dataclass(frozen=True, slots=True)
 class BytesRef:

@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from stackfold.competition.bson_files import BsonIndex, index_bson
-from stackfold.competition.images import ImageTable
+from stackfold.competition.images import ImageTable, check_on_bad_image
 from stackfold.competition.spec import CompetitionSpec
-from stackfold.errors import ConfigError, DataError
+from stackfold.errors import DataError
 
-ON_BAD_IMAGE = ("error", "blank")
 """What a run does with a missing or unreadable image: fail, or use a blank image (counted by the features)."""
 
 
@@ -219,8 +218,7 @@ def load_competition(root: Path, spec: CompetitionSpec, images: bool = True, on_
     ``on_bad_image="blank"`` skips the check that every image file exists: the run replaces
     missing images by blank ones. BSON challenges carry their images inside the files.
     """
-    if on_bad_image not in ON_BAD_IMAGE:
-        raise ConfigError(f"on_bad_image must be one of {', '.join(ON_BAD_IMAGE)}, not {on_bad_image!r}")
+    check_on_bad_image(on_bad_image)
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: data folder not found; pass the folder holding {spec.train_file}")

@@ -33,13 +33,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from stackfold.competition.images import BytesRef, ImageRef, ImageTable
+from stackfold.competition.images import BytesRef, ImageRef, ImageTable, check_on_bad_image
 from stackfold.errors import ConfigError, DataError
 from stackfold.progress import console
 
 WHITE = 255
-ON_BAD_IMAGE = ("error", "blank")
-"""What a pass does with images it cannot read: raise one error for all, or use white images."""
 
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, Image.DecompressionBombError)
 """What Pillow raises on a missing, truncated or corrupt file (truncated JPEGs raise OSError)."""
@@ -172,11 +170,6 @@ class ImageBatch(NamedTuple):
 class _ImagesPerSecond(ProgressColumn):
     def render(self, task: Task) -> Text:
         return Text(f"{task.speed:.0f} images/s" if task.speed else "", style="progress.data.speed")
-
-
-def check_on_bad_image(on_bad: str) -> None:
-    if on_bad not in ON_BAD_IMAGE:
-        raise ConfigError(f"on_bad_image = {on_bad!r}; choose from: {', '.join(ON_BAD_IMAGE)}")
 
 
 def image_batches(

@@ -45,7 +45,8 @@ from stackfold.competition.load import Dataset
 from stackfold.errors import ConfigError
 from stackfold.features.image import ImageFeature, color_feature, extract, pixel_array_feature, pixel_feature
 from stackfold.features.image_block import ImageBlock
-from stackfold.features.image_io import ImageOptions, check_on_bad_image
+from stackfold.competition.images import check_on_bad_image
+from stackfold.features.image_io import ImageOptions
 from stackfold.features.language import LANGUAGE_FLAG_NAMES, detect_languages, language_flags
 from stackfold.features.text import title_descr
 from stackfold.features.tokens import normalise_texts, token_lengths
