@@ -64,16 +64,19 @@ class WeightedBlend(BaseModel):
 
 
 class LogitStack(BaseModel):
-    """Multinomial logistic regression on the log-probabilities of every base model.
+    """Multinomial logistic regression (newton-cg) on the log-probabilities of every base model.
 
-    Log-probabilities reach log(1e-6); lbfgs did not converge in 300 iterations on them, newton-cg does in ~15.
+    Features are ``log(p + floor)``: below about ``floor`` a probability carries no more
+    evidence, and unfloored log-probabilities (down to log 1e-6) let one model's confident
+    zeros dominate. On a 5,000-product twin stack (3 models) ``floor`` 0.01 scored 0.769 CV
+    weighted F1 in 3.3 s against 0.748 in 12.1 s with 1e-6.
     """
 
     name = "logreg_stack"
-    defaults = {"C": 0.1, "max_iter": 100}
+    defaults = {"C": 0.1, "floor": 0.01, "max_iter": 100}
 
     def _features(self, X: np.ndarray) -> np.ndarray:
-        return np.log(np.nan_to_num(X, nan=1.0 / len(self.classes)) + EPS)
+        return np.log(np.nan_to_num(X, nan=1.0 / len(self.classes)) + self.params["floor"])
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         self.model_ = LogisticRegression(C=self.params["C"], solver="newton-cg", max_iter=self.params["max_iter"],
