@@ -38,6 +38,7 @@ from stackfold.features.image import ImageFeature, extract
 from stackfold.features.image_block import ImageBlock
 from stackfold.features.image_io import ImageOptions, read_image
 from stackfold.features.vgg16 import N_FEATURES, VGG16Features, vgg16_model
+from stackfold.features.views import Views
 from stackfold.pipeline import run_pipeline
 
 TEXT_MODELS = ["null", "tfidf_logreg", "logreg", "text_nn"]
@@ -79,7 +80,8 @@ def cnn_epoch_seconds(data: Path, dataset, n_jobs: int) -> float:
         pixels, _ = extract(table, pixel_array_feature(100, ImageOptions()), Path(folder) / "px.npy",
                             description="images 100 px")
         block = ImageBlock.whole(pixels, table.owner, table.n_products)
-        model = CNN(rakuten().classes, seed=0, n_jobs=n_jobs, epochs=2, patience=5).fit(block, dataset.y)
+        model = CNN(rakuten().classes, seed=0, n_jobs=n_jobs, epochs=2, patience=5).fit(Views({"images": block}),
+                                                                                        dataset.y)
     return model.fit_seconds_ / model.epochs_
 
 
