@@ -8,12 +8,18 @@ from typing import Any
 
 import numpy as np
 
+from stackfold.features.image_block import ImageBlock
 from stackfold.features.views import Views
 from stackfold.models.keras_support import KerasImageModel, keras
 
 
 class VggNN(KerasImageModel):
-    """Dropout -> Dense 512 relu -> Dropout -> Dense 256 relu (``embedding``) -> Dropout -> softmax, on ``vgg16``."""
+    """Standardise -> Dropout -> Dense 512 relu -> Dropout -> Dense 256 relu (``embedding``) -> Dropout -> softmax.
+
+    The published head, on ``vgg16`` features standardised with the training fold's mean and
+    variance: features of random (offline) weights vary by ~2% around their mean, and the
+    unscaled head learned nothing from them (0.08 CV weighted F1 on a 2,000-product twin).
+    """
 
     name = "vgg_nn"
     views = ("vgg16",)
@@ -21,10 +27,16 @@ class VggNN(KerasImageModel):
     defaults = {"units": 512, "embedding_units": 256, "dropout": 0.2, "learning_rate": 1e-3, "batch_size": 256,
                 "epochs": 30, "patience": 3, "validation_fraction": 0.1}
 
+    def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
+        features = block.materialize()  # 512 floats per image: small enough to hold
+        self.mean_, self.variance_ = features.mean(axis=0), features.var(axis=0)
+        super()._fit_images(block, y)
+
     def network(self, keras_module: ModuleType, input_shape: tuple[int, ...], n_classes: int) -> Any:
         k, p = keras_module, self.params
         return k.Sequential([
             k.Input(shape=input_shape),
+            k.layers.Normalization(mean=self.mean_, variance=self.variance_),
             k.layers.Dropout(p["dropout"]),
             k.layers.Dense(p["units"], activation="relu"),
             k.layers.Dropout(p["dropout"]),
