@@ -40,7 +40,7 @@ def test_submission_has_exactly_the_test_indices(text_run, rakuten_sample):
 def test_leaderboard_has_every_model_and_stacker(text_run):
     board = pd.read_csv(text_run / "leaderboard.csv", keep_default_na=False)
     assert list(board.columns) == COLUMNS
-    text_models = [m for m in DEFAULT_MODELS if m not in ("color_forest", "pixel_forest", "pixel_svc", "cnn")]
+    text_models = [m for m in DEFAULT_MODELS if m not in ("color_forest", "pixel_forest", "pixel_svc")]
     assert set(zip(board["model"], board["level"])) == {*((m, "base") for m in text_models), *STACK_ROWS}
     assert board["wf1_mean"].is_monotonic_decreasing
     assert (text_run / "leaderboard.md").read_text().startswith("| model")
@@ -53,7 +53,7 @@ def test_artifacts_are_documented_and_readable(text_run):
     oof = pd.read_parquet(text_run / "models" / "tfidf_logreg" / "oof.parquet")
     assert oof.shape == (300, 27) and oof.columns[0] == "tfidf_logreg__10"
     manifest = json.loads((text_run / "stackers" / "lgbm" / "manifest.json").read_text())
-    text_models = [m for m in DEFAULT_MODELS if m not in ("color_forest", "pixel_forest", "pixel_svc", "cnn")]
+    text_models = [m for m in DEFAULT_MODELS if m not in ("color_forest", "pixel_forest", "pixel_svc")]
     assert manifest["inputs"] == text_models and len(manifest["folds"]) == 6
     assert manifest["meta_features"] == ["confidence", "text"]
     assert json.loads((text_run / "stackers" / "mean" / "manifest.json").read_text())["meta_features"] == []
