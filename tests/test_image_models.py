@@ -115,7 +115,7 @@ def test_cnn_streams_a_memory_map_in_batches_and_same_seed_gives_same_bytes(tmp_
     assert proba.tobytes() == again.tobytes()
 
 
-def test_fusion_embeds_held_out_rows_with_nets_fitted_on_the_folds_training_rows_only(monkeypatch):
+def test_fusion_embeds_held_out_and_stopping_rows_with_nets_that_never_saw_them(monkeypatch):
     views, y, owner = _data(images_per_product=2)
     X = Views({view: views[view] for view in Fusion.views})
     folds = _folds(y)
@@ -136,12 +136,15 @@ def test_fusion_embeds_held_out_rows_with_nets_fitted_on_the_folds_training_rows
     monkeypatch.setattr(TextNN, "_fit", recording(TextNN._fit))
     monkeypatch.setattr(VggNN, "_fit", recording(VggNN._fit))
     monkeypatch.setattr(Fusion, "_fit", fusion_fit)
-    cross_validate(_model("fusion", epochs=2, text_epochs=2, image_epochs=2), X, y, take_rows(X, np.arange(4)), folds)
+    model = _model("fusion", epochs=2, text_epochs=2, image_epochs=2, validation_fraction=0.5)
+    cross_validate(model, X, y, take_rows(X, np.arange(4)), folds)
 
     assert len(fitted) == 3
     for fold, model in enumerate(fitted):
         training = set(np.flatnonzero(folds != fold))
-        assert model.text_.trained_on_ == training and model.image_.trained_on_ == training
+        # the head stops on training rows the nets never saw: held out from them like the fold's own
+        assert model.text_.trained_on_ == model.image_.trained_on_
+        assert model.text_.trained_on_ < training and len(training - model.text_.trained_on_) == len(CLASSES) * 2
 
 
 SETTINGS = {"Conv2D": ("filters", "kernel_size", "strides", "padding", "activation"),

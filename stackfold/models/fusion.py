@@ -12,7 +12,8 @@ from stackfold.features.image_block import ImageBlock
 from stackfold.features.views import Views
 from stackfold.models.base import BaseModel
 from stackfold.models.image_vgg import VggNN
-from stackfold.models.keras_support import fit_on_inner_split, image_batches, keras
+from stackfold.models.keras_support import fit_on_split, image_batches, keras
+from stackfold.models.splits import inner_split
 from stackfold.models.text_nn import TextNN
 
 HEAD_DEFAULTS = {"units": 1024, "dropout": 0.25, "final_dropout": 0.5, "learning_rate": 1e-3, "batch_size": 256,
@@ -26,11 +27,12 @@ def _prefixed(prefix: str, params: dict[str, Any]) -> dict[str, Any]:
 class Fusion(BaseModel):
     """A text NN and a VGG16 head, each trained on the rows given; their 256-d embeddings feed a dense net.
 
-    ``_fit`` trains :class:`TextNN` and :class:`VggNN` (``text_*`` and ``image_*`` parameters)
-    on the training rows, early-stopped on an inner split of them; a product's image embedding
-    is the mean over its images. The concatenated embeddings go through BatchNorm -> Dense 1024
-    relu -> BatchNorm -> Dropout 0.25 -> Dense 1024 relu -> BatchNorm -> Dropout 0.5 -> softmax,
-    trained on the same rows with the same inner split.
+    ``_fit`` holds out a stratified ``validation_fraction`` of the training rows, trains
+    :class:`TextNN` and :class:`VggNN` (``text_*`` and ``image_*`` parameters) on the rest (each
+    early-stopped on its own inner split); a product's image embedding is the mean over its
+    images. The concatenated embeddings go through BatchNorm -> Dense 1024 relu -> BatchNorm ->
+    Dropout 0.25 -> Dense 1024 relu -> BatchNorm -> Dropout 0.5 -> softmax, trained on the same
+    rows as the nets and early-stopped on the held-out ones, which the nets never saw.
 
     Out of fold this is honest: :func:`~stackfold.models.oof.cross_validate` calls ``fit`` on a
     fold's training part only, and the embedding nets are trained inside ``fit``, so in each outer
@@ -43,9 +45,13 @@ class Fusion(BaseModel):
     defaults = {**_prefixed("text_", TextNN.defaults), **_prefixed("image_", VggNN.defaults), **HEAD_DEFAULTS}
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
-        codes = self.classes[y]
-        self.text_ = TextNN(self.classes, self.seed, self.n_jobs, **self._part("text_")).fit(X, codes)
-        self.image_ = VggNN(self.classes, self.seed, self.n_jobs, **self._part("image_")).fit(X, codes)
+        # the embedding nets never see the head's stopping rows, so those rows are embedded as
+        # held-out and test rows are: stopping on embeddings the nets were trained on would let
+        # the head learn to trust their overfitted training-row embeddings for as long as it likes
+        head_rows, stopping_rows = inner_split(y, self.params["validation_fraction"], self.seed)
+        codes, seen = self.classes[y[head_rows]], X.take(head_rows)
+        self.text_ = TextNN(self.classes, self.seed, self.n_jobs, **self._part("text_")).fit(seen, codes)
+        self.image_ = VggNN(self.classes, self.seed, self.n_jobs, **self._part("image_")).fit(seen, codes)
         embedded = self._embed(X)
         # one embedding row per product, so products are both the rows and the "images" of the block
         rows = ImageBlock.whole(embedded, np.arange(len(y)), len(y))
@@ -54,10 +60,10 @@ class Fusion(BaseModel):
         self.model_.compile(
             optimizer=k.optimizers.Adam(self.params["learning_rate"]), loss="sparse_categorical_crossentropy"
         )
-        self.epochs_ = fit_on_inner_split(
+        self.epochs_ = fit_on_split(
             k, self.model_,
             lambda products, seed: image_batches(k, rows.take(products), y[products], self.params["batch_size"], seed),
-            y, self.params, self.seed,
+            head_rows, stopping_rows, self.params, self.seed,
         )
 
     def _predict_proba(self, X: Views) -> np.ndarray:

@@ -4,6 +4,7 @@ batches, early stopping on an inner split, and the per-image keras model.
 TensorFlow is imported only when a neural model is fitted (the import alone costs ~5 s).
 """
 
+import logging
 import math
 import os
 from abc import abstractmethod
@@ -23,7 +24,7 @@ def keras(n_threads: int, seed: int) -> ModuleType:
     """The keras module, with TensorFlow held to ``n_threads`` and every random source seeded.
 
     Op determinism (and oneDNN's reordered kernels off) makes the same seed give the same
-    weights, at a small cost in speed.
+    weights, at a small cost in speed. TensorFlow's Python warnings are silenced.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -31,6 +32,8 @@ def keras(n_threads: int, seed: int) -> ModuleType:
     import tensorflow as tf
 
     if not getattr(tf, "_stackfold_configured", False):
+        # every fold builds new nets, whose first predictions TensorFlow reports as "retracing"
+        tf.get_logger().setLevel(logging.ERROR)
         tf.config.threading.set_intra_op_parallelism_threads(n_threads)
         tf.config.threading.set_inter_op_parallelism_threads(n_threads)
         tf.config.experimental.enable_op_determinism()
@@ -120,6 +123,15 @@ def fit_on_inner_split(
     side, so validation images never have a twin in training.
     """
     train, valid = inner_split(y, params["validation_fraction"], seed)
+    return fit_on_split(keras_module, model, batches, train, valid, params, seed)
+
+
+def fit_on_split(
+    keras_module: ModuleType, model: Any, batches: Callable[[np.ndarray, int | None], Any], train: np.ndarray,
+    valid: np.ndarray, params: dict[str, Any], seed: int,
+) -> int:
+    """Fit ``model`` on products ``train`` for at most ``params["epochs"]``, keeping the weights of the
+    epoch with the lowest loss on products ``valid`` (none: every epoch); return epochs run."""
     callbacks = [keras_module.callbacks.EarlyStopping(patience=params["patience"], restore_best_weights=True)]
     history = model.fit(
         batches(train, seed),
