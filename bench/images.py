@@ -71,7 +71,7 @@ def vgg_throughput(table: ImageTable, size: int, n_jobs: int) -> tuple[float, fl
     return pipeline, len(table) / (time.perf_counter() - start)
 
 
-def cnn_epoch_seconds(data: Path, dataset, n_jobs: int) -> float:
+def cnn_epoch_seconds(dataset, n_jobs: int) -> float:
     from stackfold.features.image import pixel_array_feature
     from stackfold.models.image_cnn import CNN
 
@@ -151,7 +151,7 @@ def main() -> None:
         pipeline, bare = vgg_throughput(sample, size, args.n_jobs)
         print(f"vgg16 {size} px: pipeline {pipeline:.1f} images/s, bare predict {bare:.1f} images/s, "
               f"overhead {bare / pipeline - 1:+.0%} (target <= 25%)")
-    print(f"cnn (100 px, {len(table)} images): {cnn_epoch_seconds(data, dataset, args.n_jobs):.1f} s per epoch")
+    print(f"cnn (100 px, {len(table)} images): {cnn_epoch_seconds(dataset, args.n_jobs):.1f} s per epoch")
     if args.rss_images:
         print(f"vgg16 64 px over {args.rss_images} images: peak RSS {peak_rss(data, args.rss_images):.2f} GiB "
               "(target <= 4 GiB at 85,000)")

@@ -62,7 +62,7 @@ def main() -> None:
     config = validate_config(
         RunConfig(images=False, seed=args.seed, models=tuple(args.models.split(",")), stackers=("lgbm",),
                   decisions=()),
-        explicit_models=True,
+        given=frozenset({"models"}),
     )
     start = time.perf_counter()
     run_pipeline(data, out, config)

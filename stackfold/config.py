@@ -38,6 +38,9 @@ DEFAULT_MODELS = (
 """Every model that runs offline at a few minutes per fold on 2 cores. Opt-in: ``cnn`` (about as
 good as ``pixel_forest`` on the twin at 30x its time) and ``vgg_nn`` and ``fusion``, which need
 VGG16 weights (``[features.vgg16] weights``)."""
+MAX_BOOSTED_CLASSES = 500
+"""Above this many classes the default stackers are the blends (Cdiscount: 5,270 classes)."""
+BLEND_STACKERS = ("mean", "weighted_mean")
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: 
 def load_config(path: Path | None) -> RunConfig:
     """Read ``path`` (or the defaults when ``None``) and check every key and model name."""
     if path is None:
-        return validate_config(RunConfig(), explicit_models=False)
+        return validate_config(RunConfig())
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -112,7 +115,7 @@ def load_config(path: Path | None) -> RunConfig:
         if key in raw:
             raw[key] = tuple(raw[key])
     try:
-        return validate_config(replace(RunConfig(), **raw), explicit_models="models" in raw)
+        return validate_config(replace(RunConfig(), **raw), given=frozenset(raw))
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from e
 
@@ -122,16 +125,40 @@ def _needs(view: str, need: str) -> bool:
     return view == need or any(_needs(r, need) for r in VIEWS[view].requires)
 
 
-def _drop_models(config: RunConfig, explicit_models: bool, unusable: list[str], reason: str) -> RunConfig:
+def _drop_models(config: RunConfig, given: frozenset[str], unusable: list[str], reason: str) -> RunConfig:
     """Leave ``unusable`` models out of the default list; an explicit list naming one is an error."""
-    if unusable and explicit_models:
+    if unusable and "models" in given:
         raise ConfigError(f"model {unusable[0]!r} needs {reason}; remove it from models")
     return replace(config, models=tuple(m for m in config.models if m not in unusable))
 
 
-def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
-    """Check names and parameters; the default model list drops models the run cannot feed (no images, no text)."""
+def _challenge_defaults(config: RunConfig, given: frozenset[str]) -> RunConfig:
+    """Default stackers and decision rules the challenge can use, where the config does not name its own.
+
+    Beyond ``MAX_BOOSTED_CLASSES`` classes only the blends: a boosted stacker or a logistic
+    regression over every model's probabilities grows with classes squared. The decision
+    rules are left out unless the challenge is scored by weighted F1, which they maximise.
+    """
     spec = get_spec(config.competition)
+    if "stackers" not in given and spec.n_classes > MAX_BOOSTED_CLASSES:
+        config = replace(config, stackers=BLEND_STACKERS)
+    if "decisions" not in given and spec.metric != "weighted_f1":
+        config = replace(config, decisions=())
+    if "class_scaling" in config.decisions and spec.metric != "weighted_f1":
+        raise ConfigError(f"decision 'class_scaling' maximises weighted F1, but {spec.name} is scored by "
+                          f"{spec.metric}; remove it from decisions")
+    return config
+
+
+def validate_config(config: RunConfig, given: frozenset[str] = frozenset()) -> RunConfig:
+    """Check names and parameters; defaults that the run cannot use are replaced or dropped.
+
+    ``given`` names the keys the user set: a default model list drops the models the run cannot
+    feed (no images, no text), an explicit one naming such a model is an error; see also
+    :func:`_challenge_defaults`.
+    """
+    spec = get_spec(config.competition)
+    config = _challenge_defaults(config, given)
     for name in config.models:
         get_model(name)
     for name in config.stackers:
@@ -150,10 +177,10 @@ def validate_config(config: RunConfig, explicit_models: bool) -> RunConfig:
     check_on_bad_image(config.on_bad_image)
     if not config.images:
         image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in get_model(m).views)]
-        config = _drop_models(config, explicit_models, image_models, "images, but images = false")
+        config = _drop_models(config, given, image_models, "images, but images = false")
     if not spec.text_columns:
         text_models = [m for m in config.models if any(_needs(v, "text") for v in get_model(m).views)]
-        config = _drop_models(config, explicit_models, text_models, f"text, but {spec.name} products have none")
+        config = _drop_models(config, given, text_models, f"text, but {spec.name} products have none")
         if "text" in config.meta_features:
             raise ConfigError(f"meta-features 'text' need text, but {spec.name} products have none")
     if not config.models:

@@ -88,30 +88,37 @@ def prepare_folds(run: RunFolder, dataset: Dataset, config: RunConfig) -> np.nda
 
 def _train(
     ctx: _Context, level: str, model_class: type[BaseModel], key: str, inputs: Callable[[], tuple[Any, Any]],
-    info: dict, name: str | None = None,
+    info: dict, name: str | None = None, count_blanks: Callable[[], int] = lambda: 0,
 ) -> Trained:
     """Cross-validate one model (saved as ``name``, default its own), or reuse its result when ``key`` is unchanged.
 
-    ``inputs`` gives the train and test inputs; it is called only when the model must be fitted.
+    ``inputs`` gives the train and test inputs and ``count_blanks`` the images among them
+    replaced by blank ones; both are called only when the model must be fitted, so a reused
+    result never loads (or rebuilds) its features.
     """
     name = name or model_class.name
     cached = ctx.run.load_result(level, name, key)
-    blanks = info.get("blank_images", 0)
     if cached is not None:
         console.print(f"[dim]{name}: unchanged, reusing saved OOF (key {key})[/dim]")
-        return Trained(cached, level, key, blanks)
+        return Trained(cached, level, key, ctx.run.manifest(level, name).get("blank_images", 0))
     console.print(f"[bold]{name}[/bold]: {ctx.config.folds}-fold OOF")
     make_model = ctx.make_model(model_class)
     X, X_test = inputs()
+    blanks = count_blanks()
     result = cross_validate(
         make_model, X, ctx.dataset.y, X_test, ctx.folds,
         checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == "stack", name=name,
     )
-    info = {**info, "params": make_model().params, "seed": ctx.config.seed, "folds_key": ctx.fold_key}
+    info = {**info, "blank_images": blanks, "params": make_model().params, "seed": ctx.config.seed,
+            "folds_key": ctx.fold_key}
     ctx.run.save_result(
         level, result, key, list(ctx.dataset.spec.classes), ctx.dataset.train.index, ctx.dataset.test.index, info
     )
     return Trained(result, level, key, blanks)
+
+
+def _count_blanks(store: FeatureStore, views: tuple[str, ...]) -> int:
+    return sum(store.blank_images(v) for v in views)
 
 
 def _add_meta_features(
@@ -174,8 +181,8 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
             view_keys = {view: store.key(view) for view in model_class.views}
             key = ctx.key("base", model_class, view_keys)
             inputs = partial(store.views, model_class.views)
-            info = {"views": view_keys, "blank_images": sum(store.blank_images(v) for v in model_class.views)}
-            trained.append(_train(ctx, "base", model_class, key, inputs, info))
+            count_blanks = partial(_count_blanks, store, model_class.views)
+            trained.append(_train(ctx, "base", model_class, key, inputs, {"views": view_keys}, count_blanks=count_blanks))
         base = list(trained)
         stack = (stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test"))
         with_meta, meta_key = _add_meta_features(ctx, store, base, stack)

@@ -109,13 +109,15 @@ class RunFolder:
     def checkpoint_dir(self, level: str, name: str, key: str) -> Path:
         return self.model_dir(level, name) / f"checkpoints-{key}"
 
+    def manifest(self, level: str, name: str) -> dict[str, Any]:
+        """The saved manifest of a model; empty if it has none."""
+        path = self.model_dir(level, name) / "manifest.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
     def load_result(self, level: str, name: str, key: str) -> CVResult | None:
         """The saved result of a model if its content key matches ``key``, else ``None``."""
         folder = self.model_dir(level, name)
-        manifest_path = folder / "manifest.json"
-        if not manifest_path.is_file():
-            return None
-        manifest = json.loads(manifest_path.read_text())
+        manifest = self.manifest(level, name)
         if manifest.get("key") != key:
             return None
         oof = pd.read_parquet(folder / "oof.parquet").to_numpy()

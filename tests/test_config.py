@@ -2,7 +2,7 @@
 
 import pytest
 
-from stackfold.config import DEFAULT_MODELS, RunConfig, load_config
+from stackfold.config import BLEND_STACKERS, DEFAULT_MODELS, RunConfig, load_config
 from stackfold.errors import ConfigError
 
 
@@ -29,6 +29,13 @@ def test_image_only_challenge_drops_text_models(tmp_path):
     assert not {"logreg", "tfidf_logreg", "text_nn"} & set(config.models)
 
 
+def test_challenge_with_thousands_of_classes_scored_by_accuracy_defaults_to_blends(tmp_path):
+    config = load_config(_write(tmp_path, 'competition = "cdiscount"\n'))
+    assert config.stackers == BLEND_STACKERS and config.decisions == ()
+    config = load_config(_write(tmp_path, 'competition = "cdiscount"\nstackers = ["lgbm"]\ndecisions = ["stage2"]\n'))
+    assert config.stackers == ("lgbm",) and config.decisions == ("stage2",)
+
+
 def test_round_trip(tmp_path):
     config = load_config(_write(tmp_path, 'seed = 3\nmodels = ["null"]\n[params.lgbm]\nnum_leaves = 7\n'))
     again = load_config(_write(tmp_path, config.to_toml()))
@@ -48,6 +55,13 @@ BAD_CONFIGS = [
      r"'logreg' needs text, but cdiscount products have none"),
     ("text meta on an image-only challenge", 'competition = "cdiscount"\nmeta_features = ["text"]\n',
      r"'text' need text, but cdiscount"),
+    ("weighted-F1 rule on an accuracy challenge",
+     'competition = "cdiscount"\nstackers = ["lgbm"]\ndecisions = ["class_scaling"]\n',
+     r"'class_scaling' maximises weighted F1, but cdiscount is scored by accuracy"),
+    ("view parameter of another type", '[features.vgg16]\nsize = "64"\n',
+     r"\[features.vgg16\] size = '64': expected int, like the default 64"),
+    ("float parameter given as text", '[features.color]\nborder = "0.2"\n', r"border = '0.2': expected float"),
+    ("zero image size", "[features.images]\nsize = 0\n", r"\[features.images\] size = 0: must be at least 1"),
     ("unknown bad-image policy", 'on_bad_image = "skip"\n', r"on_bad_image = 'skip'; choose from: error, blank"),
     ("unknown competition", 'competition = "kaggle"\n', r"kaggle"),
     ("unknown parameter", "[params.tfidf_logreg]\nalpha = 1\n", r"no parameter 'alpha'"),

@@ -233,6 +233,15 @@ def test_unknown_policy_is_a_config_error(tmp_path):
         FeatureStore(_empty_dataset(), tmp_path, on_bad_image="skip")
 
 
+def test_replacing_a_local_weights_file_renews_the_vgg16_key(tmp_path):
+    weights = tmp_path / "vgg16.h5"
+    weights.write_bytes(b"first")
+    store = FeatureStore(_empty_dataset(), tmp_path, {"vgg16": {"weights": str(weights)}})
+    first = store.key("vgg16")
+    weights.write_bytes(b"second file")
+    assert store.key("vgg16") != first and store.key("color") == FeatureStore(_empty_dataset(), tmp_path).key("color")
+
+
 def _empty_dataset() -> Dataset:
     import pandas as pd
 

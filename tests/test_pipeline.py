@@ -1,6 +1,7 @@
 """The whole run on the real sample: leaderboard, submissions, caching and determinism."""
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -109,6 +110,15 @@ def test_blank_policy_runs_on_the_sample_and_counts_blanks(rakuten_sample, tmp_p
     assert board.loc["color_forest", "blank_images"] == missing and board.loc["null", "blank_images"] == 0
     manifest = json.loads((tmp_path / "run" / "models" / "color_forest" / "manifest.json").read_text())
     assert manifest["blank_images"] == missing
+
+    # a rerun reuses the models' results without their feature views, blank counts included
+    shutil.rmtree(tmp_path / "run" / "cache")
+    config.write_text('on_bad_image = "blank"\nmodels = ["null", "color_forest"]\nstackers = ["mean"]\ndecisions = []\n')
+    code, _, err = run_cli("run", rakuten_sample, "--out", tmp_path / "run", "--config", config)
+    assert code == 0, err
+    assert not list((tmp_path / "run" / "cache").glob("color*"))
+    board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False).set_index("model")
+    assert board.loc["color_forest", "blank_images"] == missing
 
 
 def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):

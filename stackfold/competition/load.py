@@ -19,8 +19,6 @@ from stackfold.competition.images import ImageTable, check_on_bad_image
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.errors import DataError
 
-"""What a run does with a missing or unreadable image: fail, or use a blank image (counted by the features)."""
-
 
 @dataclass(frozen=True)
 class Dataset:

@@ -26,10 +26,6 @@ class ResumableArray:
         self.done, self.flagged = self._load_state()
         self._data: np.memmap | None = None
 
-    @property
-    def complete(self) -> bool:
-        return bool(self.done.all())
-
     def _load_state(self) -> tuple[np.ndarray, np.ndarray]:
         """Saved masks if the data file matches ``shape`` and ``dtype``, else nothing done."""
         n = self.shape[0]

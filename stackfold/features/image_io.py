@@ -72,10 +72,14 @@ def read_image(ref: ImageRef, size: int, options: ImageOptions = ImageOptions())
     """
     try:
         return _read(ref, size, options)
-    except FileNotFoundError as e:
-        raise DataError(f"{ref}: image file not found; restore it or remove its row") from e
-    except _DECODE_ERRORS as e:
-        raise DataError(f"{ref}: not a readable image ({failure_reason(e)}); replace the file") from e
+    except _Unreadable as e:
+        if isinstance(e.__cause__, FileNotFoundError):
+            raise DataError(f"{ref}: image file not found; restore it or remove its row") from e
+        raise DataError(f"{ref}: not a readable image ({e}); replace the file") from e
+
+
+class _Unreadable(Exception):
+    """An image that could not be read or decoded; the message is the short reason, the cause Pillow's error."""
 
 
 def failure_reason(error: BaseException) -> str:
@@ -89,7 +93,11 @@ def failure_reason(error: BaseException) -> str:
 
 
 def _read(ref: ImageRef, size: int, options: ImageOptions) -> np.ndarray:
-    data = ref.read() if isinstance(ref, BytesRef) else Path(ref).read_bytes()
+    """Read, decode, crop and resize; only reading and decoding failures are the image's fault (:class:`_Unreadable`)."""
+    try:
+        data = ref.read() if isinstance(ref, BytesRef) else Path(ref).read_bytes()
+    except OSError as e:
+        raise _Unreadable(failure_reason(e)) from e
     image, full_width = _decode(data, size, options, crop_side=None)
     top, left, side = _crop_box(image, options)
     scale = full_width / image.width
@@ -102,13 +110,16 @@ def _read(ref: ImageRef, size: int, options: ImageOptions) -> np.ndarray:
 
 def _decode(data: bytes, size: int, options: ImageOptions, crop_side: float | None) -> tuple[Image.Image, int]:
     """RGB image (draft-decoded so that a crop of ``crop_side`` original pixels keeps ``size``) and the full width."""
-    with Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-        if options.draft:
-            side = crop_side if crop_side is not None else max(width, height) * (1 - 2 * options.border)
-            factor = size / max(side, 1.0)
-            image.draft("RGB", (math.ceil(width * factor), math.ceil(height * factor)))
-        return _to_rgb(image), width
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if options.draft:
+                side = crop_side if crop_side is not None else max(width, height) * (1 - 2 * options.border)
+                factor = size / max(side, 1.0)
+                image.draft("RGB", (math.ceil(width * factor), math.ceil(height * factor)))
+            return _to_rgb(image), width
+    except _DECODE_ERRORS as e:
+        raise _Unreadable(failure_reason(e)) from e
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -200,8 +211,8 @@ def image_batches(
             for i in range(start, stop):
                 try:
                     pixels[i - start] = _read(table.sources[i], size, options)
-                except _DECODE_ERRORS as e:
-                    failures.append(f"{table.sources[i]} ({failure_reason(e)})")
+                except _Unreadable as e:
+                    failures.append(f"{table.sources[i]} ({e})")
                     pixels[i - start] = WHITE
                     blank[i - start] = True
                 progress.advance(task)

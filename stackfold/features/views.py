@@ -189,7 +189,26 @@ def view_params(name: str, overrides: dict[str, dict[str, Any]]) -> dict[str, An
     unknown = sorted(set(given) - set(view.defaults))
     if unknown:
         raise ConfigError(f"[features.{name}] has no parameter {unknown[0]!r}; known: {', '.join(view.defaults)}")
+    for param, value in given.items():
+        _check_param(name, param, value, view.defaults[param])
     return {**view.defaults, **given}
+
+
+POSITIVE = ("size", "bins", "batch_size", "ngram_min", "ngram_max", "min_df")
+"""Integer view parameters that must be at least 1."""
+
+
+def _check_param(view: str, param: str, value: Any, default: Any) -> None:
+    """One-line :class:`ConfigError` for a value of another type than the default's, or a count below 1."""
+    where = f"[features.{view}] {param} = {value!r}"
+    if isinstance(default, bool) or not isinstance(default, float):
+        fits = type(value) is type(default)
+    else:  # a float parameter takes an integer too
+        fits = isinstance(value, int | float) and not isinstance(value, bool)
+    if not fits:
+        raise ConfigError(f"{where}: expected {type(default).__name__}, like the default {default!r}")
+    if param in POSITIVE and value < 1:
+        raise ConfigError(f"{where}: must be at least 1")
 
 
 def _save(path: Path, block: Block) -> None:
@@ -202,6 +221,15 @@ def _save(path: Path, block: Block) -> None:
 
 def _load(path: Path) -> Block:
     return pd.read_parquet(path) if path.suffix == ".parquet" else sp.load_npz(path).tocsr()
+
+
+def _file_stamps(params: dict[str, Any]) -> list[tuple[int, int]]:
+    """Size and modification time of a local weights file among ``params``: replacing the file renews the key."""
+    weights = params.get("weights")
+    if weights in (None, "imagenet", "none"):
+        return []
+    path = Path(weights).expanduser()
+    return [(path.stat().st_size, path.stat().st_mtime_ns)] if path.is_file() else []
 
 
 class FeatureStore:
@@ -228,9 +256,10 @@ class FeatureStore:
     def key(self, name: str) -> str:
         """Content key of a view: raw files, parameters, builder version, required views' keys (and image policy)."""
         view = self._view(name)
+        params = view_params(name, self.options)
         policy = [self.on_bad_image] if view.image is not None else []
-        return content_key(name, self.dataset.fingerprint, VIEW_VERSION, view_params(name, self.options),
-                           [self.key(r) for r in view.requires], *policy)
+        return content_key(name, self.dataset.fingerprint, VIEW_VERSION, params, [self.key(r) for r in view.requires],
+                           *policy, *_file_stamps(params))
 
     def get(self, name: str) -> tuple[Block, Block]:
         """Train and test blocks of view ``name``."""

@@ -91,7 +91,8 @@ def cross_validate(
                 result = _fit_fold(make_model, X, y, X_test, train, valid)
             if path is not None:
                 save_arrays_atomic(path, **result)
-            console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f}")
+            console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f} "
+                          f"accuracy {float(result['accuracy']):.4f}")
         oof_sum[valid] += result["valid"]
         oof_count[valid] += 1
         test_sum += result["test"]

@@ -15,6 +15,7 @@ def register_submission(registry: Path, path: Path, model: str, level: str, cv_s
     """Add or replace the row of ``path`` in the registry CSV (``cv_score``: the model's CV mean of the challenge metric)."""
     registry = Path(registry)
     rows = pd.read_csv(registry) if registry.is_file() else pd.DataFrame(columns=COLUMNS)
+    rows = rows.rename(columns={"cv_wf1": "cv_score"})  # its name until the metric became the challenge's
     row = {
         "file": Path(path).name,
         "model": model,
