@@ -14,7 +14,7 @@ from rich.table import Table
 from stackfold.competition.bson_files import BsonIndex, index_bson
 from stackfold.competition.folds import SmallClassWarning
 from stackfold.competition.load import image_coverage, load_competition
-from stackfold.competition.spec import CompetitionSpec, cdiscount, get_spec
+from stackfold.competition.spec import SPECS, CompetitionSpec, cdiscount, get_spec
 from stackfold.errors import StackfoldError
 from stackfold.progress import console, report
 
@@ -24,8 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Stacked out-of-fold ensembles for multimodal product classification challenges.",
 )
-
-Competition = Annotated[str, typer.Option(help="Built-in challenge spec.")]
 
 
 @app.command("demo-data")
@@ -46,6 +44,15 @@ def _detect_competition(data: Path) -> str:
     """``cdiscount`` for a ``.bson`` file or a folder holding its training file, else ``rakuten``."""
     is_cdiscount = data.suffix == ".bson" or (data / cdiscount().train_file).is_file()
     return "cdiscount" if is_cdiscount else "rakuten"
+
+
+def _detect_from_header(truth: Path) -> str:
+    """The challenge whose submission header opens ``truth``; ``rakuten`` when none does (its check names the header)."""
+    if not truth.is_file():
+        return "rakuten"
+    with truth.open(encoding="utf-8", errors="replace") as f:
+        first = f.readline().strip()
+    return next((name for name, spec in SPECS.items() if spec().submission_header == first), "rakuten")
 
 
 def _images_per_product(index: BsonIndex) -> str:
@@ -126,12 +133,13 @@ def leaderboard(run: Annotated[Path, typer.Argument(help="Run folder.")]) -> Non
 def score(
     submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
     truth: Annotated[Path, typer.Option("--truth", help="True labels in the same format.")],
-    competition: Competition = "rakuten",
+    competition: Annotated[str | None, typer.Option(
+        help="Built-in challenge spec; default the one whose submission header opens the truth file.")] = None,
 ) -> None:
     """Print weighted F1, accuracy and macro F1 of a submission."""
     from stackfold.submissions import score_submission
 
-    scores = score_submission(submission, truth, get_spec(competition))
+    scores = score_submission(submission, truth, get_spec(competition or _detect_from_header(truth)))
     report.print(
         f"weighted_f1 {scores['wf1']:.4f}  accuracy {scores['accuracy']:.4f}  "
         f"macro_f1 {scores['macro_f1']:.4f}  rows {scores['rows']}"

@@ -196,3 +196,5 @@ def test_image_only_run_end_to_end_with_a_valid_submission(challenge, tmp_path, 
     assert submission.read_text().startswith("_id,category_id\n")
     code, out, err = run_cli("validate", submission, "--data", challenge)
     assert code == 0 and f"{82 - N_TRAIN} rows" in out, err
+    code, out, err = run_cli("score", submission, "--truth", submission)  # the challenge read from the header
+    assert code == 0 and "accuracy 1.0000" in out, err
