@@ -167,9 +167,9 @@ def _write_model_submission(ctx: _Context, trained: Trained, filename: str) -> P
 
 def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
     """Run every configured base model and stacker, write the leaderboard and submissions."""
-    dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
-                               on_bad_image=config.on_bad_image)
     run = RunFolder(Path(out))
+    dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
+                               on_bad_image=config.on_bad_image, index_cache=run.cache)
     write_text_atomic(run.config, config.to_toml())
     with threadpool_limits(limits=config.n_jobs):
         folds = prepare_folds(run, dataset, config)

@@ -7,6 +7,8 @@
       folds.csv                      index,fold,label: the one assignment every model and stacker uses
       cache/<view>-<key>/            feature views, keyed by content hash of data and builder
                                      (image views: memory-mapped .npy + done-mask, resumable)
+      cache/bson-index-<file>-<key>.npz  where every image of a BSON file lies (Cdiscount), reused
+                                     while the file keeps its size and modification time
       models/<name>/                 one folder per base model ...
       stackers/<name>/               ... and per stacker, each holding:
           manifest.json              content key, parameters, per-fold scores and seconds, blank images

@@ -156,6 +156,26 @@ def test_image_offsets_survive_identical_pictures(challenge):
     assert len({ref.read() for ref in index.image_table().sources[:3]}) == 1
 
 
+def test_bson_index_is_saved_and_reused_until_the_file_changes(challenge, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = load_competition(challenge, cdiscount(), images=False, index_cache=cache)
+    assert len(list(cache.glob("bson-index-*.npz"))) == 2
+
+    def no_scan(*args):
+        raise AssertionError("the saved index should have been used")
+
+    monkeypatch.setattr("stackfold.competition.bson_files.index_bson", no_scan)
+    again = load_competition(challenge, cdiscount(), images=False, index_cache=cache)
+    for split in ("train", "test"):
+        saved, loaded = first.bson[split], again.bson[split]
+        assert [ref.read() for ref in saved.image_table().sources] == [ref.read() for ref in loaded.image_table().sources]
+    assert np.array_equal(again.y, first.y) and again.bson["test"].categories is None
+    monkeypatch.undo()
+
+    _rewrite(challenge / TR, _edit_doc(60, lambda f: None))  # the file changed: indexed again
+    assert len(load_competition(challenge, cdiscount(), images=False, index_cache=cache).train) == N_TRAIN - 1
+
+
 def test_submission_round_trip(cdiscount_sample, challenge, tmp_path):
     data = load_competition(challenge, cdiscount(), images=False)
     labels = np.asarray(cdiscount().classes)[np.arange(len(data.test)) * 97]

@@ -18,7 +18,11 @@ from bson.errors import BSONError
 
 from stackfold.competition.images import BytesRef, ImageTable
 from stackfold.errors import DataError
+from stackfold.hashing import content_key
+from stackfold.io import save_arrays_atomic
 
+INDEX_VERSION = 1
+"""Bump when :class:`BsonIndex` or the checks of :func:`index_bson` change: saved indexes are then rebuilt."""
 _PICTURE_FIELD = b"\x05picture\x00"  # BSON binary element named "picture"
 _BINARY_GENERIC = b"\x00"  # binary subtype 0: plain bytes
 
@@ -188,4 +192,29 @@ def index_bson(path: Path, classes: Collection[int] | None) -> BsonIndex:
             f"{path}, document {second + 1} (_id {index.ids[second]}): _id already used by document {first + 1}; "
             "each product needs exactly one document"
         )
+    return index
+
+
+def index_bson_cached(path: Path, classes: Collection[int] | None, cache_dir: Path) -> BsonIndex:
+    """:func:`index_bson`, saved under ``cache_dir`` and reused while the file keeps its size and time.
+
+    Indexing reads the whole file (58 GB for Cdiscount's training set); a run whose results are
+    all cached should not pay that again.
+    """
+    path = Path(path)
+    stat = path.stat() if path.is_file() else None
+    if stat is None:
+        return index_bson(path, classes)  # its error names the missing file
+    known = sorted(classes) if classes is not None else None
+    key = content_key(INDEX_VERSION, str(path.resolve()), stat.st_size, stat.st_mtime_ns, known)
+    saved = Path(cache_dir) / f"bson-index-{path.stem}-{key}.npz"
+    if saved.is_file():
+        with np.load(saved) as arrays:
+            categories = arrays["categories"] if classes is not None else None
+            return BsonIndex(path, arrays["ids"], categories, arrays["image_offset"], arrays["image_length"],
+                             arrays["owner"])
+    index = index_bson(path, classes)
+    no_categories = np.empty(0, dtype=np.int64)
+    save_arrays_atomic(saved, ids=index.ids, image_offset=index.image_offset, image_length=index.image_length,
+                       owner=index.owner, categories=index.categories if classes is not None else no_categories)
     return index

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stackfold.competition.bson_files import BsonIndex, index_bson
+from stackfold.competition.bson_files import BsonIndex, index_bson, index_bson_cached
 from stackfold.competition.images import ImageTable, check_on_bad_image
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.errors import DataError
@@ -190,10 +190,13 @@ def _sampled_digest(paths: tuple[Path, ...]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _load_bson(root: Path, spec: CompetitionSpec, images: bool) -> Dataset:
+def _load_bson(root: Path, spec: CompetitionSpec, images: bool, index_cache: Path | None) -> Dataset:
     train_path, test_path = root / spec.train_file, root / spec.test_file
-    train = index_bson(train_path, frozenset(spec.classes))
-    test = index_bson(test_path, None)
+    if index_cache is None:
+        train, test = index_bson(train_path, frozenset(spec.classes)), index_bson(test_path, None)
+    else:
+        train = index_bson_cached(train_path, frozenset(spec.classes), index_cache)
+        test = index_bson_cached(test_path, None, index_cache)
     shared = np.isin(test.ids, train.ids)
     if shared.any():
         position = int(np.flatnonzero(shared)[0])
@@ -210,18 +213,22 @@ def _load_bson(root: Path, spec: CompetitionSpec, images: bool) -> Dataset:
     return Dataset(spec, root, frames[0], train.categories, frames[1], images, fingerprint, bson)
 
 
-def load_competition(root: Path, spec: CompetitionSpec, images: bool = True, on_bad_image: str = "error") -> Dataset:
+def load_competition(
+    root: Path, spec: CompetitionSpec, images: bool = True, on_bad_image: str = "error", index_cache: Path | None = None,
+) -> Dataset:
     """Read and validate the train, label and test files (and, if asked, the images).
 
     ``on_bad_image="blank"`` skips the check that every image file exists: the run replaces
-    missing images by blank ones. BSON challenges carry their images inside the files.
+    missing images by blank ones. BSON challenges carry their images inside the files; with
+    ``index_cache`` their index (where every image lies) is saved there and reused while the
+    file is unchanged, instead of reading the whole file again.
     """
     check_on_bad_image(on_bad_image)
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: data folder not found; pass the folder holding {spec.train_file}")
     if spec.format == "bson":
-        return _load_bson(root, spec, images)
+        return _load_bson(root, spec, images, index_cache)
     train_path, labels_path, test_path = (root / spec.train_file, root / spec.labels_file, root / spec.test_file)
     product_columns = tuple(spec.text_columns) + tuple(spec.id_columns)
     train = _validate_products(train_path, read_challenge_csv(train_path, product_columns), spec)
