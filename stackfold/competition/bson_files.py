@@ -195,16 +195,16 @@ def index_bson(path: Path, classes: Collection[int] | None) -> BsonIndex:
     return index
 
 
-def index_bson_cached(path: Path, classes: Collection[int] | None, cache_dir: Path) -> BsonIndex:
-    """:func:`index_bson`, saved under ``cache_dir`` and reused while the file keeps its size and time.
+def index_bson_cached(path: Path, classes: Collection[int] | None, cache_dir: Path | None) -> BsonIndex:
+    """:func:`index_bson`, saved under ``cache_dir`` (if any) and reused while the file keeps its size and time.
 
     Indexing reads the whole file (58 GB for Cdiscount's training set); a run whose results are
     all cached should not pay that again.
     """
     path = Path(path)
-    stat = path.stat() if path.is_file() else None
-    if stat is None:
-        return index_bson(path, classes)  # its error names the missing file
+    if cache_dir is None or not path.is_file():  # a missing file: index_bson's error names it
+        return index_bson(path, classes)
+    stat = path.stat()
     known = sorted(classes) if classes is not None else None
     key = content_key(INDEX_VERSION, str(path.resolve()), stat.st_size, stat.st_mtime_ns, known)
     saved = Path(cache_dir) / f"bson-index-{path.stem}-{key}.npz"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stackfold.competition.bson_files import BsonIndex, index_bson, index_bson_cached
+from stackfold.competition.bson_files import BsonIndex, index_bson_cached
 from stackfold.competition.images import ImageTable, check_on_bad_image
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.errors import DataError
@@ -192,11 +192,8 @@ def _sampled_digest(paths: tuple[Path, ...]) -> str:
 
 def _load_bson(root: Path, spec: CompetitionSpec, images: bool, index_cache: Path | None) -> Dataset:
     train_path, test_path = root / spec.train_file, root / spec.test_file
-    if index_cache is None:
-        train, test = index_bson(train_path, frozenset(spec.classes)), index_bson(test_path, None)
-    else:
-        train = index_bson_cached(train_path, frozenset(spec.classes), index_cache)
-        test = index_bson_cached(test_path, None, index_cache)
+    train = index_bson_cached(train_path, frozenset(spec.classes), index_cache)
+    test = index_bson_cached(test_path, None, index_cache)
     shared = np.isin(test.ids, train.ids)
     if shared.any():
         position = int(np.flatnonzero(shared)[0])

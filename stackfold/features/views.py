@@ -229,7 +229,10 @@ def _file_stamps(params: dict[str, Any]) -> list[tuple[int, int]]:
     if weights in (None, "imagenet", "none"):
         return []
     path = Path(weights).expanduser()
-    return [(path.stat().st_size, path.stat().st_mtime_ns)] if path.is_file() else []
+    if not path.is_file():
+        return []
+    stat = path.stat()
+    return [(stat.st_size, stat.st_mtime_ns)]
 
 
 class FeatureStore:
