@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_PRODUCTS ?= 2000
+DEMO_PRODUCTS ?= 1500
 DEMO_SEED ?= 0
 
 .PHONY: demo test install clean

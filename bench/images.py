@@ -42,7 +42,7 @@ from stackfold.features.views import Views
 from stackfold.pipeline import run_pipeline
 
 TEXT_MODELS = ["null", "tfidf_logreg", "logreg", "text_nn"]
-IMAGE_MODELS = ["color_forest", "pixel_forest", "pixel_svc", "cnn", "vgg_nn", "fusion"]
+IMAGE_MODELS = ["color_forest", "pixel_forest", "pixel_svc", "cnn", "vgg_nn", "vgg_fusion"]
 
 
 def decode_throughput(table: ImageTable, draft: bool) -> float:
@@ -121,7 +121,7 @@ def cv_comparison(data: Path, out: Path, seed: int) -> None:
     board = boards["all"]
     print(board[["level", "wf1_mean", "wf1_std", "accuracy", "fit_s", "predict_s"]].to_markdown(floatfmt=".4f"))
     best_text = board.loc[[m for m in TEXT_MODELS if m != "null"], "wf1_mean"].max()
-    print(f"fusion - best text model: {board.loc['fusion', 'wf1_mean'] - best_text:+.4f} weighted F1")
+    print(f"vgg_fusion - best text model: {board.loc['vgg_fusion', 'wf1_mean'] - best_text:+.4f} weighted F1")
     print(f"lgbm stack, all models - text only: {board.loc['lgbm', 'wf1_mean'] - boards['text'].loc['lgbm', 'wf1_mean']:+.4f}")
 
 

@@ -26,21 +26,27 @@ from typing import Any
 from stackfold.competition.images import check_on_bad_image
 from stackfold.competition.spec import get_spec
 from stackfold.errors import ConfigError
-from stackfold.features.views import VIEWS, view_params
+from stackfold.features.views import VIEWS, reads_text, view_params
 from stackfold.ensembles import DECISIONS, STACKERS, get_decision, get_stacker
 from stackfold.ensembles.meta import META_FEATURES
 from stackfold.models import BASE_MODELS, get_model
 
 DEFAULT_MODELS = (
-    "null", "tfidf_logreg", "logreg", "linear_svc", "rbf_svc", "complement_nb", "text_forest", "text_nn", "color_forest",
-    "pixel_forest", "pixel_svc",
+    "null", "tfidf_logreg", "logreg", "linear_svc", "complement_nb", "text_nn", "sentence_logreg", "sentence_nn",
+    "efficientnet_logreg", "efficientnet_svc", "fusion",
 )
-"""Every model that runs offline at a few minutes per fold on 2 cores. Opt-in: ``cnn`` (about as
-good as ``pixel_forest`` on the twin at 30x its time) and ``vgg_nn`` and ``fusion``, which need
-VGG16 weights (``[features.vgg16] weights``)."""
+"""Decided by 5-fold CV on the real Rakuten rows (``bench/real.py``, README): the models that are
+strong there or raise the stack, all offline. Opt-in: ``rbf_svc``, ``text_forest``,
+``efficientnet_nn``, ``color_forest``, ``pixel_forest``, ``pixel_svc`` (weaker on the real rows
+and slower), ``cnn`` (about as good as ``pixel_forest`` on the twin at 30x its time), and
+``vgg_nn`` and ``vgg_fusion``, which need VGG16 weights (``[features.vgg16] weights``)."""
+DEFAULT_STACKERS = ("lgbm", "mean", "weighted_mean", "log_pool", "logreg_stack")
+"""``xgb`` is opt-in: on the real rows it scored as ``lgbm`` at twice its time."""
+DEFAULT_DECISIONS: tuple[str, ...] = ()
+"""``class_scaling`` and ``stage2`` are opt-in: on the real rows both scored below the plain ``lgbm`` stacker."""
 MAX_BOOSTED_CLASSES = 500
 """Above this many classes the default stackers are the blends (Cdiscount: 5,270 classes)."""
-BLEND_STACKERS = ("mean", "weighted_mean")
+BLEND_STACKERS = ("mean", "weighted_mean", "log_pool")
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,8 @@ class RunConfig:
     seed: int = 0
     n_jobs: int = 2
     models: tuple[str, ...] = DEFAULT_MODELS
-    stackers: tuple[str, ...] = ("lgbm", "xgb", "mean", "weighted_mean", "logreg_stack")
-    decisions: tuple[str, ...] = ("class_scaling", "stage2")
+    stackers: tuple[str, ...] = DEFAULT_STACKERS
+    decisions: tuple[str, ...] = DEFAULT_DECISIONS
     decide_on: str = "lgbm"
     meta_features: tuple[str, ...] = ()
     on_bad_image: str = "error"
@@ -120,11 +126,6 @@ def load_config(path: Path | None) -> RunConfig:
         raise ConfigError(f"{path}: {e}") from e
 
 
-def _needs(view: str, need: str) -> bool:
-    """Whether feature view ``view`` is, or is built from, view ``need``."""
-    return view == need or any(_needs(r, need) for r in VIEWS[view].requires)
-
-
 def _drop_models(config: RunConfig, given: frozenset[str], unusable: list[str], reason: str) -> RunConfig:
     """Leave ``unusable`` models out of the default list; an explicit list naming one is an error."""
     if unusable and "models" in given:
@@ -179,7 +180,7 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset()) -> R
         image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in get_model(m).views)]
         config = _drop_models(config, given, image_models, "images, but images = false")
     if not spec.text_columns:
-        text_models = [m for m in config.models if any(_needs(v, "text") for v in get_model(m).views)]
+        text_models = [m for m in config.models if any(reads_text(v) for v in get_model(m).views)]
         config = _drop_models(config, given, text_models, f"text, but {spec.name} products have none")
         if "text" in config.meta_features:
             raise ConfigError(f"meta-features 'text' need text, but {spec.name} products have none")

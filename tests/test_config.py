@@ -15,18 +15,18 @@ def _write(tmp_path, text):
 def test_defaults():
     config = load_config(None)
     assert config.models == DEFAULT_MODELS and config.folds == 5
-    assert config.stackers == ("lgbm", "xgb", "mean", "weighted_mean", "logreg_stack") and config.decide_on == "lgbm"
+    assert config.stackers == ("lgbm", "mean", "weighted_mean", "log_pool", "logreg_stack") and config.decisions == ()
 
 
 def test_text_only_run_drops_image_models(tmp_path):
     config = load_config(_write(tmp_path, "images = false\n"))
-    assert "color_forest" not in config.models and "tfidf_logreg" in config.models
+    assert not {"efficientnet_logreg", "fusion"} & set(config.models) and "sentence_logreg" in config.models
 
 
 def test_image_only_challenge_drops_text_models(tmp_path):
     config = load_config(_write(tmp_path, 'competition = "cdiscount"\n'))
-    assert "color_forest" in config.models and "null" in config.models
-    assert not {"logreg", "tfidf_logreg", "text_nn"} & set(config.models)
+    assert "efficientnet_svc" in config.models and "null" in config.models
+    assert not {"logreg", "tfidf_logreg", "text_nn", "sentence_logreg", "fusion"} & set(config.models)
 
 
 def test_challenge_with_thousands_of_classes_scored_by_accuracy_defaults_to_blends(tmp_path):
@@ -90,5 +90,5 @@ def test_config_is_frozen():
 
 def test_decisions_need_their_stacker(tmp_path):
     with pytest.raises(ConfigError, match=r"decide_on = 'xgb' is not one of the stackers \(lgbm\)"):
-        load_config(_write(tmp_path, 'stackers = ["lgbm"]\ndecide_on = "xgb"\n'))
+        load_config(_write(tmp_path, 'stackers = ["lgbm"]\ndecisions = ["class_scaling"]\ndecide_on = "xgb"\n'))
     assert load_config(_write(tmp_path, 'stackers = ["mean"]\ndecisions = []\n')).decisions == ()

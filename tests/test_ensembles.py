@@ -7,7 +7,7 @@ from scipy.special import softmax
 
 from stackfold.competition.metric import weighted_f1
 from stackfold.competition.spec import rakuten
-from stackfold.ensembles.blend import MeanBlend, WeightedBlend
+from stackfold.ensembles.blend import LogPool, MeanBlend, WeightedBlend
 from stackfold.ensembles.decide import ClassScaling, StageTwo, confusable_groups
 from stackfold.ensembles.explain import model_contributions
 from stackfold.ensembles.meta import column_groups, confidence_features
@@ -30,6 +30,14 @@ def _stack(strengths, seed=0, confuse=()):
             logits[np.ix_(rows, [a, b])] = logits[np.ix_(rows, [a, b])].mean(axis=1, keepdims=True)
         blocks.append(softmax(logits, axis=1))
     return CLASSES[y], np.hstack(blocks).astype(np.float32)
+
+
+def test_log_pool_multiplies_the_evidence_of_models_that_agree_and_ignores_noise():
+    y, X = _stack([1.5, 1.5, 0.0])
+    pool = LogPool(CLASSES).fit(X, y)
+    assert pool.weights_[2] < 0.1 * pool.weights_[:2].min() and np.all(pool.weights_ >= 0)
+    # two independent, equally weak models: pooling their logs beats averaging their probabilities
+    assert weighted_f1(y, pool.predict(X)) > weighted_f1(y, MeanBlend(CLASSES).fit(X, y).predict(X)) + 0.01
 
 
 def test_weighted_blend_prefers_the_informative_model():

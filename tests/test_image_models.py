@@ -10,7 +10,8 @@ from stackfold.competition.spec import rakuten
 from stackfold.features.image_block import ImageBlock
 from stackfold.features.views import Views, take_rows
 from stackfold.models import BASE_MODELS, cross_validate
-from stackfold.models.fusion import Fusion
+from stackfold.models.embedding_fusion import Fusion
+from stackfold.models.fusion import VggFusion
 from stackfold.models.image_cnn import CNN
 from stackfold.models.per_image import PerImageModel
 from stackfold.models.image_vgg import VggNN
@@ -20,7 +21,8 @@ from stackfold.models.text_nn import TextNN
 CLASSES = np.array(rakuten().classes)
 PER_CLASS = 6
 SIZE = 32
-IMAGE_MODELS = ["color_forest", "pixel_forest", "pixel_svc", "cnn", "vgg_nn", "fusion"]
+IMAGE_MODELS = ["color_forest", "pixel_forest", "pixel_svc", "cnn", "vgg_nn", "vgg_fusion", "efficientnet_logreg",
+                "efficientnet_svc", "efficientnet_nn", "fusion"]
 
 
 def _data(images_per_product: int, seed: int = 0) -> tuple[Views, np.ndarray, np.ndarray]:
@@ -36,14 +38,19 @@ def _data(images_per_product: int, seed: int = 0) -> tuple[Views, np.ndarray, np
     color[:, :3] += colour / 50
     vgg16 = rng.normal(size=(len(owner), 512)).astype(np.float32)
     vgg16[:, : 8 * len(CLASSES)] += 2.0 * np.repeat(np.eye(len(CLASSES)), 8, axis=1)[position[owner]]
+    efficientnet = np.hstack([vgg16, rng.normal(size=(len(owner), 64)).astype(np.float32)])
+    sentence = rng.normal(size=(len(y), 512)).astype(np.float32)
+    sentence[:, : 4 * len(CLASSES)] += np.repeat(np.eye(len(CLASSES)), 4, axis=1)[position]
     texts = [f"mot{c} mot{c}b commun {rng.choice(['rouge', 'vert'])}" for c in y]
     blocks = {
         "color": color,
         "pixels": images[:, ::4, ::4, :].reshape(len(owner), -1).astype(np.float32) / 255,
         "images": images,
         "vgg16": vgg16,
+        "efficientnet": efficientnet,
     }
     views = {name: ImageBlock.whole(data, owner, len(y)) for name, data in blocks.items()}
+    views["sentence"] = sentence
     views["word_counts"] = CountVectorizer(dtype=np.float32).fit_transform(texts)
     return Views(views), y, owner
 
@@ -54,8 +61,9 @@ def _folds(y: np.ndarray) -> np.ndarray:
 
 
 FEW_STEPS = {"epochs": 6, "batch_size": 16}  # enough to learn the tiny data, fast
-FAST = {"cnn": FEW_STEPS, "vgg_nn": FEW_STEPS,
-        "fusion": {f"{prefix}{key}": value for prefix in ("", "text_", "image_") for key, value in FEW_STEPS.items()}}
+FAST = {"cnn": FEW_STEPS, "vgg_nn": FEW_STEPS, "efficientnet_nn": FEW_STEPS, "sentence_nn": FEW_STEPS,
+        "vgg_fusion": {f"{p}{key}": value for p in ("", "text_", "image_") for key, value in FEW_STEPS.items()},
+        "fusion": {f"{p}{key}": value for p in ("", "text_") for key, value in FEW_STEPS.items()}}
 
 
 def _model(name: str, **params):
@@ -115,9 +123,9 @@ def test_cnn_streams_a_memory_map_in_batches_and_same_seed_gives_same_bytes(tmp_
     assert proba.tobytes() == again.tobytes()
 
 
-def test_fusion_embeds_held_out_and_stopping_rows_with_nets_that_never_saw_them(monkeypatch):
+def test_vgg_fusion_embeds_held_out_and_stopping_rows_with_nets_that_never_saw_them(monkeypatch):
     views, y, owner = _data(images_per_product=2)
-    X = Views({view: views[view] for view in Fusion.views})
+    X = Views({view: views[view] for view in VggFusion.views})
     folds = _folds(y)
 
     def recording(fit):
@@ -126,17 +134,17 @@ def test_fusion_embeds_held_out_and_stopping_rows_with_nets_that_never_saw_them(
             fit(self, X, y)
         return recorded
 
-    fitted: list[Fusion] = []
+    fitted: list[VggFusion] = []
 
     def fusion_fit(self, X, y):
         original_fusion_fit(self, X, y)
         fitted.append(self)
 
-    original_fusion_fit = Fusion._fit
+    original_fusion_fit = VggFusion._fit
     monkeypatch.setattr(TextNN, "_fit", recording(TextNN._fit))
     monkeypatch.setattr(VggNN, "_fit", recording(VggNN._fit))
-    monkeypatch.setattr(Fusion, "_fit", fusion_fit)
-    model = _model("fusion", epochs=2, text_epochs=2, image_epochs=2, validation_fraction=0.5)
+    monkeypatch.setattr(VggFusion, "_fit", fusion_fit)
+    model = _model("vgg_fusion", epochs=2, text_epochs=2, image_epochs=2, validation_fraction=0.5)
     cross_validate(model, X, y, take_rows(X, np.arange(4)), folds)
 
     assert len(fitted) == 3
@@ -145,6 +153,23 @@ def test_fusion_embeds_held_out_and_stopping_rows_with_nets_that_never_saw_them(
         # the head stops on training rows the nets never saw: held out from them like the fold's own
         assert model.text_.trained_on_ == model.image_.trained_on_
         assert model.text_.trained_on_ < training and len(training - model.text_.trained_on_) == len(CLASSES) * 2
+
+
+def test_fusion_text_net_never_sees_the_rows_its_head_stops_on(monkeypatch):
+    views, y, _ = _data(images_per_product=2)
+    X = Views({view: views[view] for view in Fusion.views})
+    seen: list[int] = []
+    original = TextNN._fit
+
+    def recorded(self, X, y):
+        seen.append(len(y))
+        original(self, X, y)
+
+    monkeypatch.setattr(TextNN, "_fit", recorded)
+    model = _model("fusion", tfidf_net=True, validation_fraction=0.5)().fit(X, y)
+
+    assert seen == [len(y) - len(CLASSES) * PER_CLASS // 2]  # half of each class held out for the head's stopping
+    assert model.predict_proba(take_rows(X, np.arange(5))).shape == (5, len(CLASSES))
 
 
 SETTINGS = {"Conv2D": ("filters", "kernel_size", "strides", "padding", "activation"),
@@ -182,7 +207,7 @@ def test_vgg_head_and_fusion_head_are_the_published_ones():
     assert _layers(vgg) == [("Normalization",), ("Dropout", 0.2), ("Dense", 512, "relu"), ("Dropout", 0.2), ("Dense", 256, "relu"),
                             ("Dropout", 0.2), ("Dense", 27, "softmax")]
     assert vgg.get_layer("embedding").units == 256
-    head = Fusion(classes=CLASSES).network(k, 512, len(CLASSES))
+    head = VggFusion(classes=CLASSES).network(k, 512, len(CLASSES))
     assert _layers(head) == [("BatchNormalization",), ("Dense", 1024, "relu"), ("BatchNormalization",),
                              ("Dropout", 0.25), ("Dense", 1024, "relu"), ("BatchNormalization",), ("Dropout", 0.5),
                              ("Dense", 27, "softmax")]

@@ -318,9 +318,15 @@ def _state_rows(cache: Path, split: str) -> int:
         return 0
 
 
+def _tensorflow_threads() -> int:
+    """The threads TensorFlow runs with in this process: set once, by the first net an earlier test built (or 1)."""
+    return getattr(sys.modules.get("tensorflow"), "_stackfold_threads", None) or 1
+
+
 def test_killed_vgg16_extraction_resumes_to_identical_features(rakuten_sample, tmp_path, monkeypatch):
     killed, fresh = tmp_path / "killed", tmp_path / "fresh"
-    process = subprocess.Popen([sys.executable, __file__, str(rakuten_sample), str(killed)],
+    threads = _tensorflow_threads()  # the killed process must compute with the same threads to give the same bytes
+    process = subprocess.Popen([sys.executable, __file__, str(rakuten_sample), str(killed), str(threads)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while _state_rows(killed, "train") < 3 * 4:  # three batches of four images done
@@ -338,12 +344,12 @@ def test_killed_vgg16_extraction_resumes_to_identical_features(rakuten_sample, t
                         lambda self, start, *a: (writes.append(start), original_write(self, start, *a)))
     data = _small_sample(rakuten_sample)
     with pytest.warns(UserWarning, match="features are weak"):
-        resumed = FeatureStore(data, killed, VGG, on_bad_image="blank").get("vgg16")
+        resumed = FeatureStore(data, killed, VGG, on_bad_image="blank", n_jobs=threads).get("vgg16")
     assert len(writes) == (32 - done_rows) // 4 + 4  # the missing train batches, then the 4 test batches
     monkeypatch.setattr(image_cache.ResumableArray, "write", original_write)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        store = FeatureStore(data, fresh, VGG, on_bad_image="blank")
+        store = FeatureStore(data, fresh, VGG, on_bad_image="blank", n_jobs=threads)
         reference = store.get("vgg16")
     for got, want in zip(resumed, reference):
         assert got.data.shape == (len(want.data), 512) and got.data.dtype == np.float32
@@ -351,7 +357,7 @@ def test_killed_vgg16_extraction_resumes_to_identical_features(rakuten_sample, t
     assert np.abs(reference[0].data).sum() > 0 and store.bad_images == {"vgg16": 12 + 16}
 
 
-def _build_vgg16_slowly(root: Path, cache: Path) -> None:
+def _build_vgg16_slowly(root: Path, cache: Path, threads: int) -> None:
     """Build the small sample's ``vgg16`` view, pausing after each batch so a test can kill it half-way."""
     original_write = image_cache.ResumableArray.write
 
@@ -361,8 +367,8 @@ def _build_vgg16_slowly(root: Path, cache: Path) -> None:
 
     image_cache.ResumableArray.write = slow_write
     warnings.simplefilter("ignore")
-    FeatureStore(_small_sample(root), cache, VGG, on_bad_image="blank").get("vgg16")
+    FeatureStore(_small_sample(root), cache, VGG, on_bad_image="blank", n_jobs=threads).get("vgg16")
 
 
 if __name__ == "__main__":
-    _build_vgg16_slowly(Path(sys.argv[1]), Path(sys.argv[2]))
+    _build_vgg16_slowly(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]))

@@ -35,11 +35,14 @@ def _views(y: np.ndarray, rng: np.random.Generator) -> Views:
     signal = np.searchsorted(CLASSES, y)[owner].astype(np.float32) / len(CLASSES)
     images = (rng.integers(0, 128, size=(len(owner), 16, 16, 3)) + 127 * signal[:, None, None, None]).astype(np.uint8)
     features = {name: rng.normal(size=(len(owner), width)).astype(np.float32)
-                for name, width in (("color", 27), ("pixels", 48), ("vgg16", 512))}
+                for name, width in (("color", 27), ("pixels", 48), ("vgg16", 512), ("efficientnet", 1280))}
     for block in features.values():
         block[:, 0] += 10 * signal
     image_views = {name: ImageBlock.whole(data, owner, len(y)) for name, data in {**features, "images": images}.items()}
-    return Views({"rows": pd.DataFrame(index=range(len(y))), "text": text, **counts, **image_views})
+    sentence = rng.normal(size=(len(y), 512)).astype(np.float32)
+    sentence[:, 0] += 10 * np.searchsorted(CLASSES, y) / len(CLASSES)
+    return Views({"rows": pd.DataFrame(index=range(len(y))), "text": text, **counts, "sentence": sentence,
+                  **image_views})
 
 
 def _inputs(model_class, y: np.ndarray, n_new: int, rng: np.random.Generator):

@@ -11,8 +11,10 @@ from stackfold.competition.spec import rakuten
 from stackfold.config import DEFAULT_MODELS, load_config
 from stackfold.leaderboard import COLUMNS
 
+TEXT_MODELS = ["null", "tfidf_logreg", "logreg", "complement_nb", "sentence_logreg"]
+"""Fast text models of every kind of view (rows, text, counts, sentence vectors); the defaults run on the twin below."""
 TEXT_ONLY = ('images = false\nmodel_submissions = true\nstackers = ["lgbm", "mean"]\ndecisions = ["class_scaling"]\n'
-             'meta_features = ["confidence", "text"]\n')
+             f'meta_features = ["confidence", "text"]\nmodels = {json.dumps(TEXT_MODELS)}\n')
 STACK_ROWS = {("lgbm", "stack"), ("mean", "stack"), ("lgbm+class_scaling", "stack")}
 
 
@@ -41,8 +43,7 @@ def test_submission_has_exactly_the_test_indices(text_run, rakuten_sample):
 def test_leaderboard_has_every_model_and_stacker(text_run):
     board = pd.read_csv(text_run / "leaderboard.csv", keep_default_na=False)
     assert list(board.columns) == COLUMNS
-    text_models = [m for m in DEFAULT_MODELS if m not in ("color_forest", "pixel_forest", "pixel_svc")]
-    assert set(zip(board["model"], board["level"])) == {*((m, "base") for m in text_models), *STACK_ROWS}
+    assert set(zip(board["model"], board["level"])) == {*((m, "base") for m in TEXT_MODELS), *STACK_ROWS}
     assert board["wf1_mean"].is_monotonic_decreasing
     assert (text_run / "leaderboard.md").read_text().startswith("| model")
     null = board.set_index("model").loc["null"]
@@ -54,8 +55,7 @@ def test_artifacts_are_documented_and_readable(text_run):
     oof = pd.read_parquet(text_run / "models" / "tfidf_logreg" / "oof.parquet")
     assert oof.shape == (300, 27) and oof.columns[0] == "tfidf_logreg__10"
     manifest = json.loads((text_run / "stackers" / "lgbm" / "manifest.json").read_text())
-    text_models = [m for m in DEFAULT_MODELS if m not in ("color_forest", "pixel_forest", "pixel_svc")]
-    assert manifest["inputs"] == text_models and len(manifest["folds"]) == 6
+    assert manifest["inputs"] == TEXT_MODELS and len(manifest["folds"]) == 6
     assert manifest["meta_features"] == ["confidence", "text"]
     assert json.loads((text_run / "stackers" / "mean" / "manifest.json").read_text())["meta_features"] == []
     meta = pd.read_parquet(text_run / "meta" / "train.parquet")
@@ -130,10 +130,10 @@ def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     config = load_config(None)
     decided = {f"{config.decide_on}+{rule}" for rule in config.decisions}
     assert set(board["model"]) == {*DEFAULT_MODELS, *config.stackers, *decided}
-    color = board.set_index("model").loc["color_forest", "wf1_mean"]
+    image = board.set_index("model").loc["efficientnet_logreg", "wf1_mean"]
     null = board.set_index("model").loc["null", "wf1_mean"]
-    assert color > null  # the colour view carries signal
-    assert len(list((tmp_path / "run" / "cache").glob("color-*/done"))) == 1
+    assert image > null  # the pretrained image features carry signal
+    assert len(list((tmp_path / "run" / "cache").glob("efficientnet-*/done"))) == 1
     code, out, _ = run_cli("score", tmp_path / "run" / "submissions" / "best.csv", "--truth", data / "truth" / "Y_test.csv")
     assert code == 0 and "weighted_f1" in out
 

@@ -1,6 +1,6 @@
 """Stackers over the base models' OOF probabilities, and decision rules over a stacker's output."""
 
-from stackfold.ensembles.blend import LogitStack, MeanBlend, WeightedBlend
+from stackfold.ensembles.blend import LogitStack, LogPool, MeanBlend, WeightedBlend
 from stackfold.ensembles.decide import ClassScaling, StageTwo
 from stackfold.ensembles.lgbm import LGBMStacker
 from stackfold.ensembles.stack import stack_columns, stack_matrix
@@ -8,7 +8,7 @@ from stackfold.ensembles.xgb import XGBStacker
 from stackfold.models import BaseModel, lookup
 
 STACKERS: dict[str, type[BaseModel]] = {
-    m.name: m for m in (LGBMStacker, XGBStacker, MeanBlend, WeightedBlend, LogitStack)
+    m.name: m for m in (LGBMStacker, XGBStacker, MeanBlend, WeightedBlend, LogPool, LogitStack)
 }
 DECISIONS: dict[str, type[BaseModel]] = {m.name: m for m in (ClassScaling, StageTwo)}
 

@@ -1,6 +1,7 @@
 """Word tokens of product texts: lower-cased, stop words removed and lemmatised per language, offline.
 
-Per token, in this order: nltk ``RegexpTokenizer(r"\\w{3,}")`` on the lower-cased text; stop-word
+Per token, in this order: nltk ``RegexpTokenizer(token_pattern)`` (default ``r"\\w{3,}"``) on the
+lower-cased text; stop-word
 removal with the ``stop-words`` list of the text's language (checked before lemmatising, so
 inflected stop words such as "était" go too); lemmatisation with ``simplemma`` for French and
 English only (the other languages are a few percent of the catalogue and each extra simplemma
@@ -13,6 +14,7 @@ raises :class:`~stackfold.errors.ConfigError` naming what to install.
 """
 
 import importlib
+import re
 import unicodedata
 from collections.abc import Sequence
 from functools import cache, lru_cache
@@ -40,9 +42,13 @@ def _require(module: str, requirement: str) -> ModuleType:
 
 
 @cache
-def _tokenizer() -> "RegexpTokenizer":
-    """nltk's regexp tokenizer (imported lazily: nltk takes ~1.5 s to import)."""
-    return _require("nltk.tokenize", "nltk>=3.8").RegexpTokenizer(TOKEN_PATTERN)
+def _tokenizer(pattern: str) -> "RegexpTokenizer":
+    """nltk's regexp tokenizer for ``pattern`` (imported lazily: nltk takes ~1.5 s to import)."""
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise ConfigError(f"[features.text] token_pattern = {pattern!r}: not a regular expression ({e})") from e
+    return _require("nltk.tokenize", "nltk>=3.8").RegexpTokenizer(pattern)
 
 
 @cache
@@ -68,18 +74,19 @@ def _fold(token: str) -> str:
     return "".join(char for char in unicodedata.normalize("NFKD", token) if not unicodedata.combining(char))
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased runs of at least three word characters (letters, digits, "_"); NaN gives none."""
+def tokenize(text: str, pattern: str = TOKEN_PATTERN) -> list[str]:
+    """Lower-cased matches of ``pattern`` (default: runs of at least three word characters); NaN gives none."""
     if not isinstance(text, str):
         return []
-    return _tokenizer().tokenize(text.lower())
+    return _tokenizer(pattern).tokenize(text.lower())
 
 
 def normalise(
-    text: str, language: str, lemmatize: bool = True, remove_stop_words: bool = True, fold_accents: bool = False
+    text: str, language: str, lemmatize: bool = True, remove_stop_words: bool = True, fold_accents: bool = False,
+    token_pattern: str = TOKEN_PATTERN,
 ) -> list[str]:
     """Tokens of ``text`` cleaned for ``language`` (an ISO 639-1 code from ``detect_languages``)."""
-    tokens = tokenize(text)
+    tokens = tokenize(text, token_pattern)
     if remove_stop_words:
         stops = _stop_words(language, fold_accents)
         tokens = [token for token in tokens if (_fold(token) if fold_accents else token) not in stops]
@@ -96,12 +103,13 @@ def normalise_texts(
     lemmatize: bool = True,
     remove_stop_words: bool = True,
     fold_accents: bool = False,
+    token_pattern: str = TOKEN_PATTERN,
 ) -> np.ndarray:
     """One space-joined cleaned string per text (object array), see :func:`normalise`."""
     if len(texts) != len(languages):
         raise ValueError(f"{len(texts)} texts but {len(languages)} languages")
     cleaned = [
-        " ".join(normalise(text, language, lemmatize, remove_stop_words, fold_accents))
+        " ".join(normalise(text, language, lemmatize, remove_stop_words, fold_accents, token_pattern))
         for text, language in track(zip(texts, languages), "normalising text", total=len(texts))
     ]
     return np.array(cleaned, dtype=object)

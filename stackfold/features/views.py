@@ -11,7 +11,9 @@ Built-in views:
 ``text``        frame: ``text`` (HTML stripped), ``tokens`` (normalised), ``language``,
                 ``token_len``, ``is_fr``, ``is_en``, ``lang_other``
 ``word_counts`` sparse counts of word 1-2-grams of ``tokens``, terms in >= 2 texts
-``char_counts`` sparse counts of ``char_wb`` 2-5-grams of lower-cased ``text``, terms in >= 2 texts
+``char_counts`` sparse counts of ``char_wb`` 1-4-grams of lower-cased ``text``, terms in >= 2 texts
+``sentence``    float32 512-d multilingual sentence vectors of the title + the start of the description
+                (see :mod:`stackfold.features.sentence`), encoded resumably
 
 Image views hold one row per image (:class:`ImageBlock`), built from the split's
 :class:`~stackfold.competition.images.ImageTable`. Each image is padded to a square, cut by
@@ -21,6 +23,8 @@ Image views hold one row per image (:class:`ImageBlock`), built from the split's
 ``pixels``      float32 ``size x size x 3`` pixels in [0, 1], then the colour features (random forest, SVC)
 ``images``      uint8 ``(size, size, 3)`` images, memory-mapped: the input of a CNN
 ``vgg16``       float32 512 features of a headless VGG16 (see :mod:`stackfold.features.vgg16`)
+``efficientnet`` float32 1280 pooled features of EfficientNet-Lite0 with ImageNet weights, offline
+                (see :mod:`stackfold.features.efficientnet`); ``flip`` averages the mirrored image's
 
 Views are cached under the run's ``cache/`` folder by a content key of the raw files, the
 view's parameters and the keys of the views it is built from (and, for image views, the
@@ -43,14 +47,18 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from stackfold.competition.load import Dataset
 from stackfold.errors import ConfigError
+from stackfold.features.efficientnet import N_FEATURES as EFFICIENTNET_FEATURES
+from stackfold.features.efficientnet import EfficientNetFeatures
 from stackfold.features.image import ImageFeature, color_feature, extract, pixel_array_feature, pixel_feature
 from stackfold.features.image_block import ImageBlock
 from stackfold.competition.images import check_on_bad_image
 from stackfold.features.image_io import ImageOptions
 from stackfold.features.language import LANGUAGE_FLAG_NAMES, detect_languages, language_flags
+from stackfold.features.sentence import SentenceEncoder, encode_texts, sentence_inputs
 from stackfold.features.text import title_descr
 from stackfold.features.tokens import normalise_texts, token_lengths
-from stackfold.features.vgg16 import N_FEATURES, VGG16Features
+from stackfold.features.vgg16 import N_FEATURES as VGG16_FEATURES
+from stackfold.features.vgg16 import VGG16Features
 from stackfold.hashing import content_key
 from stackfold.io import atomic_file, write_json_atomic
 from stackfold.progress import console
@@ -72,6 +80,7 @@ class View:
     defaults: dict[str, Any] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
     needs_images: bool = False
+    needs_text: bool = False
     image: Callable[["FeatureStore", dict[str, Any]], ImageFeature] | None = None
 
 
@@ -116,12 +125,23 @@ def _text(store: "FeatureStore", params: dict[str, Any]) -> tuple[pd.DataFrame, 
         languages = detect_languages(text, threshold=params["language_threshold"])
         tokens = normalise_texts(
             text, languages, lemmatize=params["lemmatize"], remove_stop_words=params["remove_stop_words"],
-            fold_accents=params["fold_accents"],
+            fold_accents=params["fold_accents"], token_pattern=params["token_pattern"],
         )
         frame = pd.DataFrame({"text": text, "tokens": tokens, "language": languages, "token_len": token_lengths(tokens)})
         frame[list(LANGUAGE_FLAG_NAMES)] = language_flags(languages)
         frames.append(frame)
     return frames[0], frames[1]
+
+
+def _sentence(store: "FeatureStore", params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    encoder = SentenceEncoder(store.n_jobs)
+    columns = store.dataset.spec.text_columns
+    blocks = []
+    for split in ("train", "test"):
+        texts = sentence_inputs(_split(store.dataset, split), columns, params["description_chars"])
+        path = store.folder("sentence") / f"{split}{PARTIAL_SUFFIX}"
+        blocks.append(encode_texts(texts, encoder, path, params["batch_size"], split))
+    return blocks[0], blocks[1]
 
 
 def _rows(store: "FeatureStore", params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -161,25 +181,40 @@ def _images(store: "FeatureStore", params: dict[str, Any]) -> ImageFeature:
     return pixel_array_feature(params["size"], _options(params))
 
 
+def _efficientnet(store: "FeatureStore", params: dict[str, Any]) -> ImageFeature:
+    extractor = EfficientNetFeatures(params["size"], params["weights"], store.n_jobs, params["seed"], params["flip"])
+    return ImageFeature(params["size"], (EFFICIENTNET_FEATURES,), "float32", extractor, _options(params),
+                        params["batch_size"])
+
+
 def _vgg16(store: "FeatureStore", params: dict[str, Any]) -> ImageFeature:
     extractor = VGG16Features(params["size"], params["weights"], store.n_jobs, params["seed"])
-    return ImageFeature(params["size"], (N_FEATURES,), "float32", extractor, _options(params), params["batch_size"])
+    return ImageFeature(params["size"], (VGG16_FEATURES,), "float32", extractor, _options(params), params["batch_size"])
 
 
 VIEWS: dict[str, View] = {
     "rows": View(_rows),
-    "text": View(_text, {"language_threshold": 0.9999, "lemmatize": True, "remove_stop_words": True,
-                         "fold_accents": False}),
+    "text": View(_text, {"language_threshold": 0.9999, "lemmatize": True, "remove_stop_words": False,
+                         "fold_accents": True, "token_pattern": r"\w+"}, needs_text=True),
     "word_counts": View(_counts("tokens", analyzer="word", token_pattern=r"\S+"),
                         {"ngram_min": 1, "ngram_max": 2, "min_df": 2}, requires=("text",)),
-    "char_counts": View(_counts("text", analyzer="char_wb"), {"ngram_min": 2, "ngram_max": 5, "min_df": 2},
+    "char_counts": View(_counts("text", analyzer="char_wb"), {"ngram_min": 1, "ngram_max": 4, "min_df": 2},
                         requires=("text",)),
+    "sentence": View(_sentence, {"description_chars": 600, "batch_size": 256}, needs_text=True),
     "color": View(defaults={"bins": 8, **CROP_DEFAULTS}, needs_images=True, image=_color),
     "pixels": View(defaults={"size": 16, "bins": 8, **CROP_DEFAULTS}, needs_images=True, image=_pixels),
     "images": View(defaults={"size": 100, **CROP_DEFAULTS}, needs_images=True, image=_images),
     "vgg16": View(defaults={"size": 64, "weights": "imagenet", "batch_size": 32, "seed": 0, **CROP_DEFAULTS},
                   needs_images=True, image=_vgg16),
+    "efficientnet": View(defaults={"size": 224, "weights": "package", "flip": False, "batch_size": 32, "seed": 0,
+                                   **CROP_DEFAULTS}, needs_images=True, image=_efficientnet),
 }
+
+
+def reads_text(name: str) -> bool:
+    """Whether view ``name`` reads the products' text, itself or through the views it is built from."""
+    view = VIEWS[name]
+    return view.needs_text or any(reads_text(r) for r in view.requires)
 
 
 def view_params(name: str, overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -196,6 +231,8 @@ def view_params(name: str, overrides: dict[str, dict[str, Any]]) -> dict[str, An
 
 POSITIVE = ("size", "bins", "batch_size", "ngram_min", "ngram_max", "min_df")
 """Integer view parameters that must be at least 1."""
+NON_NEGATIVE = ("description_chars",)
+"""Integer view parameters that must be at least 0."""
 
 
 def _check_param(view: str, param: str, value: Any, default: Any) -> None:
@@ -209,24 +246,47 @@ def _check_param(view: str, param: str, value: Any, default: Any) -> None:
         raise ConfigError(f"{where}: expected {type(default).__name__}, like the default {default!r}")
     if param in POSITIVE and value < 1:
         raise ConfigError(f"{where}: must be at least 1")
+    if param in NON_NEGATIVE and value < 0:
+        raise ConfigError(f"{where}: must be at least 0")
+
+
+PARTIAL_STEM = ".partial"
+PARTIAL_SUFFIX = f"{PARTIAL_STEM}.npy"
+"""A view built in resumable steps keeps its unfinished arrays in its folder under this suffix."""
+_SUFFIXES = {pd.DataFrame: ".parquet", np.ndarray: ".npy", sp.csr_matrix: ".npz"}
+
+
+def _suffix(block: Block) -> str:
+    return next(suffix for kind, suffix in _SUFFIXES.items() if isinstance(block, kind))
+
+
+def _saved(folder: Path, split: str) -> Path:
+    """The finished block file of ``split`` in a view's folder."""
+    return next(path for suffix in _SUFFIXES.values() if (path := folder / f"{split}{suffix}").is_file())
 
 
 def _save(path: Path, block: Block) -> None:
     with atomic_file(path) as f:
         if isinstance(block, pd.DataFrame):
             block.to_parquet(f)
+        elif isinstance(block, np.ndarray):
+            np.save(f, np.asarray(block))
         else:
             sp.save_npz(f, block, compressed=False)
 
 
 def _load(path: Path) -> Block:
-    return pd.read_parquet(path) if path.suffix == ".parquet" else sp.load_npz(path).tocsr()
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".npy":
+        return np.load(path, mmap_mode="r")
+    return sp.load_npz(path).tocsr()
 
 
 def _file_stamps(params: dict[str, Any]) -> list[tuple[int, int]]:
     """Size and modification time of a local weights file among ``params``: replacing the file renews the key."""
     weights = params.get("weights")
-    if weights in (None, "imagenet", "none"):
+    if weights in (None, "imagenet", "none", "package"):
         return []
     path = Path(weights).expanduser()
     if not path.is_file():
@@ -283,6 +343,10 @@ class FeatureStore:
         pairs = {name: self.get(name) for name in names}
         return Views({n: p[0] for n, p in pairs.items()}), Views({n: p[1] for n, p in pairs.items()})
 
+    def folder(self, name: str) -> Path:
+        """Cache folder of view ``name`` under its current key."""
+        return self.cache_dir / f"{name}-{self.key(name)}"
+
     def _view(self, name: str) -> View:
         if name not in VIEWS:
             raise ConfigError(f"unknown feature view {name!r}; known: {', '.join(VIEWS)}")
@@ -292,17 +356,18 @@ class FeatureStore:
         return view
 
     def _load_or_build(self, name: str, view: View) -> tuple[Block, Block]:
-        folder = self.cache_dir / f"{name}-{self.key(name)}"
+        folder = self.folder(name)
         done = folder / "done"
         if view.image is not None:
             return self._image_view(name, view, folder)
         if done.is_file():
-            return tuple(_load(next(folder.glob(f"{split}.*"))) for split in ("train", "test"))
+            return tuple(_load(_saved(folder, split)) for split in ("train", "test"))
         train, test = view.build(self, view_params(name, self.options))
-        suffix = ".parquet" if isinstance(train, pd.DataFrame) else ".npz"
-        _save(folder / f"train{suffix}", train)
-        _save(folder / f"test{suffix}", test)
+        _save(folder / f"train{_suffix(train)}", train)
+        _save(folder / f"test{_suffix(test)}", test)
         done.touch()
+        for partial in folder.glob(f"*{PARTIAL_STEM}*"):
+            partial.unlink()
         return train, test
 
     def _image_view(self, name: str, view: View, folder: Path) -> tuple[ImageBlock, ImageBlock]:

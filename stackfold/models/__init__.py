@@ -2,7 +2,11 @@
 
 from stackfold.errors import ConfigError
 from stackfold.models.base import BaseModel
-from stackfold.models.fusion import Fusion
+from stackfold.models.embedding import (
+    EfficientNetLogReg, EfficientNetNN, EfficientNetSVC, SentenceLogReg, SentenceNN,
+)
+from stackfold.models.embedding_fusion import Fusion
+from stackfold.models.fusion import VggFusion
 from stackfold.models.image_cnn import CNN
 from stackfold.models.image_forest import ColorForest, PixelForest
 from stackfold.models.image_svc import PixelSVC
@@ -16,7 +20,8 @@ from stackfold.models.text_nn import TextNN
 BASE_MODELS: dict[str, type[BaseModel]] = {
     m.name: m
     for m in (NullModel, TfidfLogisticRegression, LogReg, LinearSVM, RbfSVM, TextForest, ComplementNaiveBayes,
-              TextNN, ColorForest, PixelForest, PixelSVC, CNN, VggNN, Fusion)
+              TextNN, SentenceLogReg, SentenceNN, ColorForest, PixelForest, PixelSVC, CNN, EfficientNetLogReg,
+              EfficientNetSVC, EfficientNetNN, VggNN, VggFusion, Fusion)
 }
 
 

@@ -47,7 +47,7 @@ class VggNN(KerasImageModel):
 
     def embed(self, X: Views) -> np.ndarray:
         """The ``embedding`` layer's output for every product: the mean over the product's images."""
-        block = X[self.image_view]
+        block = self._block(X)
         k = keras(self.n_jobs, self.seed)
         embedding = k.Model(self.model_.inputs, self.model_.get_layer("embedding").output)
         return block.per_product(embedding.predict(self._batches(block), verbose=0))

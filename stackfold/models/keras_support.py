@@ -31,13 +31,13 @@ def keras(n_threads: int, seed: int) -> ModuleType:
     import keras as keras_module
     import tensorflow as tf
 
-    if not getattr(tf, "_stackfold_configured", False):
+    if getattr(tf, "_stackfold_threads", None) is None:
         # every fold builds new nets, whose first predictions TensorFlow reports as "retracing"
         tf.get_logger().setLevel(logging.ERROR)
         tf.config.threading.set_intra_op_parallelism_threads(n_threads)
         tf.config.threading.set_inter_op_parallelism_threads(n_threads)
         tf.config.experimental.enable_op_determinism()
-        tf._stackfold_configured = True
+        tf._stackfold_threads = n_threads  # thread pools are fixed once TensorFlow runs: later calls cannot change them
     keras_module.utils.set_random_seed(seed)
     return keras_module
 
@@ -141,6 +141,22 @@ def fit_on_split(
         verbose=0,
     )
     return len(history.history["loss"])
+
+
+def fit_dense_head(
+    keras_module: ModuleType, model: Any, features: np.ndarray, y: np.ndarray, train: np.ndarray, valid: np.ndarray,
+    params: dict[str, Any], seed: int,
+) -> int:
+    """Compile ``model`` (Adam, cross-entropy) and fit it on rows ``train`` of the product-level ``features``,
+    stopping on rows ``valid``; return epochs run."""
+    model.compile(optimizer=keras_module.optimizers.Adam(params["learning_rate"]), loss="sparse_categorical_crossentropy")
+    # one row per product, so products are both the rows and the "images" of the block
+    rows = ImageBlock.whole(features, np.arange(len(features)), len(features))
+    return fit_on_split(
+        keras_module, model,
+        lambda products, seed: image_batches(keras_module, rows.take(products), y[products], params["batch_size"], seed),
+        train, valid, params, seed,
+    )
 
 
 class KerasImageModel(PerImageModel):

@@ -21,11 +21,15 @@ class PerImageModel(BaseModel):
     image_view: ClassVar[str]
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
-        self._fit_images(X[self.image_view], y)
+        self._fit_images(self._block(X), y)
 
     def _predict_proba(self, X: Views) -> np.ndarray:
-        block = X[self.image_view]
+        block = self._block(X)
         return block.per_product(self._predict_images(block))
+
+    def _block(self, X: Views) -> ImageBlock:
+        """The rows this model reads: the image view's block."""
+        return X[self.image_view]
 
     @abstractmethod
     def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:

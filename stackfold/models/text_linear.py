@@ -29,7 +29,7 @@ class TfidfLogisticRegression(BaseModel):
 
     name = "tfidf_logreg"
     views = ("text",)
-    defaults = {"C": 8.0, "min_df": 2, "max_features": 200_000, "max_iter": 100, "solver": "newton-cg"}
+    defaults = {"C": 50.0, "min_df": 2, "max_features": 200_000, "max_iter": 100, "solver": "newton-cg"}
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         self.pipeline_: Pipeline = make_pipeline(
@@ -85,7 +85,7 @@ class LogReg(_TfidfModel):
     """
 
     name = "logreg"
-    defaults = {**_TfidfModel.tfidf_defaults, "C": 10.0, "max_iter": 15, "tol": 1e-3}
+    defaults = {**_TfidfModel.tfidf_defaults, "C": 30.0, "max_iter": 15, "tol": 1e-3}
 
     def _estimator(self, y: np.ndarray) -> LogisticRegression:
         return LogisticRegression(
@@ -124,7 +124,7 @@ class RbfSVM(_TfidfModel):
 
     name = "rbf_svc"
     defaults = {**_TfidfModel.tfidf_defaults, "word_max_features": 100_000, "char_max_features": 0,
-                "alpha": 1e-5, "gamma": 1.0, "n_components": 1000, "max_iter": 30, "calibration_folds": 3}
+                "alpha": 1e-4, "gamma": 0.25, "n_components": 1000, "max_iter": 30, "calibration_folds": 3}
 
     def _estimator(self, y: np.ndarray) -> Pipeline:
         svm = SGDClassifier(loss="hinge", alpha=self.params["alpha"], max_iter=self.params["max_iter"], tol=1e-3,
@@ -141,7 +141,7 @@ class ComplementNaiveBayes(_TfidfModel):
     """Complement naive Bayes on word + char TF-IDF: cheap, and wrong in other ways than the rest."""
 
     name = "complement_nb"
-    defaults = {**_TfidfModel.tfidf_defaults, "alpha": 0.3}
+    defaults = {**_TfidfModel.tfidf_defaults, "alpha": 0.1}
 
     def _estimator(self, y: np.ndarray) -> ComplementNB:
         return ComplementNB(alpha=self.params["alpha"])

@@ -15,12 +15,18 @@ from stackfold.models.keras_support import fit_on_inner_split, keras, sparse_bat
 
 
 class TextNN(BaseModel):
-    """Keras MLP on fold-fitted word TF-IDF, early-stopped on an inner split of the training fold."""
+    """Keras MLP on fold-fitted word TF-IDF, early-stopped on an inner split of the training fold.
+
+    Batches of 64 at learning rate 3e-3 for at most 40 epochs: with the published 512 at 1e-3
+    for 12 epochs the net took 36 steps on the 1,436 training rows of a real fold and scored
+    0.43 CV weighted F1 (0.67 now, in 2.4x less time than at 1e-3); at 85k rows early stopping
+    ends it after a few epochs of ~1,000 steps.
+    """
 
     name = "text_nn"
     views = ("word_counts",)
-    defaults = {"word_max_features": 20_000, "min_df": 2, "units": 256, "dropout": 0.7, "learning_rate": 1e-3,
-                "batch_size": 512, "epochs": 12, "patience": 2, "validation_fraction": 0.1}
+    defaults = {"word_max_features": 20_000, "min_df": 2, "units": 256, "dropout": 0.7, "learning_rate": 3e-3,
+                "batch_size": 64, "epochs": 40, "patience": 3, "validation_fraction": 0.1}
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         k = keras(self.n_jobs, self.seed)

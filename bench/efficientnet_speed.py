@@ -1,0 +1,68 @@
+"""Benchmark: EfficientNet-Lite0 ImageNet features on the real Rakuten photos, 2 cores.
+
+    .venv/bin/python bench/efficientnet_speed.py [--images 300] [--sizes 224 192 160] [--batch-size 32]
+        [--n-jobs 2] [--flip]
+
+For each size prints the images/s of a bare ``predict_on_batch`` over in-memory batches and of
+the whole pipeline (decode, crop, resize, features into the resumable on-disk array: what the
+``efficientnet`` view runs), then the process's peak RSS. Target: >= 15 images/s through the
+pipeline at 224 px.
+"""
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from stackfold.competition.images import ImageTable
+from stackfold.features.efficientnet import N_FEATURES, EfficientNetFeatures
+from stackfold.features.image import ImageFeature, extract
+from stackfold.features.image_io import ImageOptions, read_image
+
+PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "rakuten-real" / "images" / "image_train"
+
+
+def bare_throughput(extractor: EfficientNetFeatures, pixels: np.ndarray, batch_size: int) -> float:
+    """Images/s of the network alone on full uint8 batches already in memory (a last, smaller one would retrace)."""
+    n = len(pixels) - len(pixels) % batch_size
+    start = time.perf_counter()
+    for first in range(0, n, batch_size):
+        extractor(pixels[first: first + batch_size])
+    return n / (time.perf_counter() - start)
+
+
+def pipeline_throughput(table: ImageTable, feature: ImageFeature) -> float:
+    """Images/s from the JPEG files to the finished on-disk feature array."""
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        extract(table, feature, Path(folder) / "efficientnet.npy", description=f"efficientnet {feature.size} px")
+        return len(table) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=300)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[224, 192, 160])
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--flip", action="store_true", help="average with the mirrored image (2x the work)")
+    args = parser.parse_args()
+    table = ImageTable.one_per_product(sorted(PHOTOS.glob("*.jpg"))[: args.images])
+    options = ImageOptions()
+    for size in args.sizes:
+        extractor = EfficientNetFeatures(size, "package", args.n_jobs, 0, args.flip)
+        extractor(np.zeros((args.batch_size, size, size, 3), np.uint8))  # build and trace outside the timings
+        pixels = np.stack([read_image(ref, size, options) for ref in table.sources])
+        bare = bare_throughput(extractor, pixels, args.batch_size)
+        feature = ImageFeature(size, (N_FEATURES,), "float32", extractor, options, args.batch_size)
+        pipeline = pipeline_throughput(table, feature)
+        print(f"{size} px, {len(table)} images, batch {args.batch_size}, flip {args.flip}: "
+              f"bare predict_on_batch {bare:.1f} images/s, pipeline {pipeline:.1f} images/s")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()

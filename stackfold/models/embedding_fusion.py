@@ -1,0 +1,70 @@
+"""Fusion on pretrained embeddings: a product's sentence vector and its images' EfficientNet features in one net.
+
+Both embeddings are unfitted (pretrained, computed once for every row), so the head alone
+learns from labels, inside the fold. With ``tfidf_net = true`` the embedding of a TF-IDF text
+net (:class:`TextNN`) trained inside ``fit`` is appended, as the published fusion does.
+"""
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from stackfold.features.views import Views
+from stackfold.models.base import BaseModel
+from stackfold.models.embedding import product_rows
+from stackfold.models.fusion import prefixed, unprefixed
+from stackfold.models.keras_support import fit_dense_head, image_batches, keras
+from stackfold.models.splits import inner_split
+from stackfold.models.text_nn import TextNN
+
+
+class Fusion(BaseModel):
+    """[sentence vector | mean EfficientNet features of the product's images (| TF-IDF net embedding)]
+    -> standardise -> Dropout -> Dense relu -> Dropout -> softmax, early-stopped on an inner split.
+
+    The inner split holds out a stratified ``validation_fraction`` of the training rows; with
+    ``tfidf_net`` the text net is trained on the other rows only, so the rows the head stops on are
+    embedded as held-out and test rows are, by a net that never saw their labels.
+    """
+
+    name = "fusion"
+    views = ("sentence", "efficientnet", *TextNN.views)
+    defaults = {"tfidf_net": False, "units": 512, "input_dropout": 0.2, "dropout": 0.5, "learning_rate": 1e-3,
+                "batch_size": 64, "epochs": 60, "patience": 5, "validation_fraction": 0.1,
+                **prefixed("text_", TextNN.defaults)}
+
+    def _fit(self, X: Views, y: np.ndarray) -> None:
+        head_rows, stopping_rows = inner_split(y, self.params["validation_fraction"], self.seed)
+        if self.params["tfidf_net"]:
+            self.text_ = TextNN(self.classes, self.seed, self.n_jobs, **unprefixed("text_", self.params))
+            self.text_.fit(X.take(head_rows), self.classes[y[head_rows]])
+        embedded = self._embed(X)
+        k = keras(self.n_jobs, self.seed)
+        self.model_ = self.network(k, embedded[head_rows], len(self.classes))
+        self.epochs_ = fit_dense_head(k, self.model_, embedded, y, head_rows, stopping_rows, self.params, self.seed)
+
+    def _predict_proba(self, X: Views) -> np.ndarray:
+        k = keras(self.n_jobs, self.seed)
+        rows = product_rows(self._embed(X))
+        return self.model_.predict(image_batches(k, rows, None, self.params["batch_size"], None), verbose=0)
+
+    def network(self, keras_module: ModuleType, fitted_on: np.ndarray, n_classes: int) -> Any:
+        """The uncompiled head, standardising its input with the statistics of the rows ``fitted_on``."""
+        k, p = keras_module, self.params
+        return k.Sequential([
+            k.Input(shape=(fitted_on.shape[1],)),
+            k.layers.Normalization(mean=fitted_on.mean(axis=0), variance=fitted_on.var(axis=0)),
+            k.layers.Dropout(p["input_dropout"]),
+            k.layers.Dense(p["units"], activation="relu"),
+            k.layers.Dropout(p["dropout"]),
+            k.layers.Dense(n_classes, activation="softmax"),
+        ])
+
+    def _embed(self, X: Views) -> np.ndarray:
+        """Sentence vector, mean image features (and text-net embedding) of every product, side by side."""
+        images = X["efficientnet"]
+        parts = [np.asarray(X["sentence"]), images.per_product(images.materialize())]
+        if self.params["tfidf_net"]:
+            parts.append(self.text_.embed(X))
+        return np.hstack(parts).astype(np.float32)
