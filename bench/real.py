@@ -182,7 +182,7 @@ def main() -> None:
     print(f"\ntext + image: best stacker {best(both, 'stack'):.4f} vs the text-only one on the same {n_both} "
           f"products {best(both_text, 'stack'):.4f}: {100 * gain:+.1f} points")
     print(f"text-only: best stacker {best(text, 'stack'):.4f} vs best base model {best(text, 'base'):.4f}")
-    print(f"peak RSS of the largest `stackfold run`: {peak:.2f} GiB")
+    print(f"peak RSS of the largest `stackfold run`: {peak:.2f} GiB (a cold run's: a warm one reuses every model)")
 
 
 if __name__ == "__main__":
