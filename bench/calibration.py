@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
-from stackfold.competition.synthetic import write_demo_data
+from stackfold.synthetic import write_demo_data
 from stackfold.features.image import color_feature_matrix
 
 SPLIT_SEED = 42

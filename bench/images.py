@@ -32,7 +32,7 @@ import numpy as np
 from stackfold.competition.images import ImageTable
 from stackfold.competition.load import load_competition
 from stackfold.competition.spec import rakuten
-from stackfold.competition.synthetic import write_demo_data
+from stackfold.synthetic import write_demo_data
 from stackfold.config import load_config
 from stackfold.features.image import ImageFeature, extract
 from stackfold.features.image_block import ImageBlock

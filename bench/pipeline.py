@@ -11,7 +11,7 @@ import resource
 import time
 from pathlib import Path
 
-from stackfold.competition.synthetic import write_demo_data
+from stackfold.synthetic import write_demo_data
 from stackfold.config import load_config
 from stackfold.pipeline import run_pipeline
 

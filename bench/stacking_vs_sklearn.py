@@ -38,7 +38,7 @@ from threadpoolctl import threadpool_limits
 from stackfold.competition.load import load_competition, read_challenge_csv
 from stackfold.competition.metric import weighted_f1
 from stackfold.competition.spec import rakuten
-from stackfold.competition.synthetic import write_demo_data
+from stackfold.synthetic import write_demo_data
 from stackfold.config import load_config
 from stackfold.features.views import FeatureStore, Views
 from stackfold.models import get_model

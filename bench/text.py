@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from stackfold.competition import load_competition, rakuten
-from stackfold.competition.synthetic import write_demo_data
+from stackfold.synthetic import write_demo_data
 from stackfold.config import DEFAULT_MODELS, RunConfig, validate_config
 from stackfold.features.views import FeatureStore
 from stackfold.pipeline import run_pipeline

@@ -34,7 +34,7 @@ def demo_data(
     image_size: Annotated[int, typer.Option(min=16, help="Image side in pixels (real images: 500).")] = 500,
 ) -> None:
     """Write a calibrated synthetic twin of the Rakuten challenge in its exact file layout."""
-    from stackfold.competition.synthetic import write_demo_data
+    from stackfold.synthetic import write_demo_data
 
     write_demo_data(out, n_products=products, seed=seed, image_size=image_size)
     console.print(f"wrote {products} training products to {out}")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from stackfold.competition.synthetic import write_demo_data
-from stackfold.competition.synthetic import writer
-from stackfold.competition.synthetic.catalogue import load_catalogue
+from stackfold.synthetic import write_demo_data
+from stackfold.synthetic import writer
+from stackfold.synthetic.catalogue import load_catalogue
 
 N, SIZE = 60, 64
 N_TEST = round(N * 13812 / 84916)

@@ -13,8 +13,8 @@ from io import BytesIO
 import numpy as np
 from PIL import Image, ImageDraw
 
-from stackfold.competition.synthetic.catalogue import load_catalogue
-from stackfold.competition.synthetic.styles import CLASS_COLOURS, COLOURS, GROUP_COLOURS, GROUP_SHAPES
+from stackfold.synthetic.catalogue import load_catalogue
+from stackfold.synthetic.styles import CLASS_COLOURS, COLOURS, GROUP_COLOURS, GROUP_SHAPES
 
 JPEG_QUALITY = 85
 Box = tuple[float, float, float, float]

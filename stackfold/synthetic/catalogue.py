@@ -1,6 +1,6 @@
 """The 27 Rakuten product type codes, their training counts and confusable groups.
 
-Codes and counts are package data (``competition/data/rakuten_categories.csv``); the
+Codes and counts are the challenge spec's package data (``competition/data/rakuten_categories.csv``); the
 groups are the families the real classes are confused within (books, toys, gaming,
 furniture, baby, ...). Everything the generator makes that should be hard to tell apart
 is shared inside a group.

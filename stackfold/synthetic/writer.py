@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stackfold.competition.synthetic.catalogue import Catalogue, load_catalogue
-from stackfold.competition.synthetic.images import draw_product, encode_jpeg
-from stackfold.competition.synthetic.text import TextSampler
+from stackfold.synthetic.catalogue import Catalogue, load_catalogue
+from stackfold.synthetic.images import draw_product, encode_jpeg
+from stackfold.synthetic.text import TextSampler
 from stackfold.io import write_text_atomic
 from stackfold.progress import track
 

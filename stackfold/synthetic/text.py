@@ -13,14 +13,14 @@ from functools import cache
 
 import numpy as np
 
-from stackfold.competition.synthetic.catalogue import (
+from stackfold.synthetic.catalogue import (
     DEFAULT_FOREIGN_SHARE,
     EMPTY_DESCRIPTION,
     FOREIGN_SHARE,
     Catalogue,
     load_catalogue,
 )
-from stackfold.competition.synthetic.vocabulary import (
+from stackfold.synthetic.vocabulary import (
     CLASS_WORDS,
     DESCRIPTION_OPENERS,
     FUNCTION_WORDS,
