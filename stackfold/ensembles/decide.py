@@ -6,14 +6,11 @@ what they learn on training rows is scored on held-out rows only.
 """
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, f1_score
+from sklearn.metrics import confusion_matrix
 
+from stackfold.competition.metric import weighted_f1
 from stackfold.ensembles.xgb import XGBStacker
 from stackfold.models.base import BaseModel
-
-
-def _weighted_f1(y: np.ndarray, proba: np.ndarray) -> float:
-    return f1_score(y, proba.argmax(axis=1), average="weighted", zero_division=0)
 
 
 class ClassScaling(BaseModel):
@@ -30,13 +27,13 @@ class ClassScaling(BaseModel):
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         proba = X[:, : len(self.classes)]
         scales = np.ones(len(self.classes))
-        best = _weighted_f1(y, proba)
+        best = weighted_f1(y, proba.argmax(axis=1))
         for _ in range(self.params["sweeps"]):
             for c in np.unique(y):
                 current = scales[c]
                 for factor in self.params["grid"]:
                     scales[c] = current * factor
-                    score = _weighted_f1(y, proba * scales)
+                    score = weighted_f1(y, (proba * scales).argmax(axis=1))
                     if score > best + 1e-9:
                         best, current = score, scales[c]
                 scales[c] = current
