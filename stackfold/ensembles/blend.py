@@ -20,6 +20,11 @@ def model_blocks(X: np.ndarray, n_classes: int) -> np.ndarray:
     return X.reshape(X.shape[0], -1, n_classes)
 
 
+def covered_blocks(X: np.ndarray, n_classes: int) -> np.ndarray:
+    """:func:`model_blocks` with the rows a model did not cover (NaN) as uniform probabilities."""
+    return np.nan_to_num(model_blocks(X, n_classes), nan=1.0 / n_classes)
+
+
 class MeanBlend(BaseModel):
     """Unweighted mean of the base models' probabilities (NaN rows of a model are skipped)."""
 
@@ -43,7 +48,7 @@ class WeightedBlend(BaseModel):
     defaults = {"l2": 1e-3, "max_iter": 200}
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        blocks = np.nan_to_num(model_blocks(X, len(self.classes)), nan=1.0 / len(self.classes))
+        blocks = covered_blocks(X, len(self.classes))
         truth = blocks[np.arange(len(y)), :, y]  # (n_rows, n_models): each model's probability of the true class
 
         def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -59,7 +64,7 @@ class WeightedBlend(BaseModel):
         self.weights_ = softmax(result.x)
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
-        blocks = np.nan_to_num(model_blocks(X, len(self.classes)), nan=1.0 / len(self.classes))
+        blocks = covered_blocks(X, len(self.classes))
         return np.einsum("rmc,m->rc", blocks, self.weights_)
 
 
@@ -76,8 +81,7 @@ class LogPool(BaseModel):
     defaults = {"floor": 0.01, "l2": 1e-3, "max_iter": 200}
 
     def _log_blocks(self, X: np.ndarray) -> np.ndarray:
-        blocks = np.nan_to_num(model_blocks(X, len(self.classes)), nan=1.0 / len(self.classes))
-        return np.log(blocks + self.params["floor"])
+        return np.log(covered_blocks(X, len(self.classes)) + self.params["floor"])
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         logs = self._log_blocks(X)

@@ -25,6 +25,11 @@ class ImageBlock:
     def whole(cls, data: np.ndarray, owner: np.ndarray, n_products: int) -> "ImageBlock":
         return cls(data, np.arange(len(data)), np.asarray(owner), n_products)
 
+    @classmethod
+    def one_per_product(cls, data: np.ndarray) -> "ImageBlock":
+        """Product-level rows (sentence vectors, embeddings) as a block whose every product has one row."""
+        return cls.whole(data, np.arange(len(data)), len(data))
+
     @property
     def shape(self) -> tuple[int, ...]:
         """Product-level shape: ``(n_products,) + feature shape``, so ``n_rows`` counts products."""

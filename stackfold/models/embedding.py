@@ -23,11 +23,6 @@ NN_DEFAULTS = {"units": 512, "embedding_units": 256, "dropout": 0.4, "learning_r
 """Small dense heads early-stopped by their inner split: ~20 steps an epoch at 1,400 rows, ~1,000 at 85k."""
 
 
-def product_rows(features: np.ndarray) -> ImageBlock:
-    """Product-level rows as a block whose every product has exactly one row."""
-    return ImageBlock.whole(features, np.arange(len(features)), len(features))
-
-
 class SentenceLogReg(BaseModel):
     """Logistic regression on the sentence vectors of each product, as they come (unit length).
 
@@ -57,7 +52,7 @@ class SentenceNN(VggNN):
     defaults = NN_DEFAULTS
 
     def _block(self, X: Views) -> ImageBlock:
-        return product_rows(np.asarray(X["sentence"]))
+        return ImageBlock.one_per_product(np.asarray(X["sentence"]))
 
 
 def power_normalise(features: np.ndarray) -> np.ndarray:

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from stackfold.features.image_block import ImageBlock
 from stackfold.features.views import Views
 from stackfold.models.base import BaseModel
-from stackfold.models.embedding import product_rows
 from stackfold.models.fusion import prefixed, unprefixed
 from stackfold.models.keras_support import fit_dense_head, image_batches, keras
 from stackfold.models.splits import inner_split
@@ -46,7 +46,7 @@ class Fusion(BaseModel):
 
     def _predict_proba(self, X: Views) -> np.ndarray:
         k = keras(self.n_jobs, self.seed)
-        rows = product_rows(self._embed(X))
+        rows = ImageBlock.one_per_product(self._embed(X))
         return self.model_.predict(image_batches(k, rows, None, self.params["batch_size"], None), verbose=0)
 
     def network(self, keras_module: ModuleType, fitted_on: np.ndarray, n_classes: int) -> Any:

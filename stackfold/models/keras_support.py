@@ -150,8 +150,7 @@ def fit_dense_head(
     """Compile ``model`` (Adam, cross-entropy) and fit it on rows ``train`` of the product-level ``features``,
     stopping on rows ``valid``; return epochs run."""
     model.compile(optimizer=keras_module.optimizers.Adam(params["learning_rate"]), loss="sparse_categorical_crossentropy")
-    # one row per product, so products are both the rows and the "images" of the block
-    rows = ImageBlock.whole(features, np.arange(len(features)), len(features))
+    rows = ImageBlock.one_per_product(features)
     return fit_on_split(
         keras_module, model,
         lambda products, seed: image_batches(keras_module, rows.take(products), y[products], params["batch_size"], seed),
