@@ -32,14 +32,13 @@ import numpy as np
 from stackfold.competition.images import ImageTable
 from stackfold.competition.load import load_competition
 from stackfold.competition.spec import rakuten
-from stackfold.synthetic import write_demo_data
 from stackfold.config import load_config
+from stackfold.core.blocks import ImageBlock, Views
 from stackfold.features.image import ImageFeature, extract
-from stackfold.features.image_block import ImageBlock
 from stackfold.features.image_io import ImageOptions, read_image
 from stackfold.features.vgg16 import N_FEATURES, VGG16Features, vgg16_model
-from stackfold.features.views import Views
 from stackfold.pipeline import run_pipeline
+from stackfold.synthetic import write_demo_data
 
 TEXT_MODELS = ["null", "tfidf_logreg", "logreg", "text_nn"]
 IMAGE_MODELS = ["color_forest", "pixel_forest", "pixel_svc", "cnn", "vgg_nn", "vgg_fusion"]

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from stackfold.competition import load_competition, rakuten
-from stackfold.features.views import FeatureStore
+from stackfold.features.store import FeatureStore
 
 ROOT = Path(__file__).resolve().parents[1]
 CHALLENGE_PRODUCTS = 84_916 + 13_812

@@ -19,9 +19,11 @@ import optuna
 
 from stackfold.competition.folds import make_folds
 from stackfold.competition.spec import class_frequencies
+from stackfold.core.estimator import BaseModel
 from stackfold.ensembles import STACKERS
-from stackfold.ensembles.tuning import StackData, make_objective, open_study, search_space
-from stackfold.models.base import BaseModel
+from stackfold.ensembles.objective import StackData, make_objective
+from stackfold.ensembles.search_space import search_space
+from stackfold.studies import open_study
 
 SIGNALS = (2.3, 2.4, 2.5, 2.55, 2.65, 2.7, 2.8, 2.9)
 """Signal of each base model (cycled): accuracies from ~0.6 to ~0.8 with the noise below."""

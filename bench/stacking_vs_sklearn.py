@@ -38,12 +38,13 @@ from threadpoolctl import threadpool_limits
 from stackfold.competition.load import load_competition, read_challenge_csv
 from stackfold.competition.metric import weighted_f1
 from stackfold.competition.spec import rakuten
-from stackfold.synthetic import write_demo_data
 from stackfold.config import load_config
-from stackfold.features.views import FeatureStore, Views
+from stackfold.core.blocks import Views
+from stackfold.features.store import FeatureStore
 from stackfold.models import get_model
 from stackfold.pipeline import run_pipeline
 from stackfold.run_folder import RunFolder
+from stackfold.synthetic import write_demo_data
 
 STACKERS = {"lgbm": "LightGBM", "logreg_stack": "logistic regression"}
 _VIEWS: dict[str, Views] = {}

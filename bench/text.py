@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from stackfold.competition import load_competition, rakuten
-from stackfold.synthetic import write_demo_data
 from stackfold.config import DEFAULT_MODELS, RunConfig, validate_config
-from stackfold.features.views import FeatureStore
+from stackfold.features.store import FeatureStore
 from stackfold.pipeline import run_pipeline
+from stackfold.synthetic import write_demo_data
 
 TEXT_VIEWS = ("text", "word_counts", "char_counts")
 

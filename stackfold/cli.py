@@ -5,18 +5,22 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
 from rich.table import Table
 
-from stackfold.competition.bson_files import BsonIndex, index_bson
+from stackfold.competition import detect, detect_from_header
+from stackfold.competition.bson_files import index_bson
 from stackfold.competition.folds import SmallClassWarning
 from stackfold.competition.load import image_coverage, load_competition
-from stackfold.competition.spec import SPECS, CompetitionSpec, cdiscount, get_spec
+from stackfold.competition.spec import CompetitionSpec, get_spec
 from stackfold.errors import StackfoldError
 from stackfold.progress import console, report
+
+if TYPE_CHECKING:
+    from stackfold.tune import TuningResult
 
 app = typer.Typer(
     add_completion=False,
@@ -40,23 +44,7 @@ def demo_data(
     console.print(f"wrote {products} training products to {out}")
 
 
-def _detect_competition(data: Path) -> str:
-    """``cdiscount`` for a ``.bson`` file or a folder holding its training file, else ``rakuten``."""
-    is_cdiscount = data.suffix == ".bson" or (data / cdiscount().train_file).is_file()
-    return "cdiscount" if is_cdiscount else "rakuten"
-
-
-def _detect_from_header(truth: Path) -> str:
-    """The challenge whose submission header opens ``truth``; ``rakuten`` when none does (its check names the header)."""
-    if not truth.is_file():
-        return "rakuten"
-    with truth.open(encoding="utf-8", errors="replace") as f:
-        first = f.readline().strip()
-    return next((name for name, spec in SPECS.items() if spec().submission_header == first), "rakuten")
-
-
-def _images_per_product(index: BsonIndex) -> str:
-    counts = pd.Series(index.images_per_product()).value_counts().sort_index()
+def _products_by_image_count(counts: dict[int, int]) -> str:
     return ", ".join(f"{products} with {n}" for n, products in counts.items())
 
 
@@ -65,9 +53,9 @@ def _check_bson_file(path: Path, spec: CompetitionSpec) -> None:
     index = index_bson(path, frozenset(spec.classes))
     table = Table(title=f"{spec.name} training file: {path}", show_header=False)
     table.add_row("products", str(index.n_products))
-    table.add_row("images", str(len(index.owner)))
-    table.add_row("categories found", f"{len(set(index.categories.tolist()))} of {spec.n_classes}")
-    table.add_row("products by image count", _images_per_product(index))
+    table.add_row("images", str(index.n_images))
+    table.add_row("categories found", f"{index.n_categories()} of {spec.n_classes}")
+    table.add_row("products by image count", _products_by_image_count(index.products_by_image_count()))
     report.print(table)
     report.print("[green]ok[/green]")
 
@@ -82,7 +70,7 @@ def check_data(
         "else rakuten.")] = None,
 ) -> None:
     """Validate the challenge files; each problem is reported as one line naming file, row and fix."""
-    spec = get_spec(competition or _detect_competition(data))
+    spec = get_spec(competition or detect(data))
     if spec.format == "bson" and (data.suffix == ".bson" or data.is_file()):
         _check_bson_file(data, spec)
         return
@@ -92,7 +80,8 @@ def check_data(
     table.add_row("test products", str(len(dataset.test)))
     table.add_row("classes present", f"{len(set(dataset.y))} of {spec.n_classes}")
     if dataset.bson is not None:
-        table.add_row("train products by image count", _images_per_product(dataset.bson["train"]))
+        table.add_row("train products by image count",
+                      _products_by_image_count(dataset.bson["train"].products_by_image_count()))
     for column in spec.text_columns:
         empty = (dataset.train[column].str.strip() == "").mean()
         table.add_row(f"empty {column} (train)", f"{empty:.1%}")
@@ -126,7 +115,8 @@ def leaderboard(run: Annotated[Path, typer.Argument(help="Run folder.")]) -> Non
     from stackfold.leaderboard import read_leaderboard
     from stackfold.run_folder import RunFolder
 
-    report.print(_leaderboard_table(read_leaderboard(RunFolder(run))))
+    folder = RunFolder(run)
+    report.print(_leaderboard_table(read_leaderboard(folder.require(folder.leaderboard, "leaderboard"))))
 
 
 @app.command()
@@ -139,7 +129,7 @@ def score(
     """Print weighted F1, accuracy and macro F1 of a submission."""
     from stackfold.submissions import score_submission
 
-    scores = score_submission(submission, truth, get_spec(competition or _detect_from_header(truth)))
+    scores = score_submission(submission, truth, get_spec(competition or detect_from_header(truth)))
     report.print(
         f"weighted_f1 {scores['wf1']:.4f}  accuracy {scores['accuracy']:.4f}  "
         f"macro_f1 {scores['macro_f1']:.4f}  rows {scores['rows']}"
@@ -157,7 +147,7 @@ def validate(
     """Check a submission answers exactly the test rows, in the challenge format."""
     from stackfold.submissions import read_id_list, validate_submission
 
-    dataset = load_competition(data, get_spec(competition or _detect_competition(data)), images=False)
+    dataset = load_competition(data, get_spec(competition or detect(data)), images=False)
     labels = validate_submission(
         submission, dataset.spec, dataset.test.index, read_id_list(ids) if ids is not None else None
     )
@@ -185,12 +175,12 @@ def tune(
 
     Interrupted or killed, the same command continues the study; the result is RUN/tuning/<stacker>.json.
     """
-    from stackfold.ensembles.tuning import tune_stacker, tuning_table
+    from stackfold.tune import tune_stacker
 
     with _resumable():
         result = tune_stacker(run, stacker, trials, timeout=timeout, storage=storage, study_name=study,
                               space_file=space)
-    report.print(tuning_table(result))
+    report.print(_tuning_table(result))
     report.print(f"saved {result.path}; the next `stackfold run` uses these parameters")
 
 
@@ -201,7 +191,7 @@ def explain(
     per_class: Annotated[bool, typer.Option(help="Also print each base model's share for every class.")] = False,
 ) -> None:
     """Each base model's share of mean |SHAP| in the LightGBM stacker (refitted on all OOF rows)."""
-    from stackfold.ensembles.explain import explain_run
+    from stackfold.explain import explain_run
 
     with console.status("refitting the LightGBM stacker on all OOF rows"):
         overall, by_class, n_rows = explain_run(run, rows)
@@ -213,6 +203,22 @@ def explain(
     report.print(table)
     if per_class:
         report.print(by_class.map(lambda v: f"{v:.0%}").to_markdown())
+
+
+def _tuning_table(result: "TuningResult") -> Table:
+    """Best trial next to the untuned baseline: CV score, then every tuned parameter."""
+    table = Table(title=f"{result.stacker}: best of {result.finished} trials (trial {result.best_trial}, "
+                        f"study {result.study!r})")
+    for column in ("", "default", "tuned"):
+        table.add_column(column, justify="left" if not column else "right")
+    table.add_row("CV weighted F1", f"{result.default_value:.4f}", f"{result.value:.4f}")
+    for name, value in result.params.items():
+        table.add_row(name, _format_param(result.default_params.get(name)), _format_param(value))
+    return table
+
+
+def _format_param(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _format_cell(column: str, value: object) -> str:

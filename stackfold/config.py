@@ -25,10 +25,12 @@ from typing import Any
 
 from stackfold.competition.images import check_on_bad_image
 from stackfold.competition.spec import get_spec
-from stackfold.errors import ConfigError
-from stackfold.features.views import VIEWS, reads_text, view_params
+from stackfold.core.estimator import DEFAULT_N_JOBS
+from stackfold.core.params import check_params
 from stackfold.ensembles import DECISIONS, STACKERS, get_decision, get_stacker
-from stackfold.ensembles.meta import META_FEATURES
+from stackfold.errors import ConfigError
+from stackfold.features.meta import META_FEATURES
+from stackfold.features.views import VIEWS, reads_text, view_params
 from stackfold.models import BASE_MODELS, get_model
 
 DEFAULT_MODELS = (
@@ -57,7 +59,7 @@ class RunConfig:
     images: bool = True
     folds: int = 5
     seed: int = 0
-    n_jobs: int = 2
+    n_jobs: int = DEFAULT_N_JOBS
     models: tuple[str, ...] = DEFAULT_MODELS
     stackers: tuple[str, ...] = DEFAULT_STACKERS
     decisions: tuple[str, ...] = DEFAULT_DECISIONS
@@ -190,7 +192,7 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset()) -> R
         cls = BASE_MODELS.get(name) or STACKERS.get(name) or DECISIONS.get(name)
         if cls is None or not isinstance(values, dict):
             raise ConfigError(f"[params.{name}]: no model or stacker named {name!r}")
-        cls(classes=[0], **values)  # raises ConfigError on an unknown parameter
+        check_params(cls.parameters, values, f"[params.{name}]")
     for name, values in config.features.items():
         if name not in VIEWS or not isinstance(values, dict):
             raise ConfigError(f"[features.{name}]: no feature view named {name!r}; known: {', '.join(VIEWS)}")

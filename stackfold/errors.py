@@ -7,7 +7,23 @@ The CLI prints these as one line and exits non-zero; anything else is a bug.
 
 
 class StackfoldError(Exception):
-    """Root of every error stackfold raises on purpose."""
+    """Root of every error stackfold raises on purpose.
+
+    ``where`` names the place at fault (a config table such as ``[features.vgg16]``) apart from
+    the message, so a caller that knows the place adds it with :meth:`at` instead of reading text.
+    """
+
+    def __init__(self, message: str, *, where: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where} {self.message}" if self.where else self.message
+
+    def at(self, where: str) -> "StackfoldError":
+        """This error located at ``where``, unless it already names its place."""
+        return self if self.where else type(self)(self.message, where=where)
 
 
 class DataError(StackfoldError, ValueError):

@@ -1,9 +1,10 @@
 """Leaderboard: one row per base model and stacker, CV scores, sorted by the challenge metric."""
 
+from pathlib import Path
+
 import pandas as pd
 
 from stackfold.io import write_text_atomic
-from stackfold.run_folder import RunFolder
 
 COLUMNS = ["model", "level", "wf1_mean", "wf1_std", "accuracy", "macro_f1", "fit_s", "predict_s", "blank_images"]
 """``blank_images``: images the model's views replaced by white (``on_bad_image = "blank"``), train and test."""
@@ -15,14 +16,12 @@ def leaderboard_frame(rows: list[dict], rank_by: str = "wf1_mean") -> pd.DataFra
     return frame.sort_values([rank_by, "model"], ascending=[False, True], ignore_index=True)
 
 
-def write_leaderboard(run: RunFolder, frame: pd.DataFrame) -> None:
-    """Save as ``leaderboard.csv`` and ``leaderboard.md``."""
+def write_leaderboard(frame: pd.DataFrame, csv: Path, markdown: Path) -> None:
+    """Save as CSV (the run folder's ``leaderboard.csv``) and as a Markdown table (``leaderboard.md``)."""
     rounded = frame.round({"wf1_mean": 4, "wf1_std": 4, "accuracy": 4, "macro_f1": 4, "fit_s": 1, "predict_s": 1})
-    write_text_atomic(run.leaderboard, rounded.to_csv(index=False))
-    write_text_atomic(run.leaderboard.with_suffix(".md"), rounded.to_markdown(index=False) + "\n")
+    write_text_atomic(csv, rounded.to_csv(index=False))
+    write_text_atomic(markdown, rounded.to_markdown(index=False) + "\n")
 
 
-def read_leaderboard(run: RunFolder) -> pd.DataFrame:
-    return pd.read_csv(
-        run.require(run.leaderboard, "leaderboard"), dtype={"model": str, "level": str}, keep_default_na=False
-    )
+def read_leaderboard(csv: Path) -> pd.DataFrame:
+    return pd.read_csv(csv, dtype={"model": str, "level": str}, keep_default_na=False)

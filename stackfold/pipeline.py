@@ -21,16 +21,19 @@ from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.metric import SUMMARY_COLUMN
 from stackfold.competition.spec import get_spec
 from stackfold.config import RunConfig
-from stackfold.ensembles import get_decision, get_stacker, stack_matrix
-from stackfold.ensembles.meta import META_FEATURES, meta_features
-from stackfold.features.views import FeatureStore
+from stackfold.core.cv import CVResult, cross_validate
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import resolve_params
+from stackfold.core.stack import stack_matrix
+from stackfold.ensembles import get_decision, get_stacker
+from stackfold.features.meta import META_FEATURES, meta_features
+from stackfold.features.store import FeatureStore
 from stackfold.hashing import content_key
 from stackfold.io import write_text_atomic
 from stackfold.leaderboard import leaderboard_frame, write_leaderboard
-from stackfold.models import CVResult, cross_validate, get_model
-from stackfold.models.base import BaseModel
+from stackfold.models import get_model
 from stackfold.progress import console
-from stackfold.run_folder import RunFolder
+from stackfold.run_folder import Level, RunFolder
 from stackfold.submissions import register_submission, write_submission
 
 
@@ -48,7 +51,7 @@ class Trained:
     """A model's CV result with its level (``base`` or ``stack``) and content key."""
 
     result: CVResult
-    level: str
+    level: Level
     key: str
     blank_images: int = 0
 
@@ -64,17 +67,21 @@ class _Context:
     def make_model(self, model_class: type[BaseModel]) -> partial[BaseModel]:
         """Factory of fresh, unfitted instances with this run's classes, seed, threads and parameters.
 
-        Parameters are the model's defaults, then those `stackfold tune` saved, then the config's.
+        Parameters: :meth:`params`.
         """
-        params = {**self.run.tuned_params(model_class.name), **self.config.model_params(model_class.name)}
         return partial(
             model_class, classes=self.dataset.spec.classes, seed=self.config.seed, n_jobs=self.config.n_jobs,
-            **params,
+            **self.params(model_class),
         )
 
-    def key(self, level: str, model_class: type[BaseModel], inputs: Any) -> str:
+    def params(self, model_class: type[BaseModel]) -> dict[str, Any]:
+        """The parameters ``model_class`` runs with in this run: defaults < tuned < configured."""
+        name = model_class.name
+        return resolve_params(model_class, self.run.tuned_params(name), self.config.model_params(name))
+
+    def key(self, level: Level, model_class: type[BaseModel], inputs: Any) -> str:
         """Content key of a model's result: code version, effective parameters, seed, inputs, folds, classes."""
-        params = self.make_model(model_class)().params
+        params = self.params(model_class)
         return content_key(__version__, level, model_class.name, params, self.config.seed, inputs, self.fold_key,
                            self.dataset.spec.classes)
 
@@ -87,7 +94,7 @@ def prepare_folds(run: RunFolder, dataset: Dataset, config: RunConfig) -> np.nda
 
 
 def _train(
-    ctx: _Context, level: str, model_class: type[BaseModel], key: str, inputs: Callable[[], tuple[Any, Any]],
+    ctx: _Context, level: Level, model_class: type[BaseModel], key: str, inputs: Callable[[], tuple[Any, Any]],
     info: dict, name: str | None = None, count_blanks: Callable[[], int] = lambda: 0,
 ) -> Trained:
     """Cross-validate one model (saved as ``name``, default its own), or reuse its result when ``key`` is unchanged.
@@ -107,9 +114,9 @@ def _train(
     blanks = count_blanks()
     result = cross_validate(
         make_model, X, ctx.dataset.y, X_test, ctx.folds,
-        checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == "stack", name=name,
+        checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == Level.STACK, name=name,
     )
-    info = {**info, "blank_images": blanks, "params": make_model().params, "seed": ctx.config.seed,
+    info = {**info, "blank_images": blanks, "params": ctx.params(model_class), "seed": ctx.config.seed,
             "folds_key": ctx.fold_key}
     ctx.run.save_result(
         level, result, key, list(ctx.dataset.spec.classes), ctx.dataset.train.index, ctx.dataset.test.index, info
@@ -147,19 +154,19 @@ def _decide(ctx: _Context, stackers: list[Trained], stack_X: np.ndarray, stack_t
     for name in ctx.config.decisions:
         rule = get_decision(name)
         row_name = f"{target.result.name}+{name}"
-        key = ctx.key("stack", rule, [target.key])
+        key = ctx.key(Level.STACK, rule, [target.key])
         info = {"inputs": [target.result.name], "decision": name}
-        decided.append(_train(ctx, "stack", rule, key, lambda: (X, X_test), info, name=row_name))
+        decided.append(_train(ctx, Level.STACK, rule, key, lambda: (X, X_test), info, name=row_name))
     return decided
 
 
-def _write_model_submission(ctx: _Context, trained: Trained, filename: str) -> Path:
-    path = ctx.run.submissions / filename
+def _write_model_submission(ctx: _Context, trained: Trained, name: str) -> Path:
+    path = ctx.run.submission(name)
     spec = ctx.dataset.spec
     labels = np.asarray(spec.classes)[np.argmax(trained.result.test, axis=1)]
     write_submission(path, spec, ctx.dataset.test.index, labels)
     register_submission(
-        ctx.run.submissions / "registry.csv", path, trained.result.name, trained.level,
+        ctx.run.submission_registry, path, trained.result.name, trained.level,
         trained.result.summary()[SUMMARY_COLUMN[spec.metric]],
     )
     return path
@@ -169,7 +176,7 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
     """Run every configured base model and stacker, write the leaderboard and submissions."""
     run = RunFolder(Path(out))
     dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
-                               on_bad_image=config.on_bad_image, index_cache=run.cache)
+                               on_bad_image=config.on_bad_image, index_file=run.bson_index)
     write_text_atomic(run.config, config.to_toml())
     with threadpool_limits(limits=config.n_jobs):
         folds = prepare_folds(run, dataset, config)
@@ -179,31 +186,31 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
         for name in config.models:
             model_class = get_model(name)
             view_keys = {view: store.key(view) for view in model_class.views}
-            key = ctx.key("base", model_class, view_keys)
+            key = ctx.key(Level.BASE, model_class, view_keys)
             inputs = partial(store.views, model_class.views)
             count_blanks = partial(_count_blanks, store, model_class.views)
-            trained.append(_train(ctx, "base", model_class, key, inputs, {"views": view_keys}, count_blanks=count_blanks))
+            trained.append(_train(ctx, Level.BASE, model_class, key, inputs, {"views": view_keys}, count_blanks=count_blanks))
         base = list(trained)
         stack = (stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test"))
         with_meta, meta_key = _add_meta_features(ctx, store, base, stack)
         for name in config.stackers:
             stacker_class = get_stacker(name)
             uses_meta = stacker_class.reads_meta_features and meta_key is not None
-            key = ctx.key("stack", stacker_class, [t.key for t in base] + ([meta_key] if uses_meta else []))
+            key = ctx.key(Level.STACK, stacker_class, [t.key for t in base] + ([meta_key] if uses_meta else []))
             meta = list(config.meta_features) if uses_meta else []
             info = {"inputs": [t.result.name for t in base], "meta_features": meta}
             inputs = with_meta if uses_meta else stack
-            trained.append(_train(ctx, "stack", stacker_class, key, lambda: inputs, info))
-        trained.extend(_decide(ctx, [t for t in trained if t.level == "stack"], *stack))
+            trained.append(_train(ctx, Level.STACK, stacker_class, key, lambda: inputs, info))
+        trained.extend(_decide(ctx, [t for t in trained if t.level == Level.STACK], *stack))
     rank_by = SUMMARY_COLUMN[dataset.spec.metric]
     rows = [{"model": t.result.name, "level": t.level, **t.result.summary(), "blank_images": t.blank_images}
             for t in trained]
     board = leaderboard_frame(rows, rank_by)
-    write_leaderboard(run, board)
-    candidates = [t for t in trained if t.level == "stack"] or trained
+    write_leaderboard(board, run.leaderboard, run.leaderboard_markdown)
+    candidates = [t for t in trained if t.level == Level.STACK] or trained
     best = max(candidates, key=lambda t: t.result.summary()[rank_by])
-    best_path = _write_model_submission(ctx, best, "best.csv")
+    best_path = _write_model_submission(ctx, best, "best")
     if config.model_submissions:
         for t in trained:
-            _write_model_submission(ctx, t, f"{t.result.name}.csv")
+            _write_model_submission(ctx, t, t.result.name)
     return RunSummary(board, best.result.name, best_path)

@@ -27,6 +27,7 @@
 import json
 import shutil
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +35,25 @@ import numpy as np
 import pandas as pd
 
 from stackfold.competition.folds import FoldAssignment, load_folds
-from stackfold.ensembles.stack import stack_columns
+from stackfold.core.cv import CVResult
+from stackfold.core.stack import stack_columns
 from stackfold.errors import RunFolderError
 from stackfold.io import atomic_file, write_json_atomic
-from stackfold.models.oof import CVResult
+
+
+class Level(StrEnum):
+    """Where a result sits: a base model over features, or a stacker (or decision rule) over the stack."""
+
+    BASE = "base"
+    STACK = "stack"
+
+
+_LEVEL_FOLDERS = {Level.BASE: "models", Level.STACK: "stackers"}
 
 
 @dataclass(frozen=True)
 class RunFolder:
-    """Paths and (de)serialisation of a run's artifacts."""
+    """Paths and (de)serialisation of a run's artifacts: no other module builds a path inside a run folder."""
 
     root: Path
 
@@ -58,13 +69,30 @@ class RunFolder:
     def cache(self) -> Path:
         return self.root / "cache"
 
+    def bson_index(self, file: Path, key: str) -> Path:
+        """Where the index of BSON file ``file`` under content key ``key`` is cached."""
+        return self.cache / f"bson-index-{Path(file).stem}-{key}.npz"
+
     @property
     def leaderboard(self) -> Path:
         return self.root / "leaderboard.csv"
 
     @property
+    def leaderboard_markdown(self) -> Path:
+        return self.root / "leaderboard.md"
+
+    @property
     def submissions(self) -> Path:
         return self.root / "submissions"
+
+    def submission(self, name: str) -> Path:
+        """``submissions/<name>.csv``: ``best`` or a model's name."""
+        return self.submissions / f"{name}.csv"
+
+    @property
+    def submission_registry(self) -> Path:
+        """Every submission written, with its model, CV score and sha256."""
+        return self.submissions / "registry.csv"
 
     @property
     def meta(self) -> Path:
@@ -74,9 +102,18 @@ class RunFolder:
     def tuning(self) -> Path:
         return self.root / "tuning"
 
+    def tuning_result(self, stacker: str) -> Path:
+        """``tuning/<stacker>.json``: the best parameters of ``stackfold tune``, applied by the next run."""
+        return self.tuning / f"{stacker}.json"
+
+    def study_storage(self, stacker: str) -> Path:
+        """``tuning/<stacker>.db``: the default SQLite storage of a stacker's Optuna study (folder created)."""
+        self.tuning.mkdir(parents=True, exist_ok=True)
+        return self.tuning / f"{stacker}.db"
+
     def tuned_params(self, stacker: str) -> dict[str, Any]:
         """Best parameters saved by ``stackfold tune`` for ``stacker`` (empty if never tuned)."""
-        path = self.tuning / f"{stacker}.json"
+        path = self.tuning_result(stacker)
         return json.loads(path.read_text())["params"] if path.is_file() else {}
 
     def load_fold_assignment(self) -> FoldAssignment:
@@ -86,7 +123,7 @@ class RunFolder:
         """OOF and test probabilities of base ``models`` side by side (then the meta-features), as stackers see them."""
         parts = []
         for name in models:
-            folder = self.model_dir("base", name)
+            folder = self.model_dir(Level.BASE, name)
             self.require(folder / "manifest.json", f"result of model {name!r}")
             parts.append([pd.read_parquet(folder / f"{part}.parquet").to_numpy() for part in ("oof", "test")])
         if meta:
@@ -104,19 +141,19 @@ class RunFolder:
         return tuple(pd.read_parquet(self.require(self.meta / f"{part}.parquet", "meta-features"))
                      for part in ("train", "test"))
 
-    def model_dir(self, level: str, name: str) -> Path:
-        """Folder of a base model (``level="base"``) or a stacker (``level="stack"``)."""
-        return self.root / ("models" if level == "base" else "stackers") / name
+    def model_dir(self, level: Level, name: str) -> Path:
+        """Folder of a base model or a stacker; a level that is not a :class:`Level` is a bug, never a new folder."""
+        return self.root / _LEVEL_FOLDERS[Level(level)] / name
 
-    def checkpoint_dir(self, level: str, name: str, key: str) -> Path:
+    def checkpoint_dir(self, level: Level, name: str, key: str) -> Path:
         return self.model_dir(level, name) / f"checkpoints-{key}"
 
-    def manifest(self, level: str, name: str) -> dict[str, Any]:
+    def manifest(self, level: Level, name: str) -> dict[str, Any]:
         """The saved manifest of a model; empty if it has none."""
         path = self.model_dir(level, name) / "manifest.json"
         return json.loads(path.read_text()) if path.is_file() else {}
 
-    def load_result(self, level: str, name: str, key: str) -> CVResult | None:
+    def load_result(self, level: Level, name: str, key: str) -> CVResult | None:
         """The saved result of a model if its content key matches ``key``, else ``None``."""
         folder = self.model_dir(level, name)
         manifest = self.manifest(level, name)
@@ -127,7 +164,7 @@ class RunFolder:
         return CVResult(name, oof, test, pd.DataFrame(manifest["folds"]))
 
     def save_result(
-        self, level: str, result: CVResult, key: str, classes: list[int], train_index: pd.Index,
+        self, level: Level, result: CVResult, key: str, classes: list[int], train_index: pd.Index,
         test_index: pd.Index, info: dict[str, Any],
     ) -> None:
         """Write probabilities, then the manifest last: a result without manifest is not trusted."""

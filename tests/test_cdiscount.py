@@ -14,6 +14,7 @@ from stackfold.competition.bson_files import index_bson
 from stackfold.competition.metric import METRICS
 from stackfold.competition.spec import cdiscount, cdiscount_hierarchy
 from stackfold.errors import ConfigError, DataError, SubmissionError
+from stackfold.run_folder import RunFolder
 from stackfold.submissions import validate_submission, write_submission
 from stackfold.submissions.validate import parse_submission
 
@@ -157,15 +158,16 @@ def test_image_offsets_survive_identical_pictures(challenge):
 
 
 def test_bson_index_is_saved_and_reused_until_the_file_changes(challenge, tmp_path, monkeypatch):
-    cache = tmp_path / "cache"
-    first = load_competition(challenge, cdiscount(), images=False, index_cache=cache)
+    run = RunFolder(tmp_path / "run")
+    cache = run.cache
+    first = load_competition(challenge, cdiscount(), images=False, index_file=run.bson_index)
     assert len(list(cache.glob("bson-index-*.npz"))) == 2
 
     def no_scan(*args):
         raise AssertionError("the saved index should have been used")
 
     monkeypatch.setattr("stackfold.competition.bson_files.index_bson", no_scan)
-    again = load_competition(challenge, cdiscount(), images=False, index_cache=cache)
+    again = load_competition(challenge, cdiscount(), images=False, index_file=run.bson_index)
     for split in ("train", "test"):
         saved, loaded = first.bson[split], again.bson[split]
         assert [ref.read() for ref in saved.image_table().sources] == [ref.read() for ref in loaded.image_table().sources]
@@ -173,7 +175,7 @@ def test_bson_index_is_saved_and_reused_until_the_file_changes(challenge, tmp_pa
     monkeypatch.undo()
 
     _rewrite(challenge / TR, _edit_doc(60, lambda f: None))  # the file changed: indexed again
-    assert len(load_competition(challenge, cdiscount(), images=False, index_cache=cache).train) == N_TRAIN - 1
+    assert len(load_competition(challenge, cdiscount(), images=False, index_file=run.bson_index).train) == N_TRAIN - 1
 
 
 def test_submission_round_trip(cdiscount_sample, challenge, tmp_path):

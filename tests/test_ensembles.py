@@ -7,11 +7,12 @@ from scipy.special import softmax
 
 from stackfold.competition.metric import weighted_f1
 from stackfold.competition.spec import rakuten
+from stackfold.core.stack import column_groups
 from stackfold.ensembles.blend import LogPool, MeanBlend, WeightedBlend
 from stackfold.ensembles.decide import ClassScaling, StageTwo, confusable_groups
-from stackfold.ensembles.explain import model_contributions
-from stackfold.ensembles.meta import column_groups, confidence_features
 from stackfold.ensembles.lgbm import LGBMStacker
+from stackfold.explain import model_contributions
+from stackfold.features.meta import confidence_features
 
 CLASSES = np.array(rakuten().classes)
 N = 1500

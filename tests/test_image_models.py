@@ -7,15 +7,15 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
 from stackfold.competition.spec import rakuten
-from stackfold.features.image_block import ImageBlock
-from stackfold.features.views import Views, take_rows
-from stackfold.models import BASE_MODELS, cross_validate
+from stackfold.core.blocks import ImageBlock, Views, take_rows
+from stackfold.core.cv import cross_validate
+from stackfold.core.tf_runtime import keras
+from stackfold.models import BASE_MODELS
 from stackfold.models.embedding_fusion import Fusion
 from stackfold.models.fusion import VggFusion
 from stackfold.models.image_cnn import CNN
-from stackfold.models.per_image import PerImageModel
 from stackfold.models.image_vgg import VggNN
-from stackfold.models.keras_support import keras
+from stackfold.models.per_image import PerImageModel
 from stackfold.models.text_nn import TextNN
 
 CLASSES = np.array(rakuten().classes)
@@ -75,7 +75,7 @@ def test_image_model_cross_validates_products_with_several_images(name):
     views, y, _ = _data(images_per_product=3)
     X = Views({view: views[view] for view in BASE_MODELS[name].views})
     X_test = take_rows(X, np.arange(10))
-    result = cross_validate(_model(name), X, y, X_test, _folds(y))
+    result = cross_validate(_model(name), X, y, X_test, _folds(y), name=name)
 
     assert result.oof.shape == (len(y), len(CLASSES)) and result.test.shape == (10, len(CLASSES))
     assert not np.isnan(result.oof).any() and np.allclose(result.oof.sum(axis=1), 1.0)
@@ -145,7 +145,7 @@ def test_vgg_fusion_embeds_held_out_and_stopping_rows_with_nets_that_never_saw_t
     monkeypatch.setattr(VggNN, "_fit", recording(VggNN._fit))
     monkeypatch.setattr(VggFusion, "_fit", fusion_fit)
     model = _model("vgg_fusion", epochs=2, text_epochs=2, image_epochs=2, validation_fraction=0.5)
-    cross_validate(model, X, y, take_rows(X, np.arange(4)), folds)
+    cross_validate(model, X, y, take_rows(X, np.arange(4)), folds, name="per_image")
 
     assert len(fitted) == 3
     for fold, model in enumerate(fitted):

@@ -21,13 +21,13 @@ from PIL import Image
 from stackfold.competition import load_competition, rakuten
 from stackfold.competition.images import BytesRef, ImageTable
 from stackfold.competition.load import Dataset
+from stackfold.core.blocks import ImageBlock
 from stackfold.errors import ConfigError, DataError
 from stackfold.features import image_cache
 from stackfold.features.image import color_feature_names
-from stackfold.features.image_block import ImageBlock
 from stackfold.features.image_cache import ResumableArray
 from stackfold.features.image_io import ImageOptions, image_batches, read_image
-from stackfold.features.views import FeatureStore
+from stackfold.features.store import FeatureStore
 
 NO_CROP = ImageOptions(content_crop=False, draft=False)
 TINY = {"color": {"bins": 4}, "pixels": {"size": 4}, "images": {"size": 8}}

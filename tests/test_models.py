@@ -9,13 +9,14 @@ from scipy.special import softmax
 from sklearn.feature_extraction.text import CountVectorizer
 
 from stackfold.competition.spec import rakuten
+from stackfold.core.blocks import ImageBlock, Views, take_rows
+from stackfold.core.cv import cross_validate
+from stackfold.core.estimator import BaseModel
 from stackfold.ensembles import DECISIONS, STACKERS
 from stackfold.errors import ConfigError
-from stackfold.features.image_block import ImageBlock
 from stackfold.features.language import LANGUAGE_FLAG_NAMES, language_flags
-from stackfold.features.views import Views, take_rows
-from stackfold.models import BASE_MODELS, cross_validate
-from stackfold.models.base import BaseModel
+from stackfold.features.views import VIEWS
+from stackfold.models import BASE_MODELS
 
 CLASSES = rakuten().classes
 WORDS = {c: [f"mot{c}a", f"mot{c}b", f"word{c}"] for c in CLASSES}
@@ -83,6 +84,13 @@ def test_model_contract(name):
 
     with pytest.raises(ConfigError, match="has no parameter 'not_a_param'"):
         model_class(classes=CLASSES, not_a_param=1)
+    assert set(model_class.views) <= set(VIEWS)
+    for param, declared in model_class.parameters.items():
+        assert declared.problem(declared.default) is None, f"{name}: default of {param} outside its declaration"
+    if model_class.parameters:  # a value of another type is refused by the declaration, before any fitting
+        param, declared = next(iter(model_class.parameters.items()))
+        with pytest.raises(ConfigError, match=rf"\[params\.{name}\] {param} = .*: expected"):
+            model_class(classes=CLASSES, **{param: object()})
 
 
 class _Memoriser(BaseModel):
@@ -113,7 +121,7 @@ def _memoriser_data(n=60):
 def test_oof_comes_only_from_models_that_never_saw_the_row():
     X, y, folds = _memoriser_data()
     _Memoriser.seen = []
-    result = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds)
+    result = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds, name="memoriser")
     for fold, seen in enumerate(_Memoriser.seen):
         assert seen.isdisjoint(np.flatnonzero(folds == fold))
     # a memoriser scored on rows it trained on would be perfect; out of fold it is not
@@ -124,7 +132,7 @@ def test_oof_comes_only_from_models_that_never_saw_the_row():
 def test_rows_no_fold_covered_stay_nan():
     X, y, folds = _memoriser_data()
     folds[:3] = -1  # never a validation row
-    result = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds)
+    result = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds, name="memoriser")
     assert np.isnan(result.oof[:3]).all()
     assert not np.isnan(result.oof[3:]).any()
 
@@ -142,17 +150,17 @@ def test_finished_folds_are_reused_after_interruption(tmp_path):
             super()._fit(X, y)
 
     with pytest.raises(KeyboardInterrupt):
-        cross_validate(partial(_FailsOnFold3, classes=CLASSES), X, y, X[:4], folds, checkpoint_dir=tmp_path)
+        cross_validate(partial(_FailsOnFold3, classes=CLASSES), X, y, X[:4], folds, name="memoriser", checkpoint_dir=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fold_0.npz", "fold_1.npz"]
     _Memoriser.seen = []
-    resumed = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds, checkpoint_dir=tmp_path)
+    resumed = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds, name="memoriser", checkpoint_dir=tmp_path)
     assert len(_Memoriser.seen) == 3  # folds 2, 3, 4 only
-    fresh = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds)
+    fresh = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds, name="memoriser")
     assert np.array_equal(resumed.oof, fresh.oof) and np.array_equal(resumed.test, fresh.test)
 
 
 def test_refit_predicts_test_with_a_model_fitted_on_all_rows():
     X, y, folds = _memoriser_data()
-    result = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:10], folds, refit=True)
+    result = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:10], folds, name="memoriser", refit=True)
     assert np.array_equal(np.array(CLASSES)[result.test.argmax(axis=1)], y[:10])
     assert result.scores["fold"].tolist() == [0, 1, 2, 3, 4, -1]

@@ -7,7 +7,8 @@ import pytest
 from stackfold.competition import load_competition, rakuten
 from stackfold.errors import ConfigError
 from stackfold.features.sentence import N_FEATURES, SentenceEncoder, encode_texts, sentence_inputs
-from stackfold.features.views import PARTIAL_STEM, FeatureStore, view_params
+from stackfold.features.store import FeatureStore
+from stackfold.features.views import PARTIAL_STEM, view_params
 
 COLUMNS = ("designation", "description")
 

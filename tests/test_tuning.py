@@ -17,16 +17,16 @@ from optuna.trial import TrialState
 from sqlalchemy.exc import SQLAlchemyError
 from postgres import postgres_url  # noqa: F401  (fixture)
 
-from stackfold import cli
+from stackfold import cli, studies
 from stackfold.competition.metric import weighted_f1
 from stackfold.config import load_config
 from stackfold.ensembles import STACKERS, LGBMStacker
-from stackfold.ensembles import tuning
-from stackfold.ensembles.tuning import (
-    SPACES, Choice, Range, load_stack_data, make_objective, open_study, read_space, search_space,
-)
+from stackfold.ensembles.objective import make_objective
+from stackfold.ensembles.search_space import SPACES, Choice, Range, read_space, search_space
 from stackfold.errors import ConfigError
 from stackfold.run_folder import RunFolder
+from stackfold.studies import driver_url, open_storage, open_study
+from stackfold.tune import load_stack_data
 
 STACKFOLD = Path(sys.executable).parent / "stackfold"
 FAST_SPACE = "max_rounds = [10, 40]\n"
@@ -82,11 +82,13 @@ def _finished(study: optuna.Study) -> dict[int, float | None]:
 def test_builtin_spaces_name_parameters_of_their_stacker(name):
     if name not in STACKERS:
         pytest.skip(f"stacker {name!r} not registered yet")
-    defaults = STACKERS[name].defaults
+    parameters = STACKERS[name].parameters
     for param, dim in SPACES[name].items():
-        assert param in defaults
-        if isinstance(dim, Range) and isinstance(defaults[param], int):
+        assert param in parameters
+        if isinstance(dim, Range) and parameters[param].type is int:
             assert isinstance(dim.low, int) and isinstance(dim.high, int), param
+        ends = dim.values if isinstance(dim, Choice) else (dim.low, dim.high)
+        assert all(parameters[param].problem(v) is None for v in ends), param
 
 
 def test_space_file_overrides_and_adds_dimensions(tmp_path):
@@ -107,6 +109,8 @@ def test_space_file_overrides_and_adds_dimensions(tmp_path):
     ("max_rounds = [10.5, 40]\n", r"max_rounds = \[10.5, 40\]: expected .* of integers"),
     ("max_bin = {choices = []}\n", r"max_bin = .*: expected \[low, high\]"),
     ("feature_fraction = 0.5\n", r"feature_fraction = 0.5: expected"),
+    ("feature_fraction = [0.5, 1.5]\n", r"feature_fraction = \[0.5, 1.5\]: 1.5 must be at most 1"),
+    ("max_bin = {choices = [1, 15]}\n", r"max_bin = .*: 1 must be at least 2"),
     ("learning_rate = [0.01, 0.1\n", r"not valid TOML"),
 ])
 def test_bad_space_file_is_one_line_naming_file_and_key(tmp_path, text, match):
@@ -159,7 +163,7 @@ def test_tune_needs_a_finished_run(tmp_path, run_cli):
 
 
 def test_tune_refuses_a_study_of_other_inputs(run_copy, tmp_path, run_cli):
-    study = open_study(tuning.open_storage(tuning.default_storage_url(RunFolder(run_copy), "lgbm")), "lgbm", 0)
+    study = open_study(open_storage(f"sqlite:///{RunFolder(run_copy).study_storage('lgbm').resolve()}"), "lgbm", 0)
     study.set_user_attr("inputs", "other")
     code, _, err = run_cli("tune", run_copy, "--stacker", "lgbm", "--trials", 1)
     assert code == 1 and "other stacker inputs" in err and "--study NEW_NAME" in err
@@ -206,8 +210,8 @@ def test_killed_tune_resumes_without_losing_finished_trials(run_copy, tmp_path, 
     before = _finished(study)
     assert 2 <= len(before) < 6, "the worker finished before it was killed; slow the trials down"
 
-    monkeypatch.setattr(tuning, "HEARTBEAT_S", 1)
-    monkeypatch.setattr(tuning, "GRACE_S", 3)  # the killed worker's trial is stale after 3 s
+    monkeypatch.setattr(studies, "HEARTBEAT_S", 1)
+    monkeypatch.setattr(studies, "GRACE_S", 3)  # the killed worker's trial is stale after 3 s
     code, _, err = run_cli(*args)
     assert code == 0, err
     after = _finished(optuna.load_study(study_name="lgbm", storage=_sqlite(run_copy)))
@@ -239,7 +243,7 @@ def test_two_workers_on_postgres_share_one_study(run_copy, tmp_path, postgres_ur
     for worker, (_, err) in zip(workers, outputs):
         assert worker.returncode == 0, err
 
-    study = optuna.load_study(study_name="lgbm", storage=tuning.driver_url(postgres_url))
+    study = optuna.load_study(study_name="lgbm", storage=driver_url(postgres_url))
     finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
     assert sorted(t.number for t in finished) == list(range(8))
     assert len({json.dumps(t.params, sort_keys=True) for t in finished}) == 8

@@ -1,5 +1,6 @@
 """Challenge specs, loading and validating the raw files, folds and metrics."""
 
+from stackfold.competition.detect import detect, detect_from_header
 from stackfold.competition.folds import FoldAssignment, SmallClassWarning, load_folds, make_folds, save_folds
 from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.metric import classification_scores, weighted_f1
@@ -11,6 +12,8 @@ __all__ = [
     "FoldAssignment",
     "SmallClassWarning",
     "classification_scores",
+    "detect",
+    "detect_from_header",
     "get_spec",
     "load_competition",
     "load_folds",

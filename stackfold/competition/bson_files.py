@@ -8,7 +8,7 @@ document number (1-based) and its ``_id`` when known, and what to do.
 """
 
 from array import array
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,8 +56,21 @@ class BsonIndex:
     def n_products(self) -> int:
         return len(self.ids)
 
+    @property
+    def n_images(self) -> int:
+        return len(self.owner)
+
+    def n_categories(self) -> int:
+        """Distinct categories among the products (0 for a test file, which has none)."""
+        return 0 if self.categories is None else len(np.unique(self.categories))
+
     def images_per_product(self) -> np.ndarray:
         return np.bincount(self.owner, minlength=self.n_products)
+
+    def products_by_image_count(self) -> dict[int, int]:
+        """How many products have 1, 2, ... images (only counts that occur), by image count."""
+        counts = np.bincount(self.images_per_product())
+        return {n: int(products) for n, products in enumerate(counts.tolist()) if products}
 
     def image_table(self) -> ImageTable:
         """The images as :class:`BytesRef` sources with their owner product positions."""
@@ -195,19 +208,22 @@ def index_bson(path: Path, classes: Collection[int] | None) -> BsonIndex:
     return index
 
 
-def index_bson_cached(path: Path, classes: Collection[int] | None, cache_dir: Path | None) -> BsonIndex:
-    """:func:`index_bson`, saved under ``cache_dir`` (if any) and reused while the file keeps its size and time.
+def index_bson_cached(
+    path: Path, classes: Collection[int] | None, index_file: Callable[[Path, str], Path] | None
+) -> BsonIndex:
+    """:func:`index_bson`, saved at ``index_file(path, key)`` (if given; the run folder decides where) and
+    reused while the file keeps its size and time.
 
     Indexing reads the whole file (58 GB for Cdiscount's training set); a run whose results are
     all cached should not pay that again.
     """
     path = Path(path)
-    if cache_dir is None or not path.is_file():  # a missing file: index_bson's error names it
+    if index_file is None or not path.is_file():  # a missing file: index_bson's error names it
         return index_bson(path, classes)
     stat = path.stat()
     known = sorted(classes) if classes is not None else None
     key = content_key(INDEX_VERSION, str(path.resolve()), stat.st_size, stat.st_mtime_ns, known)
-    saved = Path(cache_dir) / f"bson-index-{path.stem}-{key}.npz"
+    saved = index_file(path, key)
     if saved.is_file():
         with np.load(saved) as arrays:
             categories = arrays["categories"] if classes is not None else None

@@ -6,7 +6,7 @@ exactly as the challenge distributes it or is rejected.
 """
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -190,10 +190,12 @@ def _sampled_digest(paths: tuple[Path, ...]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _load_bson(root: Path, spec: CompetitionSpec, images: bool, index_cache: Path | None) -> Dataset:
+def _load_bson(
+    root: Path, spec: CompetitionSpec, images: bool, index_file: Callable[[Path, str], Path] | None
+) -> Dataset:
     train_path, test_path = root / spec.train_file, root / spec.test_file
-    train = index_bson_cached(train_path, frozenset(spec.classes), index_cache)
-    test = index_bson_cached(test_path, None, index_cache)
+    train = index_bson_cached(train_path, frozenset(spec.classes), index_file)
+    test = index_bson_cached(test_path, None, index_file)
     shared = np.isin(test.ids, train.ids)
     if shared.any():
         position = int(np.flatnonzero(shared)[0])
@@ -211,21 +213,22 @@ def _load_bson(root: Path, spec: CompetitionSpec, images: bool, index_cache: Pat
 
 
 def load_competition(
-    root: Path, spec: CompetitionSpec, images: bool = True, on_bad_image: str = "error", index_cache: Path | None = None,
+    root: Path, spec: CompetitionSpec, images: bool = True, on_bad_image: str = "error",
+    index_file: Callable[[Path, str], Path] | None = None,
 ) -> Dataset:
     """Read and validate the train, label and test files (and, if asked, the images).
 
     ``on_bad_image="blank"`` skips the check that every image file exists: the run replaces
     missing images by blank ones. BSON challenges carry their images inside the files; with
-    ``index_cache`` their index (where every image lies) is saved there and reused while the
-    file is unchanged, instead of reading the whole file again.
+    ``index_file(bson_path, key)`` their index (where every image lies) is saved there and reused
+    while the file is unchanged, instead of reading the whole file again.
     """
     check_on_bad_image(on_bad_image)
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: data folder not found; pass the folder holding {spec.train_file}")
     if spec.format == "bson":
-        return _load_bson(root, spec, images, index_cache)
+        return _load_bson(root, spec, images, index_file)
     train_path, labels_path, test_path = (root / spec.train_file, root / spec.labels_file, root / spec.test_file)
     product_columns = tuple(spec.text_columns) + tuple(spec.id_columns)
     train = _validate_products(train_path, read_challenge_csv(train_path, product_columns), spec)

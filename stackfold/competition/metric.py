@@ -22,6 +22,9 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {"accuracy": acc
 SUMMARY_COLUMN = {"accuracy": "accuracy", "weighted_f1": "wf1_mean"}
 """The leaderboard column (CV mean) holding each challenge metric: what rows are ranked by."""
 
+FOLD_SCORE = {"accuracy": "accuracy", "weighted_f1": "wf1"}
+"""The key of :func:`classification_scores` holding each challenge metric: a fold's score."""
+
 
 def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """Weighted F1, accuracy and macro F1 of hard predictions."""

@@ -1,11 +1,11 @@
 """Stackers over the base models' OOF probabilities, and decision rules over a stacker's output."""
 
+from stackfold.core.estimator import BaseModel
+from stackfold.core.registry import lookup
 from stackfold.ensembles.blend import LogitStack, LogPool, MeanBlend, WeightedBlend
 from stackfold.ensembles.decide import ClassScaling, StageTwo
 from stackfold.ensembles.lgbm import LGBMStacker
-from stackfold.ensembles.stack import stack_columns, stack_matrix
 from stackfold.ensembles.xgb import XGBStacker
-from stackfold.models import BaseModel, lookup
 
 STACKERS: dict[str, type[BaseModel]] = {
     m.name: m for m in (LGBMStacker, XGBStacker, MeanBlend, WeightedBlend, LogPool, LogitStack)
@@ -28,6 +28,4 @@ __all__ = [
     "STACKERS",
     "get_decision",
     "get_stacker",
-    "stack_columns",
-    "stack_matrix",
 ]

@@ -10,7 +10,8 @@ from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 from sklearn.linear_model import LogisticRegression
 
-from stackfold.models.base import BaseModel
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import count, positive
 
 EPS = 1e-6
 
@@ -45,7 +46,7 @@ class WeightedBlend(BaseModel):
     """
 
     name = "weighted_mean"
-    defaults = {"l2": 1e-3, "max_iter": 200}
+    parameters = {"l2": positive(1e-3), "max_iter": count(200)}
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         blocks = covered_blocks(X, len(self.classes))
@@ -78,7 +79,7 @@ class LogPool(BaseModel):
     """
 
     name = "log_pool"
-    defaults = {"floor": 0.01, "l2": 1e-3, "max_iter": 200}
+    parameters = {"floor": positive(0.01), "l2": positive(1e-3), "max_iter": count(200)}
 
     def _log_blocks(self, X: np.ndarray) -> np.ndarray:
         return np.log(covered_blocks(X, len(self.classes)) + self.params["floor"])
@@ -113,7 +114,7 @@ class LogitStack(BaseModel):
     """
 
     name = "logreg_stack"
-    defaults = {"C": 0.1, "floor": 0.01, "max_iter": 100}
+    parameters = {"C": positive(0.1), "floor": positive(0.01), "max_iter": count(100)}
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         return np.log(np.nan_to_num(X, nan=1.0 / len(self.classes)) + self.params["floor"])

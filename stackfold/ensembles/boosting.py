@@ -5,14 +5,15 @@ from typing import Any
 
 import numpy as np
 
-from stackfold.models.base import BaseModel
-from stackfold.models.splits import inner_split
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import count, fraction
+from stackfold.core.splits import inner_split
 
 ROUND_DEFAULTS = {
-    "max_rounds": 400,
-    "early_stopping_rounds": 25,
-    "inner_valid_fraction": 0.1,
-    "rounds_without_validation": 100,
+    "max_rounds": count(400),
+    "early_stopping_rounds": count(25),
+    "inner_valid_fraction": fraction(0.1),
+    "rounds_without_validation": count(100),
 }
 """Parameters of the boosting loop, not of the booster."""
 

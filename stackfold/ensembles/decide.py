@@ -9,8 +9,9 @@ import numpy as np
 from sklearn.metrics import confusion_matrix
 
 from stackfold.competition.metric import weighted_f1
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import count, positive
 from stackfold.ensembles.xgb import XGBStacker
-from stackfold.models.base import BaseModel
 
 
 class ClassScaling(BaseModel):
@@ -22,7 +23,7 @@ class ClassScaling(BaseModel):
     """
 
     name = "class_scaling"
-    defaults = {"sweeps": 2, "grid": [0.5, 0.63, 0.8, 0.9, 1.0, 1.1, 1.25, 1.6, 2.0]}
+    parameters = {"sweeps": count(2), "grid": [0.5, 0.63, 0.8, 0.9, 1.0, 1.1, 1.25, 1.6, 2.0]}
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         proba = X[:, : len(self.classes)]
@@ -79,8 +80,15 @@ class StageTwo(BaseModel):
     """
 
     name = "stage2"
-    defaults = {"threshold": 0.05, "min_confusions": 10, "max_group_size": 6, "min_rows": 40, "max_rounds": 300, "max_depth": 4,
-                "learning_rate": 0.1}
+    parameters = {
+        "threshold": positive(0.05),
+        "min_confusions": count(10),
+        "max_group_size": count(6, low=2),
+        "min_rows": count(40),
+        "max_rounds": count(300),
+        "max_depth": count(4),
+        "learning_rate": positive(0.1),
+    }
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         n_classes = len(self.classes)

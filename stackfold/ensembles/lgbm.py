@@ -11,6 +11,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
+from stackfold.core.params import Param, count, fraction, positive
 from stackfold.ensembles.boosting import ROUND_DEFAULTS, BoostedStacker
 
 
@@ -18,15 +19,15 @@ class LGBMStacker(BoostedStacker):
     """Multiclass gradient boosting over the stack matrix ``{model}__{class}``."""
 
     name = "lgbm"
-    defaults = {
-        "learning_rate": 0.08,
-        "num_leaves": 15,
-        "min_data_in_leaf": 20,
-        "min_sum_hessian_in_leaf": 1.0,
-        "lambda_l2": 5.0,
-        "feature_fraction": 0.7,
-        "bagging_fraction": 0.8,
-        "max_bin": 63,
+    parameters = {
+        "learning_rate": positive(0.08),
+        "num_leaves": count(15, low=2),
+        "min_data_in_leaf": count(20, low=0),
+        "min_sum_hessian_in_leaf": Param(1.0, low=0),
+        "lambda_l2": Param(5.0, low=0),
+        "feature_fraction": Param(0.7, above=0, high=1),
+        "bagging_fraction": fraction(0.8),
+        "max_bin": count(63, low=2),
         **ROUND_DEFAULTS,
     }
 

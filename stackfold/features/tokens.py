@@ -26,6 +26,9 @@ import numpy as np
 from stackfold.errors import ConfigError
 from stackfold.progress import track
 
+TEXT_SECTION = "[features.text]"
+"""The config table of this feature's parameters, named in its errors."""
+
 if TYPE_CHECKING:
     from nltk.tokenize import RegexpTokenizer
 
@@ -47,7 +50,7 @@ def _tokenizer(pattern: str) -> "RegexpTokenizer":
     try:
         re.compile(pattern)
     except re.error as e:
-        raise ConfigError(f"[features.text] token_pattern = {pattern!r}: not a regular expression ({e})") from e
+        raise ConfigError(f"token_pattern = {pattern!r}: not a regular expression ({e})", where=TEXT_SECTION) from e
     return _require("nltk.tokenize", "nltk>=3.8").RegexpTokenizer(pattern)
 
 

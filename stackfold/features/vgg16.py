@@ -18,6 +18,9 @@ import numpy as np
 from stackfold.errors import ConfigError
 from stackfold.progress import console
 
+SECTION = "[features.vgg16]"
+"""The config table of this feature's parameters, named in its errors."""
+
 N_FEATURES = 512
 MIN_SIZE = 32
 WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -30,9 +33,9 @@ _OFFLINE_HINT = (f"put {WEIGHTS_FILE} in ~/.keras/models, or set [features.vgg16
 def check_params(size: int, weights: str) -> None:
     """One-line :class:`ConfigError` for a size VGG16 cannot take or a weights file that is not there."""
     if size < MIN_SIZE:
-        raise ConfigError(f"[features.vgg16] size = {size}: VGG16 needs at least {MIN_SIZE} pixels")
+        raise ConfigError(f"size = {size}: VGG16 needs at least {MIN_SIZE} pixels", where=SECTION)
     if weights not in ("imagenet", "none") and not Path(weights).expanduser().is_file():
-        raise ConfigError(f"[features.vgg16] weights = {weights!r}: file not found; {_OFFLINE_HINT}")
+        raise ConfigError(f"weights = {weights!r}: file not found; {_OFFLINE_HINT}", where=SECTION)
 
 
 def _weights_path(keras: Any, weights: str) -> str | None:
@@ -53,7 +56,7 @@ def _weights_path(keras: Any, weights: str) -> str | None:
 
 def vgg16_model(size: int, weights: str, n_threads: int, seed: int) -> Any:
     """Headless VGG16 on ``size x size x 3`` inputs followed by global average pooling (512 outputs)."""
-    from stackfold.models.keras_support import keras as seeded_keras  # imports TensorFlow: only when needed
+    from stackfold.core.tf_runtime import keras as seeded_keras  # imports TensorFlow: only when needed
 
     check_params(size, weights)
     keras = seeded_keras(n_threads, seed)
@@ -64,7 +67,7 @@ def vgg16_model(size: int, weights: str, n_threads: int, seed: int) -> Any:
             base.load_weights(path)
         except (OSError, ValueError) as e:
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise ConfigError(f"[features.vgg16] weights = {weights!r}: not VGG16 notop weights ({reason})") from e
+            raise ConfigError(f"weights = {weights!r}: not VGG16 notop weights ({reason})", where=SECTION) from e
     return keras.Model(base.input, keras.layers.GlobalAveragePooling2D()(base.output), name="vgg16_features")
 
 

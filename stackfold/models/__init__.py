@@ -1,7 +1,7 @@
-"""Base models, all behind one OOF interface (:class:`BaseModel`, :func:`cross_validate`)."""
+"""Base models, all behind one interface (:class:`~stackfold.core.estimator.BaseModel`), and their registry."""
 
-from stackfold.errors import ConfigError
-from stackfold.models.base import BaseModel
+from stackfold.core.estimator import BaseModel
+from stackfold.core.registry import lookup
 from stackfold.models.embedding import (
     EfficientNetLogReg, EfficientNetNN, EfficientNetSVC, SentenceLogReg, SentenceNN,
 )
@@ -12,7 +12,6 @@ from stackfold.models.image_forest import ColorForest, PixelForest
 from stackfold.models.image_svc import PixelSVC
 from stackfold.models.image_vgg import VggNN
 from stackfold.models.null import NullModel
-from stackfold.models.oof import CVResult, cross_validate
 from stackfold.models.text_forest import TextForest
 from stackfold.models.text_linear import ComplementNaiveBayes, LinearSVM, LogReg, RbfSVM, TfidfLogisticRegression
 from stackfold.models.text_nn import TextNN
@@ -25,17 +24,9 @@ BASE_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def lookup(table: dict[str, type[BaseModel]], kind: str, name: str) -> type[BaseModel]:
-    """The class registered under ``name`` in ``table``, or a one-line error listing the choices."""
-    try:
-        return table[name]
-    except KeyError as e:
-        raise ConfigError(f"unknown {kind} {name!r}; choose from: {', '.join(table)}") from e
-
-
 def get_model(name: str) -> type[BaseModel]:
     """Base model class registered under ``name``."""
     return lookup(BASE_MODELS, "model", name)
 
 
-__all__ = ["BASE_MODELS", "BaseModel", "CVResult", "cross_validate", "get_model", "lookup"]
+__all__ = ["BASE_MODELS", "get_model"]

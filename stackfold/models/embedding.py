@@ -12,14 +12,22 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, normalize
 
-from stackfold.features.image_block import ImageBlock
-from stackfold.features.views import Views
-from stackfold.models.base import BaseModel
+from stackfold.core.blocks import ImageBlock, Views
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import count, fraction, positive
 from stackfold.models.image_vgg import VggNN
 from stackfold.models.per_image import SklearnImageModel
 
-NN_DEFAULTS = {"units": 512, "embedding_units": 256, "dropout": 0.4, "learning_rate": 1e-3, "batch_size": 64,
-               "epochs": 60, "patience": 5, "validation_fraction": 0.1}
+NN_DEFAULTS = {
+    "units": count(512),
+    "embedding_units": count(256),
+    "dropout": fraction(0.4),
+    "learning_rate": positive(1e-3),
+    "batch_size": count(64),
+    "epochs": count(60),
+    "patience": count(5, low=0),
+    "validation_fraction": fraction(0.1),
+}
 """Small dense heads early-stopped by their inner split: ~20 steps an epoch at 1,400 rows, ~1,000 at 85k."""
 
 
@@ -32,7 +40,7 @@ class SentenceLogReg(BaseModel):
 
     name = "sentence_logreg"
     views = ("sentence",)
-    defaults = {"C": 3.0, "max_iter": 500}
+    parameters = {"C": positive(3.0), "max_iter": count(500)}
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         self.estimator_ = LogisticRegression(C=self.params["C"], max_iter=self.params["max_iter"],
@@ -49,7 +57,7 @@ class SentenceNN(VggNN):
     name = "sentence_nn"
     views = ("sentence",)
     image_view = "sentence"
-    defaults = NN_DEFAULTS
+    parameters = NN_DEFAULTS
 
     def _block(self, X: Views) -> ImageBlock:
         return ImageBlock.one_per_product(np.asarray(X["sentence"]))
@@ -70,7 +78,7 @@ class EfficientNetLogReg(SklearnImageModel):
     name = "efficientnet_logreg"
     views = ("efficientnet",)
     image_view = "efficientnet"
-    defaults = {"C": 10.0, "max_iter": 1000}
+    parameters = {"C": positive(10.0), "max_iter": count(1000)}
 
     def _estimator(self, block: ImageBlock, y: np.ndarray) -> Pipeline:
         return make_pipeline(FunctionTransformer(power_normalise),
@@ -91,7 +99,7 @@ class EfficientNetSVC(SklearnImageModel):
     name = "efficientnet_svc"
     views = ("efficientnet",)
     image_view = "efficientnet"
-    defaults = {"gamma": 1.5, "n_components": 2000, "C": 10.0, "max_iter": 1000}
+    parameters = {"gamma": positive(1.5), "n_components": count(2000), "C": positive(10.0), "max_iter": count(1000)}
 
     def _estimator(self, block: ImageBlock, y: np.ndarray) -> Pipeline:
         p = self.params
@@ -108,4 +116,4 @@ class EfficientNetNN(VggNN):
     name = "efficientnet_nn"
     views = ("efficientnet",)
     image_view = "efficientnet"
-    defaults = NN_DEFAULTS
+    parameters = NN_DEFAULTS

@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from stackfold.features.image_block import ImageBlock
-from stackfold.features.views import Views
-from stackfold.models.base import BaseModel
+from stackfold.core.blocks import ImageBlock, Views
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import count, fraction, positive
+from stackfold.core.splits import inner_split
+from stackfold.core.tf_runtime import keras
 from stackfold.models.fusion import prefixed, unprefixed
-from stackfold.models.keras_support import fit_dense_head, image_batches, keras
-from stackfold.models.splits import inner_split
+from stackfold.models.keras_support import fit_dense_head, image_batches
 from stackfold.models.text_nn import TextNN
 
 
@@ -30,9 +31,18 @@ class Fusion(BaseModel):
 
     name = "fusion"
     views = ("sentence", "efficientnet", *TextNN.views)
-    defaults = {"tfidf_net": False, "units": 512, "input_dropout": 0.2, "dropout": 0.5, "learning_rate": 1e-3,
-                "batch_size": 64, "epochs": 60, "patience": 5, "validation_fraction": 0.1,
-                **prefixed("text_", TextNN.defaults)}
+    parameters = {
+        "tfidf_net": False,
+        "units": count(512),
+        "input_dropout": fraction(0.2),
+        "dropout": fraction(0.5),
+        "learning_rate": positive(1e-3),
+        "batch_size": count(64),
+        "epochs": count(60),
+        "patience": count(5, low=0),
+        "validation_fraction": fraction(0.1),
+        **prefixed("text_", TextNN.parameters),
+    }
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         head_rows, stopping_rows = inner_split(y, self.params["validation_fraction"], self.seed)

@@ -8,15 +8,25 @@ from typing import Any
 
 import numpy as np
 
-from stackfold.features.views import Views
-from stackfold.models.base import BaseModel
+from stackfold.core.blocks import Views
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import count, fraction, positive
+from stackfold.core.splits import inner_split
+from stackfold.core.tf_runtime import keras
 from stackfold.models.image_vgg import VggNN
-from stackfold.models.keras_support import fit_dense_head, keras
-from stackfold.models.splits import inner_split
+from stackfold.models.keras_support import fit_dense_head
 from stackfold.models.text_nn import TextNN
 
-HEAD_DEFAULTS = {"units": 1024, "dropout": 0.25, "final_dropout": 0.5, "learning_rate": 1e-3, "batch_size": 256,
-                 "epochs": 30, "patience": 3, "validation_fraction": 0.1}
+HEAD_DEFAULTS = {
+    "units": count(1024),
+    "dropout": fraction(0.25),
+    "final_dropout": fraction(0.5),
+    "learning_rate": positive(1e-3),
+    "batch_size": count(256),
+    "epochs": count(30),
+    "patience": count(3, low=0),
+    "validation_fraction": fraction(0.1),
+}
 
 
 def prefixed(prefix: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +49,7 @@ class VggFusion(BaseModel):
     Dropout 0.25 -> Dense 1024 relu -> BatchNorm -> Dropout 0.5 -> softmax, trained on the same
     rows as the nets and early-stopped on the held-out ones, which the nets never saw.
 
-    Out of fold this is honest: :func:`~stackfold.models.oof.cross_validate` calls ``fit`` on a
+    Out of fold this is honest: :func:`~stackfold.core.cv.cross_validate` calls ``fit`` on a
     fold's training part only, and the embedding nets are trained inside ``fit``, so in each outer
     fold the text and image nets that embed the held-out rows never saw their labels; nor did the
     head. Embedding nets trained once on all rows would leak every OOF label into the stack.
@@ -47,7 +57,7 @@ class VggFusion(BaseModel):
 
     name = "vgg_fusion"
     views = (*TextNN.views, *VggNN.views)
-    defaults = {**prefixed("text_", TextNN.defaults), **prefixed("image_", VggNN.defaults), **HEAD_DEFAULTS}
+    parameters = {**prefixed("text_", TextNN.parameters), **prefixed("image_", VggNN.parameters), **HEAD_DEFAULTS}
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         # the embedding nets never see the head's stopping rows, so those rows are embedded as

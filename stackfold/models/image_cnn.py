@@ -3,6 +3,7 @@
 from types import ModuleType
 from typing import Any
 
+from stackfold.core.params import count, fraction, positive
 from stackfold.models.keras_support import KerasImageModel
 
 
@@ -17,8 +18,15 @@ class CNN(KerasImageModel):
     views = ("images",)
     image_view = "images"
     divisor = 255.0
-    defaults = {"conv_dropout": 0.4, "dense_dropout": 0.7, "learning_rate": 1e-3, "batch_size": 64, "epochs": 30,
-                "patience": 3, "validation_fraction": 0.1}
+    parameters = {
+        "conv_dropout": fraction(0.4),
+        "dense_dropout": fraction(0.7),
+        "learning_rate": positive(1e-3),
+        "batch_size": count(64),
+        "epochs": count(30),
+        "patience": count(3, low=0),
+        "validation_fraction": fraction(0.1),
+    }
 
     def network(self, keras_module: ModuleType, input_shape: tuple[int, ...], n_classes: int) -> Any:
         k, p = keras_module, self.params

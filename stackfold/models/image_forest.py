@@ -3,12 +3,17 @@
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
-from stackfold.features.image_block import ImageBlock
+from stackfold.core.blocks import ImageBlock
+from stackfold.core.params import Param, count
 from stackfold.models.per_image import SklearnImageModel
 
 
 class _ImageForest(SklearnImageModel):
-    defaults = {"n_estimators": 300, "min_samples_leaf": 3, "max_features": "sqrt"}
+    parameters = {
+        "n_estimators": count(300),
+        "min_samples_leaf": count(3),
+        "max_features": Param("sqrt", choices=("sqrt", "log2")),
+    }
 
     def _estimator(self, block: ImageBlock, y: np.ndarray) -> RandomForestClassifier:
         return RandomForestClassifier(
@@ -34,4 +39,8 @@ class PixelForest(_ImageForest):
     name = "pixel_forest"
     views = ("pixels",)
     image_view = "pixels"
-    defaults = {"n_estimators": 300, "min_samples_leaf": 1, "max_features": "sqrt"}
+    parameters = {
+        "n_estimators": count(300),
+        "min_samples_leaf": count(1),
+        "max_features": Param("sqrt", choices=("sqrt", "log2")),
+    }

@@ -10,9 +10,10 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from stackfold.features.image_block import ImageBlock
+from stackfold.core.blocks import ImageBlock
+from stackfold.core.params import Param, count, positive
+from stackfold.core.splits import inner_folds
 from stackfold.models.per_image import SklearnImageModel
-from stackfold.models.splits import inner_folds
 
 
 class PixelSVC(SklearnImageModel):
@@ -30,7 +31,13 @@ class PixelSVC(SklearnImageModel):
     name = "pixel_svc"
     views = ("pixels",)
     image_view = "pixels"
-    defaults = {"alpha": 1e-4, "gamma": None, "n_components": 1000, "max_iter": 30, "calibration_folds": 3}
+    parameters = {
+        "alpha": positive(1e-4),
+        "gamma": Param(None, above=0, kind=float),
+        "n_components": count(1000),
+        "max_iter": count(30),
+        "calibration_folds": count(3, low=2),
+    }
 
     def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
         with warnings.catch_warnings():

@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from stackfold.features.image_block import ImageBlock
-from stackfold.features.views import Views
-from stackfold.models.keras_support import KerasImageModel, keras
+from stackfold.core.blocks import ImageBlock, Views
+from stackfold.core.params import count, fraction, positive
+from stackfold.core.tf_runtime import keras
+from stackfold.models.keras_support import KerasImageModel
 
 
 class VggNN(KerasImageModel):
@@ -24,8 +25,16 @@ class VggNN(KerasImageModel):
     name = "vgg_nn"
     views = ("vgg16",)
     image_view = "vgg16"
-    defaults = {"units": 512, "embedding_units": 256, "dropout": 0.2, "learning_rate": 1e-3, "batch_size": 256,
-                "epochs": 30, "patience": 3, "validation_fraction": 0.1}
+    parameters = {
+        "units": count(512),
+        "embedding_units": count(256),
+        "dropout": fraction(0.2),
+        "learning_rate": positive(1e-3),
+        "batch_size": count(256),
+        "epochs": count(30),
+        "patience": count(3, low=0),
+        "validation_fraction": fraction(0.1),
+    }
 
     def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
         features = block.materialize()  # 512 floats per image: small enough to hold

@@ -1,12 +1,11 @@
-"""What every keras model here shares: a quiet, thread-bounded, deterministic TensorFlow, sparse and image
-batches, early stopping on an inner split, and the per-image keras model.
+"""What every keras model here shares: sparse and image batches, early stopping on an inner split,
+a dense head over product-level features, and the per-image keras model.
 
-TensorFlow is imported only when a neural model is fitted (the import alone costs ~5 s).
+TensorFlow (:func:`stackfold.core.tf_runtime.keras`) is imported only when a neural model is
+fitted (the import alone costs ~5 s).
 """
 
-import logging
 import math
-import os
 from abc import abstractmethod
 from collections.abc import Callable
 from types import ModuleType
@@ -15,31 +14,10 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from stackfold.features.image_block import ImageBlock
+from stackfold.core.blocks import ImageBlock
+from stackfold.core.splits import inner_split
+from stackfold.core.tf_runtime import keras
 from stackfold.models.per_image import PerImageModel
-from stackfold.models.splits import inner_split
-
-
-def keras(n_threads: int, seed: int) -> ModuleType:
-    """The keras module, with TensorFlow held to ``n_threads`` and every random source seeded.
-
-    Op determinism (and oneDNN's reordered kernels off) makes the same seed give the same
-    weights, at a small cost in speed. TensorFlow's Python warnings are silenced.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    import keras as keras_module
-    import tensorflow as tf
-
-    if getattr(tf, "_stackfold_threads", None) is None:
-        # every fold builds new nets, whose first predictions TensorFlow reports as "retracing"
-        tf.get_logger().setLevel(logging.ERROR)
-        tf.config.threading.set_intra_op_parallelism_threads(n_threads)
-        tf.config.threading.set_inter_op_parallelism_threads(n_threads)
-        tf.config.experimental.enable_op_determinism()
-        tf._stackfold_threads = n_threads  # thread pools are fixed once TensorFlow runs: later calls cannot change them
-    keras_module.utils.set_random_seed(seed)
-    return keras_module
 
 
 def sparse_batches(keras_module: ModuleType, X: sp.csr_matrix, y: np.ndarray | None, batch_size: int, seed: int | None):

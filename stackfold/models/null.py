@@ -4,7 +4,7 @@ from typing import Any
 
 import numpy as np
 
-from stackfold.models.base import BaseModel, n_rows
+from stackfold.core.estimator import BaseModel, n_rows
 
 
 class NullModel(BaseModel):

@@ -1,6 +1,6 @@
 """Image models meet products here: trained per image, applied per image, averaged per product.
 
-Image views hold one row per image (:class:`~stackfold.features.image_block.ImageBlock`);
+Image views hold one row per image (:class:`~stackfold.core.blocks.ImageBlock`);
 a product may have several images (Cdiscount). Every image is a training row labelled with
 its product's class, and a product gets the mean of its images' probabilities.
 """
@@ -10,9 +10,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from stackfold.features.image_block import ImageBlock
-from stackfold.features.views import Views
-from stackfold.models.base import BaseModel
+from stackfold.core.blocks import ImageBlock, Views
+from stackfold.core.estimator import BaseModel
 
 
 class PerImageModel(BaseModel):

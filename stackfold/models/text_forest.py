@@ -4,10 +4,11 @@ import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import RandomForestClassifier
 
+from stackfold.core.blocks import Views
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import Param, count
 from stackfold.features.language import LANGUAGE_FLAG_NAMES
 from stackfold.features.tfidf import ViewsTfidf
-from stackfold.features.views import Views
-from stackfold.models.base import BaseModel
 
 META_COLUMNS = ["token_len", *LANGUAGE_FLAG_NAMES]
 
@@ -21,8 +22,16 @@ class TextForest(BaseModel):
 
     name = "text_forest"
     views = ("text", "word_counts")
-    defaults = {"n_components": 100, "svd_iterations": 3, "word_max_features": 100_000, "min_df": 2,
-                "n_estimators": 100, "max_depth": 30, "min_samples_leaf": 2, "max_features": "sqrt"}
+    parameters = {
+        "n_components": count(100),
+        "svd_iterations": count(3),
+        "word_max_features": count(100_000),
+        "min_df": count(2),
+        "n_estimators": count(100),
+        "max_depth": count(30),
+        "min_samples_leaf": count(2),
+        "max_features": Param("sqrt", choices=("sqrt", "log2")),
+    }
 
     @staticmethod
     def _with_meta(reduced: np.ndarray, X: Views) -> np.ndarray:

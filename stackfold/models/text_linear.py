@@ -14,10 +14,11 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
+from stackfold.core.blocks import Views
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import Param, count, positive
+from stackfold.core.splits import inner_folds
 from stackfold.features.tfidf import ViewsTfidf
-from stackfold.features.views import Views
-from stackfold.models.base import BaseModel
-from stackfold.models.splits import inner_folds
 
 
 class TfidfLogisticRegression(BaseModel):
@@ -29,7 +30,13 @@ class TfidfLogisticRegression(BaseModel):
 
     name = "tfidf_logreg"
     views = ("text",)
-    defaults = {"C": 50.0, "min_df": 2, "max_features": 200_000, "max_iter": 100, "solver": "newton-cg"}
+    parameters = {
+        "C": positive(50.0),
+        "min_df": count(2),
+        "max_features": count(200_000),
+        "max_iter": count(100),
+        "solver": Param("newton-cg", choices=("newton-cg", "lbfgs", "saga", "sag", "liblinear")),
+    }
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         self.pipeline_: Pipeline = make_pipeline(
@@ -55,7 +62,11 @@ class _TfidfModel(BaseModel):
     """A classifier on fold-fitted word (normalised tokens) and char TF-IDF."""
 
     views = ("word_counts", "char_counts")
-    tfidf_defaults = {"min_df": 2, "word_max_features": 200_000, "char_max_features": 200_000}
+    tfidf_parameters = {
+        "min_df": count(2),
+        "word_max_features": count(200_000),
+        "char_max_features": count(200_000, low=0),
+    }
 
     def _tfidf(self) -> ViewsTfidf:
         blocks = {"word_counts": self.params["word_max_features"], "char_counts": self.params["char_max_features"]}
@@ -85,7 +96,7 @@ class LogReg(_TfidfModel):
     """
 
     name = "logreg"
-    defaults = {**_TfidfModel.tfidf_defaults, "C": 30.0, "max_iter": 15, "tol": 1e-3}
+    parameters = {**_TfidfModel.tfidf_parameters, "C": positive(30.0), "max_iter": count(15), "tol": positive(1e-3)}
 
     def _estimator(self, y: np.ndarray) -> LogisticRegression:
         return LogisticRegression(
@@ -107,7 +118,7 @@ class LinearSVM(_TfidfModel):
     """Linear SVM on word + char TF-IDF, probabilities by sigmoid calibration on an inner 3-fold CV."""
 
     name = "linear_svc"
-    defaults = {**_TfidfModel.tfidf_defaults, "C": 0.5, "calibration_folds": 3}
+    parameters = {**_TfidfModel.tfidf_parameters, "C": positive(0.5), "calibration_folds": count(3, low=2)}
 
     def _estimator(self, y: np.ndarray) -> CalibratedClassifierCV:
         return _calibrated_svc(self.params["C"], self.seed, y, self.params["calibration_folds"])
@@ -123,8 +134,16 @@ class RbfSVM(_TfidfModel):
     """
 
     name = "rbf_svc"
-    defaults = {**_TfidfModel.tfidf_defaults, "word_max_features": 100_000, "char_max_features": 0,
-                "alpha": 1e-4, "gamma": 0.25, "n_components": 1000, "max_iter": 30, "calibration_folds": 3}
+    parameters = {
+        **_TfidfModel.tfidf_parameters,
+        "word_max_features": count(100_000),
+        "char_max_features": count(0, low=0),
+        "alpha": positive(1e-4),
+        "gamma": positive(0.25),
+        "n_components": count(1000),
+        "max_iter": count(30),
+        "calibration_folds": count(3, low=2),
+    }
 
     def _estimator(self, y: np.ndarray) -> Pipeline:
         svm = SGDClassifier(loss="hinge", alpha=self.params["alpha"], max_iter=self.params["max_iter"], tol=1e-3,
@@ -141,7 +160,7 @@ class ComplementNaiveBayes(_TfidfModel):
     """Complement naive Bayes on word + char TF-IDF: cheap, and wrong in other ways than the rest."""
 
     name = "complement_nb"
-    defaults = {**_TfidfModel.tfidf_defaults, "alpha": 0.1}
+    parameters = {**_TfidfModel.tfidf_parameters, "alpha": positive(0.1)}
 
     def _estimator(self, y: np.ndarray) -> ComplementNB:
         return ComplementNB(alpha=self.params["alpha"])

@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from stackfold.core.blocks import Views
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import count, fraction, positive
+from stackfold.core.tf_runtime import keras
 from stackfold.features.tfidf import ViewsTfidf
-from stackfold.features.views import Views
-from stackfold.models.base import BaseModel
-from stackfold.models.keras_support import fit_on_inner_split, keras, sparse_batches
+from stackfold.models.keras_support import fit_on_inner_split, sparse_batches
 
 
 class TextNN(BaseModel):
@@ -25,8 +27,17 @@ class TextNN(BaseModel):
 
     name = "text_nn"
     views = ("word_counts",)
-    defaults = {"word_max_features": 20_000, "min_df": 2, "units": 256, "dropout": 0.7, "learning_rate": 3e-3,
-                "batch_size": 64, "epochs": 40, "patience": 3, "validation_fraction": 0.1}
+    parameters = {
+        "word_max_features": count(20_000),
+        "min_df": count(2),
+        "units": count(256),
+        "dropout": fraction(0.7),
+        "learning_rate": positive(3e-3),
+        "batch_size": count(64),
+        "epochs": count(40),
+        "patience": count(3, low=0),
+        "validation_fraction": fraction(0.1),
+    }
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         k = keras(self.n_jobs, self.seed)

@@ -13,35 +13,39 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from stackfold.errors import ConfigError, StackfoldError
+from stackfold.core.params import Param, check_params, declare, resolve_params
+from stackfold.errors import StackfoldError
+
+DEFAULT_N_JOBS = 2
+"""Threads of a model, a feature extractor or a run unless told otherwise: the cores of the machine designed for."""
 
 
 class BaseModel(ABC):
     """A probabilistic classifier over one feature view.
 
     ``name`` identifies the model in run folders and leaderboards; ``views`` names the
-    feature views it reads from its :class:`~stackfold.features.views.Views` input (empty
-    for stackers, which read the stack matrix); ``defaults`` lists every hyper-parameter
-    it accepts, with its default value; a stacker with ``reads_meta_features`` also gets the
-    run's meta-feature columns after the stack matrix (see :mod:`stackfold.ensembles.meta`).
+    feature views it reads from its :class:`~stackfold.core.blocks.Views` input (empty
+    for stackers, which read the stack matrix); ``parameters`` declares every hyper-parameter
+    it accepts (:class:`~stackfold.core.params.Param`: default, type, range; a plain value is
+    a parameter of its type); a stacker with ``reads_meta_features`` also gets the run's
+    meta-feature columns after the stack matrix (see :mod:`stackfold.features.meta`).
     """
 
     name: ClassVar[str]
     views: ClassVar[tuple[str, ...]] = ()
-    defaults: ClassVar[dict[str, Any]] = {}
+    parameters: ClassVar[dict[str, Param]] = {}
     reads_meta_features: ClassVar[bool] = False
 
-    def __init__(self, classes: Sequence[int], seed: int = 0, n_jobs: int = 2, **params: Any):
-        unknown = sorted(set(params) - set(self.defaults))
-        if unknown:
-            raise ConfigError(
-                f"model {self.name!r} has no parameter {unknown[0]!r}; "
-                f"known: {', '.join(sorted(self.defaults)) or 'none'}"
-            )
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.parameters = declare(cls.parameters)
+
+    def __init__(self, classes: Sequence[int], seed: int = 0, n_jobs: int = DEFAULT_N_JOBS, **params: Any):
+        check_params(self.parameters, params, f"[params.{self.name}]")
         self.classes = np.asarray(classes)
         self.seed = seed
         self.n_jobs = n_jobs
-        self.params = {**self.defaults, **params}
+        self.params = resolve_params(type(self), configured=params)
         self.fit_seconds_ = 0.0
         self.predict_seconds_ = 0.0
 

@@ -1,4 +1,7 @@
-"""A view block of per-image rows that behaves like a block of product rows.
+"""Feature blocks as models receive them: named row-aligned blocks (:class:`Views`), per-image rows
+(:class:`ImageBlock`) and the one way to take rows of any of them (:func:`take_rows`).
+
+A view block of per-image rows behaves like a block of product rows.
 
 Image features live one row per image (a product may have several), often in a large
 memory-mapped array. :class:`ImageBlock` holds the array plus which image rows belong to
@@ -8,8 +11,11 @@ splitting a product's images) without copying pixels; models read ``batch`` slic
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 
 
 @dataclass(frozen=True)
@@ -76,3 +82,36 @@ class ImageBlock:
         counts = np.bincount(self.owner, minlength=self.n_products)
         out[counts == 0] = 1.0 / image_proba.shape[1]
         return out / np.maximum(counts, 1)[:, None]
+
+
+Block = pd.DataFrame | sp.csr_matrix | np.ndarray | ImageBlock
+
+
+class Views:
+    """Row-aligned named blocks handed to a base model: ``X["text"]``, ``X["word_counts"]``..."""
+
+    def __init__(self, blocks: dict[str, Block]):
+        lengths = {name: block.shape[0] for name, block in blocks.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"views have different row counts: {lengths}")
+        self.blocks = blocks
+
+    def __getitem__(self, name: str) -> Block:
+        return self.blocks[name]
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (next(iter(self.blocks.values())).shape[0],)
+
+    def take(self, rows: np.ndarray) -> "Views":
+        """The same views restricted to ``rows`` (positions)."""
+        return Views({name: take_rows(block, rows) for name, block in self.blocks.items()})
+
+
+def take_rows(X: Any, rows: np.ndarray) -> Any:
+    """Rows ``rows`` (positions) of a frame, array, sparse matrix or :class:`Views`."""
+    if isinstance(X, pd.DataFrame):
+        return X.iloc[rows]
+    if isinstance(X, Views | ImageBlock):
+        return X.take(rows)
+    return X[rows]

@@ -15,8 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from stackfold.ensembles.stack import stack_columns
-from stackfold.features.image_block import ImageBlock
+from stackfold.core.blocks import ImageBlock
 from stackfold.features.language import LANGUAGE_FLAG_NAMES
 
 META_FEATURES: dict[str, tuple[str, ...]] = {"confidence": (), "text": ("text",), "color": ("color",)}
@@ -62,12 +61,3 @@ def meta_features(
         else:
             parts.append(tuple(_ROW_FEATURES[group](block) for block in view(META_FEATURES[group][0])))
     return (pd.concat([p[0] for p in parts], axis=1), pd.concat([p[1] for p in parts], axis=1))
-
-
-def column_groups(models: Sequence[str], classes: Sequence[int], meta_columns: Sequence[str]) -> list[str]:
-    """The base model (or ``meta``) each stacker input column belongs to, for attributions."""
-    groups = [model for model in models for _ in stack_columns(model, classes)]
-    for column in meta_columns:
-        owner = column.split("__")[0]
-        groups.append(owner if owner in models else "meta")
-    return groups

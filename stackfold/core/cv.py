@@ -7,6 +7,7 @@ so an interrupted run resumes at the next fold.
 """
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from stackfold.competition.metric import classification_scores
-from stackfold.features.views import take_rows
+from stackfold.core.blocks import take_rows
+from stackfold.core.estimator import BaseModel
 from stackfold.io import save_arrays_atomic
-from stackfold.models.base import BaseModel, n_rows
 from stackfold.progress import console
 
 
@@ -43,12 +44,12 @@ class CVResult:
 
 
 def _fit_fold(
-    make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, train: np.ndarray, valid: np.ndarray
+    model: BaseModel, X: Any, y: np.ndarray, X_test: Any | None, train: np.ndarray, valid: np.ndarray
 ) -> dict[str, np.ndarray]:
-    model = make_model().fit(take_rows(X, train), y[train])
+    model.fit(take_rows(X, train), y[train])
     valid_proba = model.predict_proba(take_rows(X, valid))
     predict_seconds = model.predict_seconds_
-    test_proba = model.predict_proba(X_test)
+    test_proba = model.predict_proba(X_test) if X_test is not None else np.empty((0, valid_proba.shape[1]))
     predicted = model.classes[np.argmax(valid_proba, axis=1)]
     scores = classification_scores(y[valid], predicted)
     timings = {"fit_s": model.fit_seconds_, "predict_s": predict_seconds + model.predict_seconds_}
@@ -59,25 +60,25 @@ def cross_validate(
     make_model: Callable[[], BaseModel],
     X: Any,
     y: np.ndarray,
-    X_test: Any,
+    X_test: Any | None,
     folds: np.ndarray,
+    *,
+    name: str,
     checkpoint_dir: Path | None = None,
     refit: bool = False,
-    name: str | None = None,
+    on_fold: Callable[[int, dict[str, float]], None] | None = None,
+    quiet: bool = False,
 ) -> CVResult:
-    """Fit ``make_model()`` once per fold and collect OOF and test probabilities.
+    """Fit ``make_model()`` once per fold and collect OOF and test probabilities under ``name``.
 
     Test probabilities average the fold models, or with ``refit=True`` come from one more
-    model fitted on all rows (what stackers do). With ``checkpoint_dir``, each finished
-    fold is saved there and reused by the next call. ``name`` overrides the model's own
-    (for a decision rule applied to a given stacker).
+    model fitted on all rows (what stackers do); ``X_test=None`` predicts no test rows (a
+    tuning trial). With ``checkpoint_dir``, each finished fold is saved there and reused by
+    the next call. ``on_fold(k, scores)`` is called after each fold with its scores (a tuning
+    trial prunes there); ``quiet`` prints no progress.
     """
-    probe = make_model()
-    name, n_classes = name or probe.name, len(probe.classes)
     n_folds = int(folds.max()) + 1
-    oof_sum = np.zeros((len(y), n_classes))
-    oof_count = np.zeros(len(y))
-    test_sum = np.zeros((n_rows(X_test), n_classes))
+    oof_sum = oof_count = test_sum = None
     rows = []
     for fold in range(n_folds):
         train, valid = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
@@ -87,16 +88,23 @@ def cross_validate(
                 result = dict(saved)
             console.print(f"  {name}: fold {fold + 1}/{n_folds} reused from checkpoint")
         else:
-            with console.status(f"  {name}: fitting fold {fold + 1}/{n_folds}"):
-                result = _fit_fold(make_model, X, y, X_test, train, valid)
+            with console.status(f"  {name}: fitting fold {fold + 1}/{n_folds}") if not quiet else nullcontext():
+                result = _fit_fold(make_model(), X, y, X_test, train, valid)
             if path is not None:
                 save_arrays_atomic(path, **result)
-            console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f} "
-                          f"accuracy {float(result['accuracy']):.4f}")
+            if not quiet:
+                console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f} "
+                              f"accuracy {float(result['accuracy']):.4f}")
+        if oof_sum is None:
+            n_classes = result["valid"].shape[1]
+            oof_sum, oof_count = np.zeros((len(y), n_classes)), np.zeros(len(y))
+            test_sum = np.zeros((len(result["test"]), n_classes))
         oof_sum[valid] += result["valid"]
         oof_count[valid] += 1
         test_sum += result["test"]
         rows.append({"fold": fold, **{k: float(v) for k, v in result.items() if v.ndim == 0}})
+        if on_fold is not None:
+            on_fold(fold, rows[-1])
     with np.errstate(invalid="ignore", divide="ignore"):
         oof = oof_sum / oof_count[:, None]
     test = test_sum / n_folds

@@ -1,8 +1,9 @@
-"""How much each base model contributes to the LightGBM stacker: shares of mean |SHAP|.
+"""``stackfold explain``: how much each base model contributes to a run's LightGBM stacker, as shares of mean |SHAP|.
 
 LightGBM's ``pred_contrib`` gives exact TreeSHAP values per row, class and stack column;
 summing |SHAP| over a model's ``{model}__{class}`` columns (and its confidence meta-features)
-tells how much the stacker leans on that model (row meta-features count as ``meta``), overall and for each class (as in late-fusion analyses of Rakuten models).
+tells how much the stacker leans on that model (row meta-features count as ``meta``), overall
+and for each class (as in late-fusion analyses of Rakuten models).
 """
 
 from collections.abc import Sequence
@@ -13,8 +14,9 @@ import pandas as pd
 
 from stackfold.competition.spec import get_spec
 from stackfold.config import load_config
+from stackfold.core.params import resolve_params
+from stackfold.core.stack import column_groups
 from stackfold.ensembles.lgbm import LGBMStacker
-from stackfold.ensembles.meta import column_groups
 from stackfold.run_folder import RunFolder
 
 
@@ -24,7 +26,7 @@ def model_contributions(
     """Share of mean |SHAP| per column group, overall and per class (rows: class codes, columns: groups).
 
     ``groups[j]`` names the base model (or ``meta``) column ``j`` of ``X`` belongs to, see
-    :func:`stackfold.ensembles.meta.column_groups`.
+    :func:`stackfold.core.stack.column_groups`.
     """
     n_classes = len(stacker.classes)
     n_features = X.shape[1]
@@ -48,7 +50,7 @@ def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, i
     X, _ = folder.stack_inputs(list(config.models), meta=meta)
     meta_columns = list(folder.load_meta()[0].columns) if meta else []
     classes = get_spec(config.competition).classes
-    params = {**folder.tuned_params(LGBMStacker.name), **config.model_params(LGBMStacker.name)}
+    params = resolve_params(LGBMStacker, folder.tuned_params(LGBMStacker.name), config.model_params(LGBMStacker.name))
     stacker = LGBMStacker(classes, seed=config.seed, n_jobs=config.n_jobs, **params)
     stacker.fit(X, assignment.labels)
     sample = np.random.default_rng(config.seed).permutation(len(X))[:rows]

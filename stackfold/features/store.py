@@ -1,0 +1,173 @@
+"""The feature builder's store: views built on demand, cached by content key, loaded back.
+
+Views are cached under the run's ``cache/`` folder by a content key of the raw files, the
+view's parameters and the keys of the views it is built from (and, for image views, the
+``on_bad_image`` policy). An image view is extracted straight into its cache folder
+(``{split}.data.npy`` + ``{split}.data.state.npz``, then ``{split}.owner.npy`` and
+``{split}.json``), so an interrupted extraction resumes; ``done`` is written once both
+splits are complete, and the arrays are then memory-mapped read-only.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from stackfold.competition.images import check_on_bad_image
+from stackfold.competition.load import Dataset
+from stackfold.core.blocks import Block, ImageBlock, Views
+from stackfold.core.estimator import DEFAULT_N_JOBS
+from stackfold.errors import ConfigError
+from stackfold.features.image import extract
+from stackfold.features.views import PARTIAL_STEM, VIEWS, View, view_params
+from stackfold.hashing import content_key
+from stackfold.io import atomic_file, write_json_atomic
+
+VIEW_VERSION = 2
+
+_SUFFIXES = {pd.DataFrame: ".parquet", np.ndarray: ".npy", sp.csr_matrix: ".npz"}
+
+
+def _suffix(block: Block) -> str:
+    return next(suffix for kind, suffix in _SUFFIXES.items() if isinstance(block, kind))
+
+
+def _saved(folder: Path, split: str) -> Path:
+    """The finished block file of ``split`` in a view's folder."""
+    return next(path for suffix in _SUFFIXES.values() if (path := folder / f"{split}{suffix}").is_file())
+
+
+def _save(path: Path, block: Block) -> None:
+    with atomic_file(path) as f:
+        if isinstance(block, pd.DataFrame):
+            block.to_parquet(f)
+        elif isinstance(block, np.ndarray):
+            np.save(f, np.asarray(block))
+        else:
+            sp.save_npz(f, block, compressed=False)
+
+
+def _load(path: Path) -> Block:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".npy":
+        return np.load(path, mmap_mode="r")
+    return sp.load_npz(path).tocsr()
+
+
+def _file_stamps(params: dict[str, Any]) -> list[tuple[int, int]]:
+    """Size and modification time of a local weights file among ``params``: replacing the file renews the key."""
+    weights = params.get("weights")
+    if weights in (None, "imagenet", "none", "package"):
+        return []
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        return []
+    stat = path.stat()
+    return [(stat.st_size, stat.st_mtime_ns)]
+
+
+class FeatureStore:
+    """Builds views on demand and keeps them under ``cache_dir`` by content key.
+
+    ``on_bad_image`` (``"error"`` or ``"blank"``) is the run's policy for unreadable images;
+    :attr:`bad_images` counts, per image view obtained, the images replaced by white.
+    ``n_jobs`` bounds the threads of feature extraction networks.
+    """
+
+    def __init__(
+        self, dataset: Dataset, cache_dir: Path, options: dict[str, dict[str, Any]] | None = None,
+        on_bad_image: str = "error", n_jobs: int = DEFAULT_N_JOBS,
+    ):
+        check_on_bad_image(on_bad_image)
+        self.dataset = dataset
+        self.cache_dir = Path(cache_dir)
+        self.options = options or {}
+        self.on_bad_image = on_bad_image
+        self.n_jobs = n_jobs
+        self.bad_images: dict[str, int] = {}
+        self._memory: dict[str, tuple[Block, Block]] = {}
+
+    def key(self, name: str) -> str:
+        """Content key of a view: raw files, parameters, builder version, required views' keys (and image policy)."""
+        view = self._view(name)
+        params = view_params(name, self.options)
+        policy = [self.on_bad_image] if view.image is not None else []
+        return content_key(name, self.dataset.fingerprint, VIEW_VERSION, params, [self.key(r) for r in view.requires],
+                           *policy, *_file_stamps(params))
+
+    def get(self, name: str) -> tuple[Block, Block]:
+        """Train and test blocks of view ``name``."""
+        view = self._view(name)
+        if name not in self._memory:
+            self._memory[name] = self._load_or_build(name, view)
+        return self._memory[name]
+
+    def blank_images(self, name: str) -> int:
+        """Images of view ``name`` (train and test) replaced by white under ``on_bad_image = "blank"``; 0 for others."""
+        if self._view(name).image is None:
+            return 0
+        self.get(name)
+        return self.bad_images[name]
+
+    def views(self, names: tuple[str, ...]) -> tuple[Views, Views]:
+        """Train and test :class:`Views` holding the named blocks."""
+        pairs = {name: self.get(name) for name in names}
+        return Views({n: p[0] for n, p in pairs.items()}), Views({n: p[1] for n, p in pairs.items()})
+
+    def folder(self, name: str) -> Path:
+        """Cache folder of view ``name`` under its current key."""
+        return self.cache_dir / f"{name}-{self.key(name)}"
+
+    def _view(self, name: str) -> View:
+        if name not in VIEWS:
+            raise ConfigError(f"unknown feature view {name!r}; known: {', '.join(VIEWS)}")
+        view = VIEWS[name]
+        if view.needs_images and not self.dataset.images:
+            raise ConfigError(f"feature view {name!r} needs images, but this run has images = false")
+        return view
+
+    def _load_or_build(self, name: str, view: View) -> tuple[Block, Block]:
+        folder = self.folder(name)
+        done = folder / "done"
+        if view.image is not None:
+            return self._image_view(name, view, folder)
+        if done.is_file():
+            return tuple(_load(_saved(folder, split)) for split in ("train", "test"))
+        train, test = view.build(self, view_params(name, self.options))
+        _save(folder / f"train{_suffix(train)}", train)
+        _save(folder / f"test{_suffix(test)}", test)
+        done.touch()
+        for partial in folder.glob(f"*{PARTIAL_STEM}*"):
+            partial.unlink()
+        return train, test
+
+    def _image_view(self, name: str, view: View, folder: Path) -> tuple[ImageBlock, ImageBlock]:
+        """Extract (or resume, or load) an image view in ``folder``; record its blank images."""
+        done = folder / "done"
+        if not done.is_file():
+            params = view_params(name, self.options)
+            try:
+                feature = view.image(self, params)
+            except ConfigError as e:
+                if e.where is not None:
+                    raise
+                raise e.at(f"[features.{name}]") from e
+            for split in ("train", "test"):
+                table = self.dataset.image_table(split)
+                _, blank = extract(table, feature, folder / f"{split}.data.npy", self.on_bad_image, f"{name} ({split})")
+                with atomic_file(folder / f"{split}.owner.npy") as f:
+                    np.save(f, np.asarray(table.owner, dtype=np.int64))
+                write_json_atomic(folder / f"{split}.json", {"n_products": table.n_products, "blank": blank})
+            done.touch()
+        blocks, blanks = [], 0
+        for split in ("train", "test"):
+            meta = json.loads((folder / f"{split}.json").read_text())
+            data = np.load(folder / f"{split}.data.npy", mmap_mode="r")
+            blocks.append(ImageBlock.whole(data, np.load(folder / f"{split}.owner.npy"), meta["n_products"]))
+            blanks += meta["blank"]
+        self.bad_images[name] = blanks
+        return blocks[0], blocks[1]

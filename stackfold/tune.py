@@ -1,0 +1,127 @@
+"""``stackfold tune``: hyper-parameter search of a stacker over a finished run's OOF matrix.
+
+The best parameters go to the run folder's tuning result, which the next ``stackfold run``
+applies (see :func:`stackfold.core.params.resolve_params`). The study and its storage are
+:mod:`stackfold.studies`'; the objective, over matrices only, is :mod:`stackfold.ensembles.objective`.
+"""
+
+import json
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from optuna.trial import TrialState
+from threadpoolctl import threadpool_limits
+
+from stackfold.competition.spec import get_spec
+from stackfold.config import RunConfig, load_config
+from stackfold.core.estimator import BaseModel
+from stackfold.core.params import resolve_params
+from stackfold.ensembles import get_stacker
+from stackfold.ensembles.objective import StackData, cv_score, make_objective
+from stackfold.ensembles.search_space import search_space
+from stackfold.errors import ConfigError, RunFolderError
+from stackfold.hashing import content_key
+from stackfold.io import write_json_atomic
+from stackfold.progress import console
+from stackfold.run_folder import Level, RunFolder
+from stackfold.studies import (
+    check_inputs, claim_trial, display_url, finished_trials, open_storage, open_study, optimize, quiet_optuna,
+)
+
+@dataclass(frozen=True)
+class TuningResult:
+    """The best trial of a study next to the untuned baseline, as saved to ``RUN/tuning/<stacker>.json``."""
+
+    stacker: str
+    study: str
+    storage: str
+    finished: int
+    requested: int
+    best_trial: int
+    value: float
+    params: dict[str, Any]
+    default_value: float
+    default_params: dict[str, Any]
+    path: Path
+
+
+def load_stack_data(run: RunFolder, config: RunConfig, meta: bool = False) -> StackData:
+    """The run's OOF matrix of its base models (and its meta-features), with the saved labels and folds."""
+    assignment = run.load_fold_assignment()
+    X, _ = run.stack_inputs(list(config.models), meta=meta)
+    if len(X) != len(assignment.labels):
+        raise RunFolderError(
+            f"{run.folds}: {len(assignment.labels)} rows but the OOF matrix has {len(X)}; "
+            f"re-run `stackfold run DATA --out {run.root}`"
+        )
+    spec = get_spec(config.competition)
+    return StackData(X, assignment.labels, assignment.folds, spec.classes, config.seed, config.n_jobs, spec.metric)
+
+
+def inputs_key(run: RunFolder, config: RunConfig, stacker: str, fixed: dict[str, Any]) -> str:
+    """Content key of what a trial's score depends on besides its parameters."""
+    model_keys = [run.manifest(Level.BASE, m)["key"] for m in config.models]
+    return content_key(stacker, fixed, config.seed, model_keys, *uses_meta_features(config, get_stacker(stacker)))
+
+
+def uses_meta_features(config: RunConfig, stacker_class: type[BaseModel]) -> tuple[str, ...]:
+    """The meta-feature groups ``stacker_class`` reads in this run (none for the probability-only stackers)."""
+    return tuple(config.meta_features) if stacker_class.reads_meta_features else ()
+
+
+def baseline_score(
+    path: Path, key: str, stacker_class: type[BaseModel], fixed: dict[str, Any], data: StackData
+) -> float:
+    """CV score without tuning (defaults and the config's [params]): cached in the result file per inputs key."""
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        if saved.get("inputs_key") == key and "default_value" in saved:
+            return float(saved["default_value"])
+    with console.status(f"  {stacker_class.name}: CV with default parameters"):
+        return cv_score(stacker_class, fixed, data)
+
+
+def tune_stacker(
+    run_root: Path, stacker: str, n_trials: int, timeout: float | None = None, storage: str | None = None,
+    study_name: str | None = None, space_file: Path | None = None,
+) -> TuningResult:
+    """Tune ``stacker`` on a finished run and save the best parameters for the next ``stackfold run``."""
+    run = RunFolder(Path(run_root))
+    config = load_config(run.require(run.config, "run configuration"))
+    stacker_class = get_stacker(stacker)
+    fixed = config.model_params(stacker)
+    space = search_space(stacker_class, space_file)
+    overlap = sorted(set(space) & set(fixed))
+    if overlap:
+        console.print(f"[dim]{run.config} [params.{stacker}] fixes {', '.join(overlap)}: not searched[/dim]")
+    space = {k: v for k, v in space.items() if k not in fixed}
+    data = load_stack_data(run, config, meta=bool(uses_meta_features(config, stacker_class)))
+    key = inputs_key(run, config, stacker, fixed)
+    url = storage or f"sqlite:///{run.study_storage(stacker).resolve()}"
+    name = study_name or stacker
+    with quiet_optuna(), threadpool_limits(limits=config.n_jobs):
+        study = open_study(open_storage(url), name, config.seed)
+        check_inputs(study, key, "delete " + (url.removeprefix("sqlite:///") if storage is None else "that study"))
+        objective = make_objective(stacker_class, space, data, fixed, before=partial(claim_trial, n_trials=n_trials))
+        optimize(study, objective, n_trials, timeout)
+        if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            raise ConfigError(f"study {name!r} has no complete trial yet; run again with a longer --timeout")
+        best = study.best_trial
+        path = run.tuning_result(stacker)
+        default_value = baseline_score(path, key, stacker_class, fixed, data)
+        result = TuningResult(
+            stacker, name, display_url(url), len(finished_trials(study)), n_trials, best.number, float(best.value),
+            dict(best.params), default_value, resolve_params(stacker_class, configured=fixed), path,
+        )
+    save_result(result, key)
+    return result
+
+
+def save_result(result: TuningResult, key: str) -> None:
+    """Write ``RUN/tuning/<stacker>.json`` atomically: its ``params`` are what the next run applies."""
+    write_json_atomic(result.path, {
+        "params": result.params, "value": result.value, "trials": result.finished, "best_trial": result.best_trial,
+        "study": result.study, "storage": result.storage, "default_value": result.default_value, "inputs_key": key,
+    })
