@@ -40,7 +40,7 @@ from stackfold.features.vgg16 import N_FEATURES, VGG16Features, vgg16_model
 from stackfold.pipeline import run_pipeline
 from stackfold.synthetic import write_demo_data
 
-TEXT_MODELS = ["null", "tfidf_logreg", "logreg", "text_nn"]
+TEXT_MODELS = ["prior", "tfidf_logreg", "logreg", "text_nn"]
 IMAGE_MODELS = ["color_forest", "pixel_forest", "pixel_svc", "cnn", "vgg_nn", "vgg_fusion"]
 
 
@@ -119,7 +119,7 @@ def cv_comparison(data: Path, out: Path, seed: int) -> None:
         print(f"run with {name} models: {time.perf_counter() - start:.1f} s")
     board = boards["all"]
     print(board[["level", "wf1_mean", "wf1_std", "accuracy", "fit_s", "predict_s"]].to_markdown(floatfmt=".4f"))
-    best_text = board.loc[[m for m in TEXT_MODELS if m != "null"], "wf1_mean"].max()
+    best_text = board.loc[[m for m in TEXT_MODELS if m != "prior"], "wf1_mean"].max()
     print(f"vgg_fusion - best text model: {board.loc['vgg_fusion', 'wf1_mean'] - best_text:+.4f} weighted F1")
     print(f"lgbm stack, all models - text only: {board.loc['lgbm', 'wf1_mean'] - boards['text'].loc['lgbm', 'wf1_mean']:+.4f}")
 

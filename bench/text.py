@@ -76,7 +76,7 @@ def main() -> None:
     table = pd.DataFrame(rows)
     print(table.to_markdown(index=False, floatfmt=".4f"))
     scores = table.dropna().set_index("step")["wf1"]
-    base = scores.drop(["lgbm", "null", "tfidf_logreg"], errors="ignore")
+    base = scores.drop(["lgbm", "prior", "tfidf_logreg"], errors="ignore")
     print(f"\nproducts {args.products}  train rows {len(pd.read_csv(data / 'Y_train_CVw08PX.csv'))}")
     print(f"pipeline wall {pipeline_seconds:.1f} s  peak RSS {peak_rss_gib():.2f} GiB")
     if "tfidf_logreg" in scores and len(base):

@@ -6,7 +6,7 @@ Example::
     images = false            # text-only run: image models are left out
     folds = 5
     seed = 0
-    models = ["null", "tfidf_logreg"]
+    models = ["prior", "tfidf_logreg"]
     stackers = ["lgbm", "xgb", "mean", "weighted_mean", "logreg_stack"]
     decisions = ["class_scaling", "stage2"]   # decision rules applied to the `decide_on` stacker
     decide_on = "lgbm"
@@ -34,7 +34,7 @@ from stackfold.features.views import VIEWS, reads_text, view_params
 from stackfold.models import BASE_MODELS, get_model
 
 DEFAULT_MODELS = (
-    "null", "tfidf_logreg", "logreg", "linear_svc", "complement_nb", "text_nn", "sentence_logreg", "sentence_nn",
+    "prior", "tfidf_logreg", "logreg", "linear_svc", "complement_nb", "text_nn", "sentence_logreg", "sentence_nn",
     "efficientnet_logreg", "efficientnet_svc", "fusion",
 )
 """Decided by 5-fold CV on the real Rakuten rows (``bench/real.py``, README): the models that are

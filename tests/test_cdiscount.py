@@ -205,12 +205,12 @@ def test_image_only_run_end_to_end_with_a_valid_submission(challenge, tmp_path, 
     """check-data, then `run` on the real BSON images: per-image models averaged per product, ranked by accuracy."""
     assert run_cli("check-data", challenge)[0] == 0
     config = tmp_path / "run.toml"
-    config.write_text('competition = "cdiscount"\nfolds = 2\nmodels = ["null", "color_forest", "pixel_forest"]\n'
+    config.write_text('competition = "cdiscount"\nfolds = 2\nmodels = ["prior", "color_forest", "pixel_forest"]\n'
                       'stackers = ["mean", "weighted_mean"]\ndecisions = []\nmodel_submissions = true\n')
     code, out, err = run_cli("run", challenge, "--out", tmp_path / "run", "--config", config)
     assert code == 0, err
     board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False)
-    assert set(board["model"]) == {"null", "color_forest", "pixel_forest", "mean", "weighted_mean"}
+    assert set(board["model"]) == {"prior", "color_forest", "pixel_forest", "mean", "weighted_mean"}
     assert board["accuracy"].is_monotonic_decreasing
     oof = pd.read_parquet(tmp_path / "run" / "models" / "pixel_forest" / "oof.parquet")
     assert oof.shape == (N_TRAIN, 5270) and np.allclose(oof.sum(axis=1), 1.0)

@@ -25,7 +25,7 @@ def test_text_only_run_drops_image_models(tmp_path):
 
 def test_image_only_challenge_drops_text_models(tmp_path):
     config = load_config(_write(tmp_path, 'competition = "cdiscount"\n'))
-    assert "efficientnet_svc" in config.models and "null" in config.models
+    assert "efficientnet_svc" in config.models and "prior" in config.models
     assert not {"logreg", "tfidf_logreg", "text_nn", "sentence_logreg", "fusion"} & set(config.models)
 
 
@@ -37,7 +37,7 @@ def test_challenge_with_thousands_of_classes_scored_by_accuracy_defaults_to_blen
 
 
 def test_round_trip(tmp_path):
-    config = load_config(_write(tmp_path, 'seed = 3\nmodels = ["null"]\n[params.lgbm]\nnum_leaves = 7\n'))
+    config = load_config(_write(tmp_path, 'seed = 3\nmodels = ["prior"]\n[params.lgbm]\nnum_leaves = 7\n'))
     again = load_config(_write(tmp_path, config.to_toml()))
     assert again == config and again.params == {"lgbm": {"num_leaves": 7}}
 

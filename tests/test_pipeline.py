@@ -11,7 +11,7 @@ from stackfold.competition.spec import rakuten
 from stackfold.config import DEFAULT_MODELS, load_config
 from stackfold.leaderboard import COLUMNS
 
-TEXT_MODELS = ["null", "tfidf_logreg", "logreg", "complement_nb", "sentence_logreg"]
+TEXT_MODELS = ["prior", "tfidf_logreg", "logreg", "complement_nb", "sentence_logreg"]
 """Fast text models of every kind of view (rows, text, counts, sentence vectors); the defaults run on the twin below."""
 TEXT_ONLY = ('images = false\nmodel_submissions = true\nstackers = ["lgbm", "mean"]\ndecisions = ["class_scaling"]\n'
              f'meta_features = ["confidence", "text"]\nmodels = {json.dumps(TEXT_MODELS)}\n')
@@ -46,8 +46,8 @@ def test_leaderboard_has_every_model_and_stacker(text_run):
     assert set(zip(board["model"], board["level"])) == {*((m, "base") for m in TEXT_MODELS), *STACK_ROWS}
     assert board["wf1_mean"].is_monotonic_decreasing
     assert (text_run / "leaderboard.md").read_text().startswith("| model")
-    null = board.set_index("model").loc["null"]
-    assert board["wf1_mean"].max() > null["wf1_mean"] + 0.2
+    prior = board.set_index("model").loc["prior"]
+    assert board["wf1_mean"].max() > prior["wf1_mean"] + 0.2
 
 
 def test_artifacts_are_documented_and_readable(text_run):
@@ -69,12 +69,12 @@ def test_artifacts_are_documented_and_readable(text_run):
 
 def test_cli_leaderboard(text_run, run_cli):
     code, out, _ = run_cli("leaderboard", text_run)
-    assert code == 0 and "tfidf_logreg" in out and "null" in out
+    assert code == 0 and "tfidf_logreg" in out and "prior" in out
 
 
 def test_same_seed_same_bytes_and_unchanged_models_are_reused(rakuten_sample, tmp_path, run_cli):
     config = tmp_path / "run.toml"
-    config.write_text('images = false\nmodels = ["null", "tfidf_logreg"]\nstackers = ["lgbm"]\ndecisions = []\n')
+    config.write_text('images = false\nmodels = ["prior", "tfidf_logreg"]\nstackers = ["lgbm"]\ndecisions = []\n')
     first, second = tmp_path / "a", tmp_path / "b"
     assert run_cli("run", rakuten_sample, "--out", first, "--config", config)[0] == 0
     assert run_cli("run", rakuten_sample, "--out", second, "--config", config)[0] == 0
@@ -88,7 +88,7 @@ def test_same_seed_same_bytes_and_unchanged_models_are_reused(rakuten_sample, tm
 
     config.write_text(config.read_text() + '[params.tfidf_logreg]\nC = 2.0\n')
     code, _, err = run_cli("run", rakuten_sample, "--out", first, "--config", config)
-    assert code == 0 and "null: unchanged" in err and "tfidf_logreg: 5-fold OOF" in err
+    assert code == 0 and "prior: unchanged" in err and "tfidf_logreg: 5-fold OOF" in err
     assert "lgbm: unchanged" not in err  # its inputs changed
 
 
@@ -100,20 +100,20 @@ def test_run_with_images_on_sample_names_the_missing_image(rakuten_sample, tmp_p
 
 def test_blank_policy_runs_on_the_sample_and_counts_blanks(rakuten_sample, tmp_path, run_cli):
     config = tmp_path / "run.toml"
-    config.write_text('on_bad_image = "blank"\nmodels = ["null", "color_forest"]\nstackers = ["mean", "lgbm"]\ndecisions = []\n'
+    config.write_text('on_bad_image = "blank"\nmodels = ["prior", "color_forest"]\nstackers = ["mean", "lgbm"]\ndecisions = []\n'
                       'meta_features = ["color"]\n')
     code, _, err = run_cli("run", rakuten_sample, "--out", tmp_path / "run", "--config", config)
     assert code == 0, err
     board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False).set_index("model")
     coverage = image_coverage(load_competition(rakuten_sample, rakuten(), images=False))
     missing = sum(total - found for found, total in coverage.values())  # its 20 images are of products all over
-    assert board.loc["color_forest", "blank_images"] == missing and board.loc["null", "blank_images"] == 0
+    assert board.loc["color_forest", "blank_images"] == missing and board.loc["prior", "blank_images"] == 0
     manifest = json.loads((tmp_path / "run" / "models" / "color_forest" / "manifest.json").read_text())
     assert manifest["blank_images"] == missing
 
     # a rerun reuses the models' results without their feature views, blank counts included
     shutil.rmtree(tmp_path / "run" / "cache")
-    config.write_text('on_bad_image = "blank"\nmodels = ["null", "color_forest"]\nstackers = ["mean"]\ndecisions = []\n')
+    config.write_text('on_bad_image = "blank"\nmodels = ["prior", "color_forest"]\nstackers = ["mean"]\ndecisions = []\n')
     code, _, err = run_cli("run", rakuten_sample, "--out", tmp_path / "run", "--config", config)
     assert code == 0, err
     assert not list((tmp_path / "run" / "cache").glob("color*"))
@@ -131,8 +131,8 @@ def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     decided = {f"{config.decide_on}+{rule}" for rule in config.decisions}
     assert set(board["model"]) == {*DEFAULT_MODELS, *config.stackers, *decided}
     image = board.set_index("model").loc["efficientnet_logreg", "wf1_mean"]
-    null = board.set_index("model").loc["null", "wf1_mean"]
-    assert image > null  # the pretrained image features carry signal
+    prior = board.set_index("model").loc["prior", "wf1_mean"]
+    assert image > prior  # the pretrained image features carry signal
     assert len(list((tmp_path / "run" / "cache").glob("efficientnet-*/done"))) == 1
     code, out, _ = run_cli("score", tmp_path / "run" / "submissions" / "best.csv", "--truth", data / "truth" / "Y_test.csv")
     assert code == 0 and "weighted_f1" in out

@@ -46,7 +46,7 @@ def finished_run(tmp_path_factory) -> Workspace:
     root = tmp_path_factory.mktemp("tuning")
     ws = Workspace(root / "data", root / "run.toml", root / "run")
     # one thread: LightGBM's OpenMP threads crawl when a busy machine deschedules one of them
-    ws.config.write_text('images = false\nn_jobs = 1\nmodels = ["null", "complement_nb", "logreg"]\n'
+    ws.config.write_text('images = false\nn_jobs = 1\nmodels = ["prior", "complement_nb", "logreg"]\n'
                          'stackers = ["lgbm"]\nmeta_features = ["confidence"]\n')
     cli.app(["demo-data", str(ws.data), "--products", "300", "--image-size", "32"], standalone_mode=False)
     cli.app(["run", str(ws.data), "--out", str(ws.run), "--config", str(ws.config)], standalone_mode=False)

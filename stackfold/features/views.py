@@ -7,7 +7,7 @@ the model (see :class:`stackfold.features.tfidf.FoldTfidf`).
 
 Built-in views:
 
-``rows``        frame without columns: just the products, for models that need no feature (``null``)
+``rows``        frame without columns: just the products, for models that need no feature (``prior``)
 ``text``        frame: ``text`` (HTML stripped), ``tokens`` (normalised), ``language``,
                 ``token_len``, ``is_fr``, ``is_en``, ``lang_other``
 ``word_counts`` sparse counts of word 1-2-grams of ``tokens``, terms in >= 2 texts

@@ -7,10 +7,14 @@ import numpy as np
 from stackfold.core.estimator import BaseModel, n_rows
 
 
-class NullModel(BaseModel):
-    """Predicts the training prior, so its hard prediction is the majority class."""
+class PriorModel(BaseModel):
+    """Predicts the training prior, so its hard prediction is the majority class.
 
-    name = "null"
+    Named ``prior``, not ``null``: pandas reads the string "null" as missing, which would blank
+    this row of every leaderboard and column of every OOF file a user loads.
+    """
+
+    name = "prior"
     views = ("rows",)
 
     def _fit(self, X: Any, y: np.ndarray) -> None:
