@@ -1,19 +1,24 @@
 # `make demo`: install, generate the synthetic demo data, run the whole pipeline, score it.
-# `make test`: install with test extras, run the test suite.
+# `make test`: install with test extras, run the whole test suite (what CI runs, through .ci/run).
+# `make test-fast`: the same without the tests marked slow (each over ~5 s): a few minutes.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PRODUCTS ?= 1500
 DEMO_SEED ?= 0
 
-.PHONY: demo test install clean
+.PHONY: demo test test-fast install clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@echo "== creating the virtual environment $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "== upgrading pip"
+	$(BIN)/pip install --upgrade pip
+	@echo "== installing stackfold with its test extras: TensorFlow, LightGBM, XGBoost, ... (several minutes the first time)"
+	$(BIN)/pip install -e '.[test]'
+	@echo "== installed: $(BIN)/stackfold"
 	touch $@
 
 demo/data/X_train_update.csv: $(VENV)/.installed
@@ -26,6 +31,9 @@ demo: demo/data/X_train_update.csv
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
+
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m "not slow"
 
 clean:
 	rm -rf demo .pytest_cache

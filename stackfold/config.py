@@ -102,11 +102,23 @@ _TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
-def load_config(path: Path | None) -> RunConfig:
-    """Read ``path`` (or the defaults when ``None``) and check every key and model name."""
-    if path is None:
-        return validate_config(RunConfig())
-    path = Path(path)
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read ``path`` (or the defaults when ``None``), apply command-line ``overrides`` (keys of the
+    file, e.g. ``models``), and check every key, name and parameter before any work."""
+    raw = _read(Path(path)) if path is not None else {}
+    overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in (overrides or {}).items()}
+    _check_names(overrides)  # an override's error names the option, not the file
+    raw.update(overrides)
+    try:
+        return validate_config(replace(RunConfig(), **raw), given=frozenset(raw))
+    except ConfigError as e:
+        if path is None:
+            raise
+        raise ConfigError(f"{path}: {e}") from e
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The keys of a TOML config file, each of its declared type (lists as tuples)."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
@@ -119,13 +131,16 @@ def load_config(path: Path | None) -> RunConfig:
             raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(_TYPES)}")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: {key} must be {_TYPE_NAMES[expected]}, got {value!r}")
-    for key in ("models", "stackers", "decisions", "meta_features"):
-        if key in raw:
-            raw[key] = tuple(raw[key])
-    try:
-        return validate_config(replace(RunConfig(), **raw), given=frozenset(raw))
-    except ConfigError as e:
-        raise ConfigError(f"{path}: {e}") from e
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+
+
+def _check_names(overrides: dict[str, Any]) -> None:
+    for name in overrides.get("models", ()):
+        get_model(name)
+    for name in overrides.get("stackers", ()):
+        get_stacker(name)
+    if overrides.get("folds", 2) < 2:
+        raise ConfigError(f"--folds {overrides['folds']}: need at least 2")
 
 
 def _drop_models(config: RunConfig, given: frozenset[str], unusable: list[str], reason: str) -> RunConfig:

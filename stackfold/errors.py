@@ -40,3 +40,11 @@ class SubmissionError(StackfoldError, ValueError):
 
 class RunFolderError(StackfoldError, FileNotFoundError):
     """A run folder lacks the artifacts a command needs."""
+
+
+class RunFolderLockedError(StackfoldError, BlockingIOError):
+    """Another process writes to the run folder."""
+
+
+class RunFolderMismatchError(StackfoldError, ValueError):
+    """The run folder holds another run (other data, folds or seed), or is not a folder."""

@@ -26,7 +26,9 @@ def model_contributions(
     """Share of mean |SHAP| per column group, overall and per class (rows: class codes, columns: groups).
 
     ``groups[j]`` names the base model (or ``meta``) column ``j`` of ``X`` belongs to, see
-    :func:`stackfold.core.stack.column_groups`.
+    :func:`stackfold.core.stack.column_groups`. A class whose trees never split (too few rows,
+    e.g. one) has no |SHAP| to share: its shares are all 0, so its row sums to 0, not 1 (and
+    likewise the overall shares of a stacker that never split at all).
     """
     n_classes = len(stacker.classes)
     n_features = X.shape[1]
@@ -35,10 +37,15 @@ def model_contributions(
     names = list(dict.fromkeys(groups))
     by_group = np.zeros((n_classes, len(names)))  # (output class, group)
     np.add.at(by_group.T, [names.index(g) for g in groups], per_output.T)
-    overall = pd.Series(by_group.sum(axis=0) / by_group.sum(), index=names, name="share")
-    per_class = pd.DataFrame(by_group / by_group.sum(axis=1, keepdims=True), index=list(stacker.classes),
-                             columns=names)
+    overall = pd.Series(_shares(by_group.sum(axis=0, keepdims=True))[0], index=names, name="share")
+    per_class = pd.DataFrame(_shares(by_group), index=list(stacker.classes), columns=names)
     return overall.sort_values(ascending=False), per_class
+
+
+def _shares(mass: np.ndarray) -> np.ndarray:
+    """Each row of ``mass`` divided by its sum; a row summing to 0 stays 0."""
+    totals = mass.sum(axis=1, keepdims=True)
+    return np.divide(mass, totals, out=np.zeros_like(mass), where=totals > 0)
 
 
 def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, int]:

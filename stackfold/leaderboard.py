@@ -1,4 +1,9 @@
-"""Leaderboard: one row per base model and stacker, CV scores, sorted by the challenge metric."""
+"""Leaderboard: one row per base model and stacker, CV scores, sorted by the challenge metric.
+
+The submitted-row rule: ``best.csv`` is the top row, the highest CV mean of the challenge metric
+among *all* rows, base models and stackers alike (ties: the model name first in alphabetical
+order). Its ``submitted`` cell is ``True``, every other ``False``.
+"""
 
 from pathlib import Path
 
@@ -6,14 +11,18 @@ import pandas as pd
 
 from stackfold.io import write_text_atomic
 
-COLUMNS = ["model", "level", "wf1_mean", "wf1_std", "accuracy", "macro_f1", "fit_s", "predict_s", "blank_images"]
-"""``blank_images``: images the model's views replaced by white (``on_bad_image = "blank"``), train and test."""
+COLUMNS = ["model", "level", "wf1_mean", "wf1_std", "accuracy", "macro_f1", "fit_s", "predict_s", "blank_images",
+           "submitted"]
+"""``blank_images``: images the model's views replaced by white (``on_bad_image = "blank"``), train and test;
+``submitted``: the row ``best.csv`` comes from."""
 
 
 def leaderboard_frame(rows: list[dict], rank_by: str = "wf1_mean") -> pd.DataFrame:
-    """Rows (``model``, ``level`` and a CV summary each) sorted best first by column ``rank_by``."""
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    return frame.sort_values([rank_by, "model"], ascending=[False, True], ignore_index=True)
+    """Rows (``model``, ``level`` and a CV summary each) sorted best first by column ``rank_by``, the top one submitted."""
+    frame = pd.DataFrame(rows, columns=COLUMNS[:-1])
+    frame = frame.sort_values([rank_by, "model"], ascending=[False, True], ignore_index=True)
+    frame["submitted"] = frame.index == 0
+    return frame
 
 
 def write_leaderboard(frame: pd.DataFrame, csv: Path, markdown: Path) -> None:

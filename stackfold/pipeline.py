@@ -5,14 +5,18 @@ feature view, parameters, seed, folds); a re-run reuses every result whose key i
 unchanged, so adding one model to a finished run trains only that model.
 """
 
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.markup import escape
 from threadpoolctl import threadpool_limits
 
 from stackfold import __version__
@@ -26,24 +30,28 @@ from stackfold.core.estimator import BaseModel
 from stackfold.core.params import resolve_params
 from stackfold.core.stack import stack_matrix
 from stackfold.ensembles import get_decision, get_stacker
+from stackfold.errors import RunFolderMismatchError
 from stackfold.features.meta import META_FEATURES, meta_features
 from stackfold.features.store import FeatureStore
 from stackfold.hashing import content_key
 from stackfold.io import write_text_atomic
 from stackfold.leaderboard import leaderboard_frame, write_leaderboard
+from stackfold.locking import folder_lock
 from stackfold.models import get_model
-from stackfold.progress import console
+from stackfold.progress import Pace, console
 from stackfold.run_folder import Level, RunFolder
-from stackfold.submissions import register_submission, write_submission
+from stackfold.submissions import SubmissionRecord, register_submission, write_submission
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a finished run produced."""
+    """What a finished run produced: the leaderboard, and the row submitted as ``best.csv`` with its score."""
 
     leaderboard: pd.DataFrame
     best_model: str
     best_submission: Path
+    best_score: float
+    metric: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class _Context:
     dataset: Dataset
     folds: np.ndarray
     fold_key: str
+    pace: Pace
 
     def make_model(self, model_class: type[BaseModel]) -> partial[BaseModel]:
         """Factory of fresh, unfitted instances with this run's classes, seed, threads and parameters.
@@ -107,8 +116,10 @@ def _train(
     cached = ctx.run.load_result(level, name, key)
     if cached is not None:
         console.print(f"[dim]{name}: unchanged, reusing saved OOF (key {key})[/dim]")
+        ctx.pace.skipped()
         return Trained(cached, level, key, ctx.run.manifest(level, name).get("blank_images", 0))
-    console.print(f"[bold]{name}[/bold]: {ctx.config.folds}-fold OOF")
+    console.print(f"[bold]{name}[/bold]: {ctx.config.folds}-fold OOF ({ctx.pace.status()})")
+    started = time.perf_counter()
     make_model = ctx.make_model(model_class)
     X, X_test = inputs()
     blanks = count_blanks()
@@ -121,6 +132,7 @@ def _train(
     ctx.run.save_result(
         level, result, key, list(ctx.dataset.spec.classes), ctx.dataset.train.index, ctx.dataset.test.index, info
     )
+    ctx.pace.finished(time.perf_counter() - started)
     return Trained(result, level, key, blanks)
 
 
@@ -157,60 +169,101 @@ def _decide(ctx: _Context, stackers: list[Trained], stack_X: np.ndarray, stack_t
         key = ctx.key(Level.STACK, rule, [target.key])
         info = {"inputs": [target.result.name], "decision": name}
         decided.append(_train(ctx, Level.STACK, rule, key, lambda: (X, X_test), info, name=row_name))
+        if np.array_equal(decided[-1].result.oof.argmax(axis=1), target.result.oof.argmax(axis=1)):
+            console.print(f"{row_name}: changes no OOF prediction of {target.result.name}; the rule has nothing to add",
+                          soft_wrap=True)
     return decided
 
 
-def _write_model_submission(ctx: _Context, trained: Trained, name: str) -> Path:
+def _submit(ctx: _Context, trained: Trained, name: str, config_key: str, when: datetime) -> Path:
+    """Write ``submissions/<name>.csv`` from ``trained``'s test probabilities, kept in the history and registered."""
     path = ctx.run.submission(name)
     spec = ctx.dataset.spec
     labels = np.asarray(spec.classes)[np.argmax(trained.result.test, axis=1)]
     write_submission(path, spec, ctx.dataset.test.index, labels)
-    register_submission(
-        ctx.run.submission_registry, path, trained.result.name, trained.level,
-        trained.result.summary()[SUMMARY_COLUMN[spec.metric]],
-    )
+    cv_score = trained.result.summary()[SUMMARY_COLUMN[spec.metric]]
+    record = SubmissionRecord(path, trained.result.name, trained.level, cv_score, ctx.dataset.fingerprint, config_key)
+    register_submission(ctx.run.submission_registry, record,
+                        ctx.run.history_submission(trained.result.name, cv_score, when), when)
     return path
 
 
-def run_pipeline(data_dir: Path, out: Path, config: RunConfig) -> RunSummary:
-    """Run every configured base model and stacker, write the leaderboard and submissions."""
-    run = RunFolder(Path(out))
-    dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
-                               on_bad_image=config.on_bad_image, index_file=run.bson_index)
-    write_text_atomic(run.config, config.to_toml())
-    with threadpool_limits(limits=config.n_jobs):
-        folds = prepare_folds(run, dataset, config)
-        ctx = _Context(run, config, dataset, folds, folds_digest(dataset.train.index, folds))
-        store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs)
-        trained = []
-        for name in config.models:
-            model_class = get_model(name)
-            view_keys = {view: store.key(view) for view in model_class.views}
-            key = ctx.key(Level.BASE, model_class, view_keys)
-            inputs = partial(store.views, model_class.views)
-            count_blanks = partial(_count_blanks, store, model_class.views)
-            trained.append(_train(ctx, Level.BASE, model_class, key, inputs, {"views": view_keys}, count_blanks=count_blanks))
-        base = list(trained)
-        stack = (stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test"))
-        with_meta, meta_key = _add_meta_features(ctx, store, base, stack)
-        for name in config.stackers:
-            stacker_class = get_stacker(name)
-            uses_meta = stacker_class.reads_meta_features and meta_key is not None
-            key = ctx.key(Level.STACK, stacker_class, [t.key for t in base] + ([meta_key] if uses_meta else []))
-            meta = list(config.meta_features) if uses_meta else []
-            info = {"inputs": [t.result.name for t in base], "meta_features": meta}
-            inputs = with_meta if uses_meta else stack
-            trained.append(_train(ctx, Level.STACK, stacker_class, key, lambda: inputs, info))
-        trained.extend(_decide(ctx, [t for t in trained if t.level == Level.STACK], *stack))
-    rank_by = SUMMARY_COLUMN[dataset.spec.metric]
+def _train_all(ctx: _Context, store: FeatureStore) -> list[Trained]:
+    """Every configured base model, then the stackers over their OOF matrix, then the decision rules."""
+    trained = []
+    for name in ctx.config.models:
+        model_class = get_model(name)
+        view_keys = {view: store.key(view) for view in model_class.views}
+        key = ctx.key(Level.BASE, model_class, view_keys)
+        inputs = partial(store.views, model_class.views)
+        count_blanks = partial(_count_blanks, store, model_class.views)
+        trained.append(_train(ctx, Level.BASE, model_class, key, inputs, {"views": view_keys}, count_blanks=count_blanks))
+    base = list(trained)
+    stack = (stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test"))
+    with_meta, meta_key = _add_meta_features(ctx, store, base, stack)
+    for name in ctx.config.stackers:
+        stacker_class = get_stacker(name)
+        uses_meta = stacker_class.reads_meta_features and meta_key is not None
+        key = ctx.key(Level.STACK, stacker_class, [t.key for t in base] + ([meta_key] if uses_meta else []))
+        meta = list(ctx.config.meta_features) if uses_meta else []
+        info = {"inputs": [t.result.name for t in base], "meta_features": meta}
+        inputs = with_meta if uses_meta else stack
+        trained.append(_train(ctx, Level.STACK, stacker_class, key, lambda: inputs, info))
+    trained.extend(_decide(ctx, [t for t in trained if t.level == Level.STACK], *stack))
+    return trained
+
+
+def _publish(ctx: _Context, trained: list[Trained]) -> RunSummary:
+    """The leaderboard, ``best.csv`` from its top row (the submitted-row rule), and any per-model submissions."""
+    metric = ctx.dataset.spec.metric
+    rank_by = SUMMARY_COLUMN[metric]
     rows = [{"model": t.result.name, "level": t.level, **t.result.summary(), "blank_images": t.blank_images}
             for t in trained]
     board = leaderboard_frame(rows, rank_by)
-    write_leaderboard(board, run.leaderboard, run.leaderboard_markdown)
-    candidates = [t for t in trained if t.level == Level.STACK] or trained
-    best = max(candidates, key=lambda t: t.result.summary()[rank_by])
-    best_path = _write_model_submission(ctx, best, "best")
-    if config.model_submissions:
+    best = next(t for t in trained if t.result.name == board["model"].iloc[0])
+    write_leaderboard(board, ctx.run.leaderboard, ctx.run.leaderboard_markdown)
+    config_key, when = content_key(ctx.config.to_toml()), datetime.now(timezone.utc)
+    best_path = _submit(ctx, best, "best", config_key, when)
+    if ctx.config.model_submissions:
         for t in trained:
-            _write_model_submission(ctx, t, t.result.name)
-    return RunSummary(board, best.result.name, best_path)
+            _submit(ctx, t, t.result.name, config_key, when)
+    return RunSummary(board, best.result.name, best_path, float(board[rank_by].iloc[0]), metric)
+
+
+def _claim(run: RunFolder, dataset: Dataset, data_dir: Path, config: RunConfig, force: bool) -> None:
+    """Make sure the folder holds nothing of another run (``force``: delete it), then record this run's origin."""
+    origin = {"competition": config.competition, "data": dataset.fingerprint, "folds": config.folds,
+              "seed": config.seed}
+    try:
+        run.check_origin(origin, data_dir)
+    except RunFolderMismatchError:
+        if not force:
+            raise
+        console.print(f"--force: deleting the results of the other run in {escape(str(run.root))}")
+        run.clear_results()
+    run.save_origin(origin, data_dir)
+
+
+def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = False) -> RunSummary:
+    """Run every configured base model and stacker, write the leaderboard and submissions.
+
+    The data are validated before the run folder is touched; the folder is then locked against
+    other writers, and ``config.toml`` is written only once the run has succeeded.
+    """
+    run = RunFolder(Path(out))
+    run.check_folder()
+    dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
+                               on_bad_image=config.on_bad_image, index_file=run.bson_index)
+    with folder_lock(run.lock, "run"):
+        run.remove_dead_temp_files()  # no other writer holds the folder: any temporary file is a dead one's
+        _claim(run, dataset, Path(data_dir), config, force)
+        write_text_atomic(run.running_config, config.to_toml())
+        with threadpool_limits(limits=config.n_jobs):
+            folds = prepare_folds(run, dataset, config)
+            pace = Pace(len(config.models) + len(config.stackers) + len(config.decisions))
+            ctx = _Context(run, config, dataset, folds, folds_digest(dataset.train.index, folds), pace)
+            store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs)
+            trained = _train_all(ctx, store)
+        summary = _publish(ctx, trained)
+        os.replace(run.running_config, run.config)
+    return summary

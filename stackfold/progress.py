@@ -1,6 +1,7 @@
 """Rich consoles and progress bars shared by every long step."""
 
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -59,3 +60,39 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         for item in items:
             yield item
             advance()
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+
+
+class Pace:
+    """Where a run of ``total`` steps stands: elapsed time and, once a step was trained, an ETA.
+
+    The ETA assumes every step left takes the mean time of the steps trained so far (steps
+    reused from an earlier run take none), so it is a rough guide, said as such.
+    """
+
+    def __init__(self, total: int):
+        self.total = total
+        self.start = time.perf_counter()
+        self.done = 0
+        self.trained = 0
+        self.trained_seconds = 0.0
+
+    def skipped(self) -> None:
+        self.done += 1
+
+    def finished(self, seconds: float) -> None:
+        self.done += 1
+        self.trained += 1
+        self.trained_seconds += seconds
+
+    def status(self) -> str:
+        """``step 3/16, run 0:02:10[, about 0:05:00 left]``."""
+        text = f"step {self.done + 1}/{self.total}, run {_clock(time.perf_counter() - self.start)}"
+        if self.trained:
+            left = self.trained_seconds / self.trained * (self.total - self.done)
+            text += f", about {_clock(left)} left"
+        return text

@@ -3,7 +3,10 @@
 ::
 
     RUN/
-      config.toml                    effective configuration of the last run
+      .lock                          held by the writing `run` (exclusive) or `tune` workers (shared)
+      origin.json                    what the folder's results come from: data fingerprint, folds, seed
+      config.running.toml            configuration of a run in progress (or one that failed) ...
+      config.toml                    ... renamed to this when the run succeeds: the last finished run's
       folds.csv                      index,fold,label: the one assignment every model and stacker uses
       cache/<view>-<key>/            feature views, keyed by content hash of data and builder
                                      (image views: memory-mapped .npy + done-mask, resumable)
@@ -18,15 +21,18 @@
       meta/train.parquet, meta/test.parquet   meta-features of the boosted stackers (when configured)
       tuning/<stacker>.json          best parameters of `stackfold tune`, used by the next run
       tuning/<stacker>.db            the Optuna study (SQLite) unless --storage names another
-      leaderboard.csv, leaderboard.md  one row per model and stacker, CV scores
-      submissions/best.csv           best stacker's submission (challenge format)
+      leaderboard.csv, leaderboard.md  one row per model and stacker, CV scores; `submitted` marks best.csv's
+      submissions/best.csv           the submitted row's submission (challenge format): the latest
       submissions/<model>.csv        one per model, when model_submissions = true
-      submissions/registry.csv       every submission written: file, model, CV score, sha256
+      submissions/history/<UTC time>_<row>_<cv>.csv  every distinct submission ever written, kept
+      submissions/registry.csv       one line per submission written: file, history copy, row, level,
+                                     CV score, sha256, data and config keys, time
 """
 
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -37,7 +43,7 @@ import pandas as pd
 from stackfold.competition.folds import FoldAssignment, load_folds
 from stackfold.core.cv import CVResult
 from stackfold.core.stack import stack_columns
-from stackfold.errors import RunFolderError
+from stackfold.errors import RunFolderError, RunFolderMismatchError
 from stackfold.io import atomic_file, write_json_atomic
 
 
@@ -56,6 +62,18 @@ class RunFolder:
     """Paths and (de)serialisation of a run's artifacts: no other module builds a path inside a run folder."""
 
     root: Path
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def origin(self) -> Path:
+        return self.root / "origin.json"
+
+    @property
+    def running_config(self) -> Path:
+        return self.root / "config.running.toml"
 
     @property
     def config(self) -> Path:
@@ -88,6 +106,14 @@ class RunFolder:
     def submission(self, name: str) -> Path:
         """``submissions/<name>.csv``: ``best`` or a model's name."""
         return self.submissions / f"{name}.csv"
+
+    @property
+    def history(self) -> Path:
+        return self.submissions / "history"
+
+    def history_submission(self, row: str, cv_score: float, when: datetime) -> Path:
+        """``submissions/history/<UTC time>_<row>_<cv>.csv``: a kept copy of one written submission."""
+        return self.history / f"{when.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}_{row}_{cv_score:.4f}.csv"
 
     @property
     def submission_registry(self) -> Path:
@@ -178,6 +204,44 @@ class RunFolder:
                     "summary": result.summary(), "folds": result.scores.to_dict("records")}
         write_json_atomic(folder / "manifest.json", manifest)
         shutil.rmtree(self.checkpoint_dir(level, result.name, key), ignore_errors=True)
+
+    def check_folder(self) -> None:
+        """A one-line error, before any work, when the run folder's path names a file."""
+        if self.root.exists() and not self.root.is_dir():
+            raise RunFolderMismatchError(f"{self.root}: a file, not a run folder; pass a folder to --out")
+
+    def check_origin(self, origin: dict[str, Any], data_dir: Path) -> None:
+        """Refuse, naming what differs, to add results made from other data, folds or seed to this folder.
+
+        The first run records ``origin`` (``save_origin``); a later run on the same folder must
+        match it, or start over with ``--force``.
+        """
+        if not self.origin.is_file():
+            return
+        saved = json.loads(self.origin.read_text(encoding="utf-8"))
+        differs = [f"{key} {saved.get(key)!r} -> {value!r}" for key, value in origin.items() if saved.get(key) != value]
+        if differs:
+            raise RunFolderMismatchError(
+                f"{self.root} holds results of another run ({'; '.join(differs)}; data {saved.get('data_dir')} -> "
+                f"{data_dir}); pass --force to delete them and start over, or choose another --out"
+            )
+
+    def save_origin(self, origin: dict[str, Any], data_dir: Path) -> None:
+        write_json_atomic(self.origin, {**origin, "data_dir": str(Path(data_dir).resolve())})
+
+    def remove_dead_temp_files(self) -> int:
+        """Delete the temporary files of atomic writes a killed process left (call only holding the exclusive lock)."""
+        stale = list(self.root.rglob(".*.tmp"))
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
+    def clear_results(self) -> None:
+        """Delete every result (``--force``); feature caches, which are keyed by content, and submissions stay."""
+        for folder in ("models", "stackers", "meta", "tuning"):
+            shutil.rmtree(self.root / folder, ignore_errors=True)
+        for path in (self.origin, self.folds, self.config, self.leaderboard, self.leaderboard_markdown):
+            path.unlink(missing_ok=True)
 
     def require(self, path: Path, what: str) -> Path:
         if not path.is_file():

@@ -192,10 +192,12 @@ def optimize(study: optuna.Study, objective: Callable[[Trial], float], n_trials:
     fail_stale_trials(study)
     done = len(finished_trials(study))
     if done >= n_trials:
-        console.print(f"study {study.study_name!r} already holds {done} finished trials (--trials {n_trials})")
+        console.print(f"study {study.study_name!r} already holds {done} finished trials (--trials {n_trials})",
+                      markup=False)
         return
     if done:
-        console.print(f"study {study.study_name!r}: continuing with {done} of {n_trials} trials finished")
+        console.print(f"study {study.study_name!r}: continuing with {done} of {n_trials} trials finished",
+                      markup=False)
     study.optimize(
         objective, timeout=timeout, catch=(SurplusTrial,),
         callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), print_trial],

@@ -11,7 +11,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from optuna import Study
 from optuna.trial import TrialState
+from rich.markup import escape
 from threadpoolctl import threadpool_limits
 
 from stackfold.competition.spec import get_spec
@@ -24,6 +26,7 @@ from stackfold.ensembles.search_space import search_space
 from stackfold.errors import ConfigError, RunFolderError
 from stackfold.hashing import content_key
 from stackfold.io import write_json_atomic
+from stackfold.locking import folder_lock
 from stackfold.progress import console
 from stackfold.run_folder import Level, RunFolder
 from stackfold.studies import (
@@ -45,6 +48,7 @@ class TuningResult:
     default_value: float
     default_params: dict[str, Any]
     path: Path
+    metric: str
 
 
 def load_stack_data(run: RunFolder, config: RunConfig, meta: bool = False) -> StackData:
@@ -87,7 +91,11 @@ def tune_stacker(
     run_root: Path, stacker: str, n_trials: int, timeout: float | None = None, storage: str | None = None,
     study_name: str | None = None, space_file: Path | None = None,
 ) -> TuningResult:
-    """Tune ``stacker`` on a finished run and save the best parameters for the next ``stackfold run``."""
+    """Tune ``stacker`` on a finished run and save the best parameters for the next ``stackfold run``.
+
+    Workers hold the run folder's lock shared: several may fill one study, no ``run`` rewrites the
+    OOF matrix under them.
+    """
     run = RunFolder(Path(run_root))
     config = load_config(run.require(run.config, "run configuration"))
     stacker_class = get_stacker(stacker)
@@ -95,28 +103,37 @@ def tune_stacker(
     space = search_space(stacker_class, space_file)
     overlap = sorted(set(space) & set(fixed))
     if overlap:
-        console.print(f"[dim]{run.config} [params.{stacker}] fixes {', '.join(overlap)}: not searched[/dim]")
+        console.print(escape(f"{run.config} [params.{stacker}] fixes {', '.join(overlap)}: not searched"), style="dim")
     space = {k: v for k, v in space.items() if k not in fixed}
-    data = load_stack_data(run, config, meta=bool(uses_meta_features(config, stacker_class)))
-    key = inputs_key(run, config, stacker, fixed)
-    url = storage or f"sqlite:///{run.study_storage(stacker).resolve()}"
-    name = study_name or stacker
-    with quiet_optuna(), threadpool_limits(limits=config.n_jobs):
-        study = open_study(open_storage(url), name, config.seed)
-        check_inputs(study, key, "delete " + (url.removeprefix("sqlite:///") if storage is None else "that study"))
-        objective = make_objective(stacker_class, space, data, fixed, before=partial(claim_trial, n_trials=n_trials))
-        optimize(study, objective, n_trials, timeout)
-        if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            raise ConfigError(f"study {name!r} has no complete trial yet; run again with a longer --timeout")
-        best = study.best_trial
-        path = run.tuning_result(stacker)
-        default_value = baseline_score(path, key, stacker_class, fixed, data)
-        result = TuningResult(
-            stacker, name, display_url(url), len(finished_trials(study)), n_trials, best.number, float(best.value),
-            dict(best.params), default_value, resolve_params(stacker_class, configured=fixed), path,
-        )
-    save_result(result, key)
+    with folder_lock(run.lock, "tune", shared=True):
+        data = load_stack_data(run, config, meta=bool(uses_meta_features(config, stacker_class)))
+        key = inputs_key(run, config, stacker, fixed)
+        url = storage or f"sqlite:///{run.study_storage(stacker).resolve()}"
+        with quiet_optuna(), threadpool_limits(limits=config.n_jobs):
+            study = open_study(open_storage(url), study_name or stacker, config.seed)
+            check_inputs(study, key, "delete " + (url.removeprefix("sqlite:///") if storage is None else "that study"))
+            claim = partial(claim_trial, n_trials=n_trials)
+            optimize(study, make_objective(stacker_class, space, data, fixed, before=claim), n_trials, timeout)
+            result = _best(run, study, stacker_class, fixed, data, key, url, n_trials)
+        save_result(result, key)
     return result
+
+
+def _best(
+    run: RunFolder, study: Study, stacker_class: type[BaseModel], fixed: dict[str, Any], data: StackData, key: str,
+    url: str, n_trials: int,
+) -> TuningResult:
+    """The study's best trial beside the untuned baseline."""
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        raise ConfigError(f"study {study.study_name!r} has no complete trial yet; run again with a longer --timeout")
+    best = study.best_trial
+    path = run.tuning_result(stacker_class.name)
+    default_value = baseline_score(path, key, stacker_class, fixed, data)
+    return TuningResult(
+        stacker_class.name, study.study_name, display_url(url), len(finished_trials(study)), n_trials, best.number,
+        float(best.value), dict(best.params), default_value, resolve_params(stacker_class, configured=fixed), path,
+        data.metric,
+    )
 
 
 def save_result(result: TuningResult, key: str) -> None:

@@ -1,8 +1,14 @@
-"""Shared fixtures: the real challenge samples in ../shared, and the CLI run in-process."""
+"""Shared fixtures: the real challenge samples in ../shared, the CLI run in-process, a disk that fills up."""
 
 import os
+import resource
 import shutil
+import signal
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -56,3 +62,63 @@ def run_cli(monkeypatch, capsys):
         return exit_info.value.code or 0, captured.out, captured.err
 
     return invoke
+
+
+SMALL_DISK_BYTES = 32 * 2**20
+
+
+@dataclass(frozen=True)
+class SmallDisk:
+    """A folder where, inside :meth:`full`, a write of more than ``room`` bytes fails.
+
+    ``tmpfs``: a small file system of its own, filled up to ``room`` free bytes (``ENOSPC``,
+    "No space left on device"); it needs root. ``fsize``: an ordinary folder under a file-size
+    limit (``RLIMIT_FSIZE``, inherited by subprocesses; ``EFBIG``, "File too large").
+    """
+
+    folder: Path
+    kind: str
+    room: int
+
+    @contextmanager
+    def full(self) -> Iterator[None]:
+        """The disk is full for this block: this process and the processes it starts."""
+        if self.kind == "tmpfs":
+            filler = self.folder / ".filler"
+            stat = os.statvfs(self.folder)
+            size = stat.f_bavail * stat.f_frsize - self.room
+            with open(filler, "wb") as f:
+                os.posix_fallocate(f.fileno(), 0, size)
+            try:
+                yield
+            finally:
+                filler.unlink()
+            return
+        limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+        ignored = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write beyond the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.room, limits[1]))
+        try:
+            yield
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+            signal.signal(signal.SIGXFSZ, ignored)
+
+
+@pytest.fixture(params=["tmpfs", "fsize"])
+def small_disk(request, tmp_path: Path) -> Iterator[SmallDisk]:
+    """A :class:`SmallDisk` with 64 KiB of room: a real tmpfs (root only), then a file-size limit."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if request.param == "fsize":
+        yield SmallDisk(folder, "fsize", 64 * 2**10)
+        return
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root; the fsize variant covers a full disk")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK_BYTES}", "stackfold-test", folder],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({mounted.stderr.strip()}); the fsize variant covers a full disk")
+    try:
+        yield SmallDisk(folder, "tmpfs", 64 * 2**10)
+    finally:
+        subprocess.run(["umount", "--lazy", folder], check=True)

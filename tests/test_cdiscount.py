@@ -201,6 +201,7 @@ def test_rakuten_missing_images_are_allowed_when_blanked(sample_copy):
         load_competition(sample_copy, rakuten(), on_bad_image="skip")
 
 
+@pytest.mark.slow
 def test_image_only_run_end_to_end_with_a_valid_submission(challenge, tmp_path, run_cli):
     """check-data, then `run` on the real BSON images: per-image models averaged per product, ranked by accuracy."""
     assert run_cli("check-data", challenge)[0] == 0

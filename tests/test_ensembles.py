@@ -117,6 +117,18 @@ def test_shap_shares_sum_to_one_and_follow_signal():
     assert per_class.shape == (len(CLASSES), 2) and np.allclose(per_class.sum(axis=1), 1.0)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_shap_shares_of_a_class_the_trees_never_split_for_are_zero_without_warning():
+    y, X = _stack([3.0, 0.0])
+    lone = CLASSES[5]
+    y[y == lone] = CLASSES[6]
+    y[0] = lone  # one row: below min_data_in_leaf, its trees never split, its |SHAP| sums to 0
+    stacker = LGBMStacker(CLASSES, n_jobs=1, max_rounds=40).fit(X, y)
+    overall, per_class = model_contributions(stacker, X[:300], column_groups(["strong", "noise"], CLASSES, []))
+    assert per_class.loc[lone].tolist() == [0.0, 0.0]
+    assert np.allclose(per_class.drop(index=lone).sum(axis=1), 1.0) and overall.sum() == pytest.approx(1.0)
+
+
 def test_confidence_features_are_max_and_entropy_per_model():
     stack = np.array([[1.0, 0.0, 0.5, 0.5], [np.nan, np.nan, 0.9, 0.1]])
     frame = confidence_features(stack, ["a", "b"], 2)

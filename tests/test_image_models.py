@@ -70,6 +70,7 @@ def _model(name: str, **params):
     return partial(BASE_MODELS[name], classes=CLASSES, seed=0, n_jobs=1, **{**FAST.get(name, {}), **params})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", IMAGE_MODELS)
 def test_image_model_cross_validates_products_with_several_images(name):
     views, y, _ = _data(images_per_product=3)
@@ -82,6 +83,7 @@ def test_image_model_cross_validates_products_with_several_images(name):
     assert result.scores["accuracy"].mean() > 3 / len(CLASSES)  # learns the label-coloured images
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in IMAGE_MODELS if issubclass(BASE_MODELS[n], PerImageModel)])
 def test_a_product_gets_the_mean_of_its_images_probabilities(name):
     views, y, owner = _data(images_per_product=3)
@@ -108,6 +110,7 @@ class _ReadLog(np.memmap):
         return out
 
 
+@pytest.mark.slow
 def test_cnn_streams_a_memory_map_in_batches_and_same_seed_gives_same_bytes(tmp_path):
     views, y, owner = _data(images_per_product=2)
     np.save(tmp_path / "images.npy", views["images"].data)
@@ -123,6 +126,7 @@ def test_cnn_streams_a_memory_map_in_batches_and_same_seed_gives_same_bytes(tmp_
     assert proba.tobytes() == again.tobytes()
 
 
+@pytest.mark.slow
 def test_vgg_fusion_embeds_held_out_and_stopping_rows_with_nets_that_never_saw_them(monkeypatch):
     views, y, owner = _data(images_per_product=2)
     X = Views({view: views[view] for view in VggFusion.views})
@@ -155,6 +159,7 @@ def test_vgg_fusion_embeds_held_out_and_stopping_rows_with_nets_that_never_saw_t
         assert model.text_.trained_on_ < training and len(training - model.text_.trained_on_) == len(CLASSES) * 2
 
 
+@pytest.mark.slow
 def test_fusion_text_net_never_sees_the_rows_its_head_stops_on(monkeypatch):
     views, y, _ = _data(images_per_product=2)
     X = Views({view: views[view] for view in Fusion.views})

@@ -323,6 +323,7 @@ def _tensorflow_threads() -> int:
     return getattr(sys.modules.get("tensorflow"), "_stackfold_threads", None) or 1
 
 
+@pytest.mark.slow
 def test_killed_vgg16_extraction_resumes_to_identical_features(rakuten_sample, tmp_path, monkeypatch):
     killed, fresh = tmp_path / "killed", tmp_path / "fresh"
     threads = _tensorflow_threads()  # the killed process must compute with the same threads to give the same bytes

@@ -62,7 +62,12 @@ def _inputs(model_class, y: np.ndarray, n_new: int, rng: np.random.Generator):
 ALL_MODELS = {**BASE_MODELS, **STACKERS, **DECISIONS}
 
 
-@pytest.mark.parametrize("name", sorted(ALL_MODELS))
+SLOW_MODELS = {"vgg_fusion", "efficientnet_nn", "fusion", "sentence_nn", "cnn", "vgg_nn", "text_nn", "pixel_svc"}
+"""Nets and the calibrated pixel SVC: several seconds each, so `make test-fast` leaves them to `make test`."""
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_MODELS else n
+                                  for n in sorted(ALL_MODELS)])
 def test_model_contract(name):
     model_class = ALL_MODELS[name]
     rng = np.random.default_rng(0)
@@ -150,10 +155,12 @@ def test_finished_folds_are_reused_after_interruption(tmp_path):
             super()._fit(X, y)
 
     with pytest.raises(KeyboardInterrupt):
-        cross_validate(partial(_FailsOnFold3, classes=CLASSES), X, y, X[:4], folds, name="memoriser", checkpoint_dir=tmp_path)
+        cross_validate(partial(_FailsOnFold3, classes=CLASSES), X, y, X[:4], folds, name="memoriser",
+                       checkpoint_dir=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fold_0.npz", "fold_1.npz"]
     _Memoriser.seen = []
-    resumed = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds, name="memoriser", checkpoint_dir=tmp_path)
+    resumed = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds, name="memoriser",
+                             checkpoint_dir=tmp_path)
     assert len(_Memoriser.seen) == 3  # folds 2, 3, 4 only
     fresh = cross_validate(partial(_Memoriser, classes=CLASSES), X, y, X[:4], folds, name="memoriser")
     assert np.array_equal(resumed.oof, fresh.oof) and np.array_equal(resumed.test, fresh.test)

@@ -33,6 +33,7 @@ def text_run(rakuten_sample, tmp_path_factory):
     return root / "out"
 
 
+@pytest.mark.slow
 def test_submission_has_exactly_the_test_indices(text_run, rakuten_sample):
     sub = pd.read_csv(text_run / "submissions" / "best.csv", index_col=0)
     test = pd.read_csv(rakuten_sample / "X_test_update.csv", index_col=0)
@@ -40,6 +41,7 @@ def test_submission_has_exactly_the_test_indices(text_run, rakuten_sample):
     assert (text_run / "submissions" / "best.csv").read_text().startswith(",prdtypecode\n84916,")
 
 
+@pytest.mark.slow
 def test_leaderboard_has_every_model_and_stacker(text_run):
     board = pd.read_csv(text_run / "leaderboard.csv", keep_default_na=False)
     assert list(board.columns) == COLUMNS
@@ -50,6 +52,7 @@ def test_leaderboard_has_every_model_and_stacker(text_run):
     assert board["wf1_mean"].max() > prior["wf1_mean"] + 0.2
 
 
+@pytest.mark.slow
 def test_artifacts_are_documented_and_readable(text_run):
     assert pd.read_csv(text_run / "folds.csv").columns.tolist() == ["index", "fold", "label"]
     oof = pd.read_parquet(text_run / "models" / "tfidf_logreg" / "oof.parquet")
@@ -67,11 +70,13 @@ def test_artifacts_are_documented_and_readable(text_run):
     assert not list(text_run.rglob("*.tmp")) and not list(text_run.rglob("checkpoints-*"))
 
 
+@pytest.mark.slow
 def test_cli_leaderboard(text_run, run_cli):
     code, out, _ = run_cli("leaderboard", text_run)
     assert code == 0 and "tfidf_logreg" in out and "prior" in out
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_and_unchanged_models_are_reused(rakuten_sample, tmp_path, run_cli):
     config = tmp_path / "run.toml"
     config.write_text('images = false\nmodels = ["prior", "tfidf_logreg"]\nstackers = ["lgbm"]\ndecisions = []\n')
@@ -98,6 +103,7 @@ def test_run_with_images_on_sample_names_the_missing_image(rakuten_sample, tmp_p
     assert not (tmp_path / "run" / "submissions").exists()
 
 
+@pytest.mark.slow
 def test_blank_policy_runs_on_the_sample_and_counts_blanks(rakuten_sample, tmp_path, run_cli):
     config = tmp_path / "run.toml"
     config.write_text('on_bad_image = "blank"\nmodels = ["prior", "color_forest"]\nstackers = ["mean", "lgbm"]\ndecisions = []\n'
@@ -121,6 +127,7 @@ def test_blank_policy_runs_on_the_sample_and_counts_blanks(rakuten_sample, tmp_p
     assert board.loc["color_forest", "blank_images"] == missing
 
 
+@pytest.mark.slow
 def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     data = tmp_path / "twin"
     assert run_cli("demo-data", data, "--products", 200, "--image-size", 48)[0] == 0
@@ -138,6 +145,7 @@ def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     assert code == 0 and "weighted_f1" in out
 
 
+@pytest.mark.slow
 def test_cli_explain(text_run, run_cli):
     code, out, err = run_cli("explain", text_run, "--rows", 200, "--per-class")
     assert code == 0, err

@@ -68,6 +68,7 @@ def test_real_encoder_gives_unit_vectors_that_place_french_paraphrases_together(
     assert SentenceEncoder()([]).shape == (0, N_FEATURES)
 
 
+@pytest.mark.slow
 def test_sentence_view_of_the_real_sample_is_cached_without_partial_files(rakuten_sample, tmp_path):
     data = load_competition(rakuten_sample, rakuten(), images=False)
     options = {"sentence": {"description_chars": 100}}

@@ -131,7 +131,7 @@ def test_tune_saves_best_params_and_a_rerun_adds_only_missing_trials(run_copy, t
     study = optuna.load_study(study_name="lgbm", storage=_sqlite(run_copy))
     assert saved["params"] == study.best_trial.params and saved["value"] == study.best_value
     assert saved["trials"] == 3 and saved["storage"] == _sqlite(run_copy) and saved["study"] == "lgbm"
-    assert 0 < saved["default_value"] <= 1 and "CV weighted F1" in out
+    assert 0 < saved["default_value"] <= 1 and "CV weighted_f1" in out
     assert RunFolder(run_copy).tuned_params("lgbm") == saved["params"]
     LGBMStacker(classes=[0], **saved["params"])  # the next run accepts them
 
@@ -197,6 +197,7 @@ def test_tuning_on_shuffled_labels_stays_at_chance(finished_run, tmp_path):
 # --- interruption and parallel workers ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_killed_tune_resumes_without_losing_finished_trials(run_copy, tmp_path, run_cli, monkeypatch):
     space = _space_file(tmp_path, SLOW_SPACE)
     args = ["tune", str(run_copy), "--stacker", "lgbm", "--trials", "6", "--space", str(space)]
@@ -234,6 +235,7 @@ def _wait_for_finished(run: Path, worker: subprocess.Popen, at_least: int, limit
     pytest.fail(f"no {at_least} finished trials within {limit_s} s")
 
 
+@pytest.mark.slow
 def test_two_workers_on_postgres_share_one_study(run_copy, tmp_path, postgres_url):  # noqa: F811
     space = _space_file(tmp_path, FAST_SPACE)
     command = [STACKFOLD, "tune", run_copy, "--stacker", "lgbm", "--trials", "8", "--storage", postgres_url,

@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
-from stackfold.competition.spec import SPECS, cdiscount
+from stackfold.competition.spec import SPECS
 
 
 def detect(data: Path) -> str:
-    """``cdiscount`` for a ``.bson`` file or a folder holding its training file, else ``rakuten``."""
+    """``cdiscount`` for a ``.bson`` file or a folder holding one (its training file, or a sample such as
+    ``train_example.bson``), else ``rakuten``."""
     data = Path(data)
-    is_cdiscount = data.suffix == ".bson" or (data / cdiscount().train_file).is_file()
+    is_cdiscount = data.suffix == ".bson" or (data.is_dir() and any(data.glob("*.bson")))
     return "cdiscount" if is_cdiscount else "rakuten"
 
 

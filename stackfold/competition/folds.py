@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from stackfold.competition.csv_files import parse_integers
 from stackfold.errors import ConfigError, DataError
 from stackfold.io import write_text_atomic
 
@@ -67,11 +68,20 @@ def save_folds(path: Path, index: pd.Index, folds: np.ndarray, labels: np.ndarra
 
 
 def load_folds(path: Path) -> FoldAssignment:
-    """Read an assignment written by :func:`save_folds`."""
-    frame = pd.read_csv(path)
+    """Read an assignment written by :func:`save_folds`; a damaged file is one error naming the row."""
+    rewrite = "re-run `stackfold run` to rewrite it"
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as e:  # EmptyDataError is a ValueError
+        raise DataError(f"{path}: not a valid CSV ({' '.join(str(e).split())}); {rewrite}") from e
     if list(frame.columns) != ["index", "fold", "label"]:
-        raise DataError(f"{path}: expected columns index,fold,label; re-run `stackfold run` to rewrite it")
-    return FoldAssignment(
-        pd.Index(frame["index"].to_numpy(dtype=np.int64)), frame["fold"].to_numpy(dtype=np.int64),
-        frame["label"].to_numpy(dtype=np.int64),
-    )
+        raise DataError(f"{path}: expected columns index,fold,label; {rewrite}")
+    columns = []
+    for column in ("index", "fold", "label"):
+        values, bad = parse_integers(frame[column])
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{path}, row {row + 1}, column {column}: {frame[column].iloc[row]!r} is not an integer; "
+                            f"{rewrite}")
+        columns.append(values)
+    return FoldAssignment(pd.Index(columns[0]), columns[1], columns[2])

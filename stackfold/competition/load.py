@@ -8,14 +8,14 @@ exactly as the challenge distributes it or is rejected.
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from stackfold.competition.bson_files import BsonIndex, index_bson_cached
-from stackfold.competition.images import ImageTable, check_on_bad_image
+from stackfold.competition.csv_files import describe_row, integer_column, read_challenge_csv
+from stackfold.competition.images import ImageTable, check_image_files, check_on_bad_image
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.errors import DataError
 
@@ -55,66 +55,15 @@ def _id_rows(frame: pd.DataFrame, spec: CompetitionSpec) -> list[dict]:
     return frame[list(spec.id_columns)].to_dict("records")
 
 
-def _describe_row(position: int, index: object) -> str:
-    return f"row {position + 1} (index {index})"
-
-
-def read_challenge_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read one challenge CSV as strings, with its unnamed first column as an integer index."""
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; put the challenge file there or pass the right data folder")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise DataError(f"{path}: file is empty; download it again from the challenge site")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise DataError(
-            f"{path}, line {line}: byte {raw[e.start]:#04x} is not valid UTF-8; re-save the file as UTF-8"
-        ) from e
-    try:
-        frame = pd.read_csv(StringIO(text), index_col=0, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as e:
-        raise DataError(f"{path}: not a valid CSV ({str(e).strip()}); download the file again") from e
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{path}: column {missing[0]!r} is missing (found: {', '.join(map(str, frame.columns))}); "
-            f"the file needs columns {', '.join(required)}"
-        )
-    frame.index = _integer_column(path, frame.index.to_series(), "index")
-    duplicated = frame.index.duplicated()
-    if duplicated.any():
-        position = int(np.flatnonzero(duplicated)[0])
-        raise DataError(
-            f"{path}, {_describe_row(position, frame.index[position])}: index appears twice; "
-            "each product needs exactly one row"
-        )
-    return frame
-
-
-def _integer_column(path: Path, values: pd.Series, column: str) -> pd.Index:
-    converted = pd.to_numeric(values.str.strip(), errors="coerce")
-    bad = converted.isna() | (converted != np.floor(converted))
-    if bad.any():
-        position = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{path}, row {position + 1}, column {column}: {values.iloc[position]!r} is not an integer; "
-            "fix or remove that row"
-        )
-    return pd.Index(converted.astype(np.int64), name=None)
-
-
 def _validate_products(path: Path, frame: pd.DataFrame, spec: CompetitionSpec) -> pd.DataFrame:
     frame = frame.copy()
     for column in spec.id_columns:
-        frame[column] = _integer_column(path, frame[column], column).to_numpy()
+        frame[column] = integer_column(path, frame[column], column).to_numpy()
         duplicated = frame[column].duplicated().to_numpy()
         if duplicated.any():
             position = int(np.flatnonzero(duplicated)[0])
             raise DataError(
-                f"{path}, {_describe_row(position, frame.index[position])}, column {column}: "
+                f"{path}, {describe_row(position, frame.index[position])}, column {column}: "
                 f"{frame[column].iloc[position]} appears twice; ids must be unique"
             )
     for column in spec.required_text_columns:
@@ -122,7 +71,7 @@ def _validate_products(path: Path, frame: pd.DataFrame, spec: CompetitionSpec) -
         if empty.any():
             position = int(np.flatnonzero(empty.to_numpy())[0])
             raise DataError(
-                f"{path}, {_describe_row(position, frame.index[position])}, column {column}: empty; "
+                f"{path}, {describe_row(position, frame.index[position])}, column {column}: empty; "
                 f"every product needs a {column}"
             )
     return frame[list(spec.text_columns) + list(spec.id_columns)]
@@ -135,40 +84,26 @@ def _validate_labels(
     if len(missing):
         position = int(train.index.get_loc(missing[0]))
         raise DataError(
-            f"{path}: no label for {train_path.name} {_describe_row(position, missing[0])}; "
+            f"{path}: no label for {train_path.name} {describe_row(position, missing[0])}; "
             "the label file must list the same index as the training file"
         )
     extra = labels.index.difference(train.index, sort=False)
     if len(extra):
         position = int(labels.index.get_loc(extra[0]))
         raise DataError(
-            f"{path}, {_describe_row(position, extra[0])}: index not in {train_path.name}; "
+            f"{path}, {describe_row(position, extra[0])}: index not in {train_path.name}; "
             "the label file must list the same index as the training file"
         )
     labels = labels.loc[train.index]
-    codes = _integer_column(path, labels[spec.label_column], spec.label_column).to_numpy()
+    codes = integer_column(path, labels[spec.label_column], spec.label_column).to_numpy()
     unknown = ~np.isin(codes, spec.classes)
     if unknown.any():
         position = int(np.flatnonzero(unknown)[0])
         raise DataError(
-            f"{path}, {_describe_row(position, labels.index[position])}, column {spec.label_column}: "
+            f"{path}, {describe_row(position, labels.index[position])}, column {spec.label_column}: "
             f"unknown class {codes[position]}; expected one of the {spec.n_classes} codes of {spec.name}"
         )
     return codes
-
-
-def _check_images(dataset: Dataset) -> None:
-    for split in ("train", "test"):
-        paths = dataset.image_paths(split)
-        missing = [i for i, p in enumerate(paths) if not p.is_file()]
-        if missing:
-            frame = dataset.train if split == "train" else dataset.test
-            first = missing[0]
-            raise DataError(
-                f"{paths[first]}: image of {split} {_describe_row(first, frame.index[first])} is missing "
-                f"({len(missing)} of {len(paths)} {split} images missing); "
-                "add the images or set images = false in the config"
-            )
 
 
 _MB = 1 << 20
@@ -218,10 +153,11 @@ def load_competition(
 ) -> Dataset:
     """Read and validate the train, label and test files (and, if asked, the images).
 
-    ``on_bad_image="blank"`` skips the check that every image file exists: the run replaces
-    missing images by blank ones. BSON challenges carry their images inside the files; with
-    ``index_file(bson_path, key)`` their index (where every image lies) is saved there and reused
-    while the file is unchanged, instead of reading the whole file again.
+    With ``images`` and ``on_bad_image="error"`` every image file must exist and open as an image
+    (:func:`check_image_files`); ``"blank"`` skips that check: the run replaces bad images by blank
+    ones. BSON challenges carry their images inside the files; with ``index_file(bson_path, key)``
+    their index (where every image lies) is saved there and reused while the file is unchanged,
+    instead of reading the whole file again.
     """
     check_on_bad_image(on_bad_image)
     root = Path(root)
@@ -239,7 +175,7 @@ def load_competition(
     if len(overlap):
         position = int(test.index.get_loc(overlap[0]))
         raise DataError(
-            f"{test_path}, {_describe_row(position, overlap[0])}: index also used in {spec.train_file}; "
+            f"{test_path}, {describe_row(position, overlap[0])}: index also used in {spec.train_file}; "
             "train and test must not share rows"
         )
     for column in spec.id_columns:
@@ -247,7 +183,7 @@ def load_competition(
         if len(shared):
             position = int(np.flatnonzero(test[column].to_numpy() == shared[0])[0])
             raise DataError(
-                f"{test_path}, {_describe_row(position, test.index[position])}, column {column}: "
+                f"{test_path}, {describe_row(position, test.index[position])}, column {column}: "
                 f"{shared[0]} also appears in {spec.train_file}; train and test must not share products"
             )
     digest = hashlib.sha256()
@@ -255,7 +191,8 @@ def load_competition(
         digest.update(path.read_bytes())
     dataset = Dataset(spec, root, train, y, test, images, digest.hexdigest()[:16])
     if images and on_bad_image == "error":
-        _check_images(dataset)
+        for split, frame in (("train", train), ("test", test)):
+            check_image_files(dataset.image_paths(split), split, frame.index)
     return dataset
 
 

@@ -19,7 +19,7 @@ from stackfold.competition.metric import classification_scores
 from stackfold.core.blocks import take_rows
 from stackfold.core.estimator import BaseModel
 from stackfold.io import save_arrays_atomic
-from stackfold.progress import console
+from stackfold.progress import console, progress_bar
 
 
 @dataclass(frozen=True)
@@ -75,36 +75,38 @@ def cross_validate(
     model fitted on all rows (what stackers do); ``X_test=None`` predicts no test rows (a
     tuning trial). With ``checkpoint_dir``, each finished fold is saved there and reused by
     the next call. ``on_fold(k, scores)`` is called after each fold with its scores (a tuning
-    trial prunes there); ``quiet`` prints no progress.
+    trial prunes there); ``quiet`` prints no progress (else a bar over the folds with an ETA).
     """
     n_folds = int(folds.max()) + 1
     oof_sum = oof_count = test_sum = None
     rows = []
-    for fold in range(n_folds):
-        train, valid = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-        path = checkpoint_dir / f"fold_{fold}.npz" if checkpoint_dir else None
-        if path is not None and path.is_file():
-            with np.load(path) as saved:
-                result = dict(saved)
-            console.print(f"  {name}: fold {fold + 1}/{n_folds} reused from checkpoint")
-        else:
-            with console.status(f"  {name}: fitting fold {fold + 1}/{n_folds}") if not quiet else nullcontext():
+    bar = progress_bar(f"  {name}: folds", n_folds) if not quiet else nullcontext(lambda n=1: None)
+    with bar as advance:
+        for fold in range(n_folds):
+            train, valid = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+            path = checkpoint_dir / f"fold_{fold}.npz" if checkpoint_dir else None
+            if path is not None and path.is_file():
+                with np.load(path) as saved:
+                    result = dict(saved)
+                console.print(f"  {name}: fold {fold + 1}/{n_folds} reused from checkpoint")
+            else:
                 result = _fit_fold(make_model(), X, y, X_test, train, valid)
-            if path is not None:
-                save_arrays_atomic(path, **result)
-            if not quiet:
-                console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f} "
-                              f"accuracy {float(result['accuracy']):.4f}")
-        if oof_sum is None:
-            n_classes = result["valid"].shape[1]
-            oof_sum, oof_count = np.zeros((len(y), n_classes)), np.zeros(len(y))
-            test_sum = np.zeros((len(result["test"]), n_classes))
-        oof_sum[valid] += result["valid"]
-        oof_count[valid] += 1
-        test_sum += result["test"]
-        rows.append({"fold": fold, **{k: float(v) for k, v in result.items() if v.ndim == 0}})
-        if on_fold is not None:
-            on_fold(fold, rows[-1])
+                if path is not None:
+                    save_arrays_atomic(path, **result)
+                if not quiet:
+                    console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f} "
+                                  f"accuracy {float(result['accuracy']):.4f}")
+            if oof_sum is None:
+                n_classes = result["valid"].shape[1]
+                oof_sum, oof_count = np.zeros((len(y), n_classes)), np.zeros(len(y))
+                test_sum = np.zeros((len(result["test"]), n_classes))
+            oof_sum[valid] += result["valid"]
+            oof_count[valid] += 1
+            test_sum += result["test"]
+            rows.append({"fold": fold, **{k: float(v) for k, v in result.items() if v.ndim == 0}})
+            advance()
+            if on_fold is not None:
+                on_fold(fold, rows[-1])
     with np.errstate(invalid="ignore", divide="ignore"):
         oof = oof_sum / oof_count[:, None]
     test = test_sum / n_folds

@@ -46,6 +46,8 @@ class LGBMStacker(BoostedStacker):
 
     def _train(self, X: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None) -> lgb.Booster:
         params = self._booster_params()
+        if int(params["bagging_fraction"] * len(y)) < 1:  # a bag of no row (one training row), which LightGBM refuses
+            params["bagging_fraction"] = 1.0
         train_set = lgb.Dataset(X, y, params={"max_bin": params["max_bin"]})
         if validation is None:
             return lgb.train(params, train_set, num_boost_round=self.params["rounds_without_validation"])

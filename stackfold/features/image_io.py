@@ -3,7 +3,8 @@
 Every image, whatever its mode, becomes a ``size x size x 3`` uint8 RGB array: transparency
 is composited on white, the image is padded to a square with white, an optional border is
 cut off, the square is narrowed to the product (product photos carry wide white margins),
-then resized. JPEGs are decoded in draft mode at the smallest scale that still leaves
+then resized. A file is decoded by its content whatever its name says (a PNG named ``.jpg``
+reads as the PNG it is). JPEGs are decoded in draft mode at the smallest scale that still leaves
 enough pixels for the final crop, several times faster than a full decode.
 
 A pass over many images never stops at the first unreadable one: it collects every failure
@@ -13,23 +14,22 @@ puts a white image in their place and reports which (policy ``blank``).
 
 import io
 import math
-import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from stackfold.competition.images import BytesRef, ImageRef, ImageTable, check_on_bad_image
+from stackfold.competition.images import (
+    DECODE_ERRORS, BytesRef, ImageRef, ImageTable, check_on_bad_image, failure_reason,
+)
 from stackfold.errors import ConfigError, DataError
 from stackfold.progress import progress_bar
 
 WHITE = 255
 
-_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, Image.DecompressionBombError)
-"""What Pillow raises on a missing, truncated or corrupt file (truncated JPEGs raise OSError)."""
 _SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 
@@ -71,16 +71,6 @@ class _Unreadable(Exception):
     """An image that could not be read or decoded; the message is the short reason, the cause Pillow's error."""
 
 
-def failure_reason(error: BaseException) -> str:
-    """A short reason why an image could not be read: missing, truncated, not an image, or Pillow's message."""
-    if isinstance(error, FileNotFoundError):
-        return "missing"
-    if isinstance(error, UnidentifiedImageError):
-        return "not an image"
-    message = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return "truncated" if "truncated" in message else message
-
-
 def _read(ref: ImageRef, size: int, options: ImageOptions) -> np.ndarray:
     """Read, decode, crop and resize; only reading and decoding failures are the image's fault (:class:`_Unreadable`)."""
     try:
@@ -107,7 +97,7 @@ def _decode(data: bytes, size: int, options: ImageOptions, crop_side: float | No
                 factor = size / max(side, 1.0)
                 image.draft("RGB", (math.ceil(width * factor), math.ceil(height * factor)))
             return _to_rgb(image), width
-    except _DECODE_ERRORS as e:
+    except DECODE_ERRORS as e:
         raise _Unreadable(failure_reason(e)) from e
 
 

@@ -44,7 +44,10 @@ class FoldTfidf(TransformerMixin, BaseEstimator):
         if self.sublinear_tf:
             np.log(tf.data, out=tf.data)
             tf.data += 1
-        return normalize(tf @ sp.diags(self.idf_), norm="l2", copy=False).tocsr()
+        weighted = tf @ sp.diags(self.idf_)
+        if weighted.shape[1] == 0:  # no term reached min_df in the rows fitted on: no column to normalise
+            return weighted.tocsr()
+        return normalize(weighted, norm="l2", copy=False).tocsr()
 
 
 class ViewsTfidf:

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
 from stackfold.competition.load import Dataset
@@ -123,11 +124,17 @@ def _counts(column: str, **vectorizer: Any) -> Callable[[ViewSource, dict[str, A
     def build(store: ViewSource, params: dict[str, Any]) -> tuple[Block, Block]:
         train, test = store.get("text")
         texts = pd.concat([train[column], test[column]]).to_numpy(dtype=object)
+        vectorizer_ = CountVectorizer(**vectorizer, ngram_range=(params["ngram_min"], params["ngram_max"]),
+                                      min_df=params["min_df"], lowercase=True, dtype=np.float32)
         with console.status(f"counting n-grams of {column} ({len(texts)} texts)"):
-            counts = CountVectorizer(
-                **vectorizer, ngram_range=(params["ngram_min"], params["ngram_max"]), min_df=params["min_df"],
-                lowercase=True, dtype=np.float32,
-            ).fit_transform(texts)
+            try:
+                counts = vectorizer_.fit_transform(texts)
+            except ValueError as e:  # scikit-learn's "empty vocabulary": no n-gram is in min_df texts
+                if "empty vocabulary" not in str(e):
+                    raise
+                console.print(f"[yellow]warning[/yellow]: no n-gram of {column} is in {params['min_df']} texts; "
+                              "the models reading it learn the class prior only")
+                counts = sp.csr_matrix((len(texts), 0), dtype=np.float32)
         return counts[: len(train)], counts[len(train):]
 
     return build

@@ -16,7 +16,7 @@ from stackfold.core.params import count, fraction, positive
 from stackfold.core.splits import inner_split
 from stackfold.core.tf_runtime import keras
 from stackfold.models.fusion import prefixed, unprefixed
-from stackfold.models.keras_support import fit_dense_head, image_batches
+from stackfold.models.keras_support import fit_dense_head, image_batches, standardisation
 from stackfold.models.text_nn import TextNN
 
 
@@ -62,9 +62,10 @@ class Fusion(BaseModel):
     def network(self, keras_module: ModuleType, fitted_on: np.ndarray, n_classes: int) -> Any:
         """The uncompiled head, standardising its input with the statistics of the rows ``fitted_on``."""
         k, p = keras_module, self.params
+        mean, variance = standardisation(fitted_on)
         return k.Sequential([
             k.Input(shape=(fitted_on.shape[1],)),
-            k.layers.Normalization(mean=fitted_on.mean(axis=0), variance=fitted_on.var(axis=0)),
+            k.layers.Normalization(mean=mean, variance=variance),
             k.layers.Dropout(p["input_dropout"]),
             k.layers.Dense(p["units"], activation="relu"),
             k.layers.Dropout(p["dropout"]),

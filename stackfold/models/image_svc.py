@@ -3,7 +3,6 @@
 import warnings
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import SGDClassifier
@@ -13,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from stackfold.core.blocks import ImageBlock
 from stackfold.core.params import Param, count, positive
 from stackfold.core.splits import inner_folds
+from stackfold.models.calibration import sigmoid_calibrated
 from stackfold.models.per_image import SklearnImageModel
 
 
@@ -55,5 +55,5 @@ class PixelSVC(SklearnImageModel):
             StandardScaler(),
             Nystroem(kernel="rbf", gamma=self.params["gamma"],
                      n_components=min(self.params["n_components"], block.n_images), random_state=self.seed),
-            CalibratedClassifierCV(svm, method="sigmoid", cv=image_folds),
+            sigmoid_calibrated(svm, image_folds, block.image_labels(y)),
         )

@@ -11,7 +11,7 @@ import numpy as np
 from stackfold.core.blocks import ImageBlock, Views
 from stackfold.core.params import count, fraction, positive
 from stackfold.core.tf_runtime import keras
-from stackfold.models.keras_support import KerasImageModel
+from stackfold.models.keras_support import KerasImageModel, standardisation
 
 
 class VggNN(KerasImageModel):
@@ -38,7 +38,7 @@ class VggNN(KerasImageModel):
 
     def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
         features = block.materialize()  # 512 floats per image: small enough to hold
-        self.mean_, self.variance_ = features.mean(axis=0), features.var(axis=0)
+        self.mean_, self.variance_ = standardisation(features)
         super()._fit_images(block, y)
 
     def network(self, keras_module: ModuleType, input_shape: tuple[int, ...], n_classes: int) -> Any:

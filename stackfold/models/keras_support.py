@@ -1,5 +1,5 @@
 """What every keras model here shares: sparse and image batches, early stopping on an inner split,
-a dense head over product-level features, and the per-image keras model.
+a dense head over product-level features, standardisation statistics, and the per-image keras model.
 
 TensorFlow (:func:`stackfold.core.tf_runtime.keras`) is imported only when a neural model is
 fitted (the import alone costs ~5 s).
@@ -88,6 +88,19 @@ def image_batches(
                 self.block, self.labels = self._ordered()
 
     return ImageBatches()
+
+
+def standardisation(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of ``features`` (rows) for a keras ``Normalization`` layer.
+
+    A feature constant on these rows (blank images, a single row) gets variance 1, as in
+    scikit-learn's ``StandardScaler``: keras divides by ``max(std, 1e-7)``, and the float32 variance
+    of a constant is 0 or a rounding error (1e-15), so a new row where the feature differs would
+    reach the softmax multiplied by 1e7.
+    """
+    variance = features.var(axis=0)
+    variance[(features == features[:1]).all(axis=0)] = 1
+    return features.mean(axis=0), variance
 
 
 def fit_on_inner_split(

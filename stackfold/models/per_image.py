@@ -9,6 +9,7 @@ from abc import abstractmethod
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.dummy import DummyClassifier
 
 from stackfold.core.blocks import ImageBlock, Views
 from stackfold.core.estimator import BaseModel
@@ -40,10 +41,15 @@ class PerImageModel(BaseModel):
 
 
 class SklearnImageModel(PerImageModel):
-    """A scikit-learn classifier on a per-image feature matrix small enough to hold in memory."""
+    """A scikit-learn classifier on a per-image feature matrix small enough to hold in memory.
+
+    Images of one class leave nothing to separate: the model predicts that class.
+    """
 
     def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
-        self.estimator_ = self._estimator(block, y).fit(block.materialize(), block.image_labels(y))
+        labels = block.image_labels(y)
+        estimator = self._estimator(block, y) if len(np.unique(labels)) > 1 else DummyClassifier(strategy="prior")
+        self.estimator_ = estimator.fit(block.materialize(), labels)
 
     def _predict_images(self, block: ImageBlock) -> np.ndarray:
         # all classes as columns: a class whose products have no image is absent from the estimator

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.kernel_approximation import Nystroem
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -19,13 +20,15 @@ from stackfold.core.estimator import BaseModel
 from stackfold.core.params import Param, count, positive
 from stackfold.core.splits import inner_folds
 from stackfold.features.tfidf import ViewsTfidf
+from stackfold.models.calibration import sigmoid_calibrated
 
 
 class TfidfLogisticRegression(BaseModel):
     """The calibration baseline: word 1-2-gram TF-IDF of the HTML-stripped text, logistic regression.
 
     ``newton-cg`` converges in about ten iterations on TF-IDF; ``lbfgs`` took 20x longer
-    for the same score on the synthetic twin.
+    for the same score on the synthetic twin. A fold with nothing to learn from (no term in
+    ``min_df`` of its texts, or one class) predicts its training prior.
     """
 
     name = "tfidf_logreg"
@@ -39,27 +42,33 @@ class TfidfLogisticRegression(BaseModel):
     }
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
-        self.pipeline_: Pipeline = make_pipeline(
-            TfidfVectorizer(
-                ngram_range=(1, 2),
-                min_df=self.params["min_df"],
-                max_features=self.params["max_features"],
-                sublinear_tf=True,
-                dtype=np.float32,
-            ),
-            LogisticRegression(
-                C=self.params["C"], solver=self.params["solver"], max_iter=self.params["max_iter"],
-                random_state=self.seed,
-            ),
+        texts = X["text"]["text"].to_numpy()
+        vectorizer = TfidfVectorizer(
+            ngram_range=(1, 2),
+            min_df=self.params["min_df"],
+            max_features=self.params["max_features"],
+            sublinear_tf=True,
+            dtype=np.float32,
         )
-        self.pipeline_.fit(X["text"]["text"].to_numpy(), y)
+        try:
+            features = vectorizer.fit_transform(texts)
+        except ValueError:  # how TfidfVectorizer refuses texts in which no term reaches min_df: nothing to learn from
+            self.pipeline_: Pipeline | DummyClassifier = DummyClassifier(strategy="prior").fit(texts, y)
+            return
+        classifier = DummyClassifier(strategy="prior") if len(self.present_) < 2 else LogisticRegression(
+            C=self.params["C"], solver=self.params["solver"], max_iter=self.params["max_iter"], random_state=self.seed,
+        )
+        self.pipeline_ = make_pipeline(vectorizer, classifier.fit(features, y))
 
     def _predict_proba(self, X: Views) -> np.ndarray:
         return self.pipeline_.predict_proba(X["text"]["text"].to_numpy())
 
 
 class _TfidfModel(BaseModel):
-    """A classifier on fold-fitted word (normalised tokens) and char TF-IDF."""
+    """A classifier on fold-fitted word (normalised tokens) and char TF-IDF.
+
+    A fold with nothing to learn from (no term in ``min_df`` of its texts, or one class) predicts its training prior.
+    """
 
     views = ("word_counts", "char_counts")
     tfidf_parameters = {
@@ -77,7 +86,10 @@ class _TfidfModel(BaseModel):
         with warnings.catch_warnings():
             # solvers run on a fixed budget of epochs by design (see LogReg, RbfSVM)
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self.estimator_ = self._estimator(y).fit(self.tfidf_.fit_transform(X), y)
+            features = self.tfidf_.fit_transform(X)
+            learnable = features.shape[1] > 0 and len(self.present_) > 1
+            estimator = self._estimator(y) if learnable else DummyClassifier(strategy="prior")
+            self.estimator_ = estimator.fit(features, y)
 
     def _predict_proba(self, X: Views) -> np.ndarray:
         return self.estimator_.predict_proba(self.tfidf_.transform(X))
@@ -105,13 +117,13 @@ class LogReg(_TfidfModel):
         )
 
 
-def _calibrated_svc(C: float, seed: int, y: np.ndarray, folds: int) -> CalibratedClassifierCV:
+def _calibrated_svc(C: float, seed: int, y: np.ndarray, folds: int) -> CalibratedClassifierCV | DummyClassifier:
     """Linear SVM whose margins become probabilities by sigmoid calibration on an inner CV.
 
-    The inner splits are dealt per class, so classes rarer than ``folds`` do not break the fit.
+    The inner splits are dealt per class, so classes rarer than ``folds`` do not break the fit;
+    a fold too small to calibrate on predicts its prior (:func:`sigmoid_calibrated`).
     """
-    splits = inner_folds(y, folds, seed)
-    return CalibratedClassifierCV(LinearSVC(C=C, random_state=seed), method="sigmoid", cv=splits)
+    return sigmoid_calibrated(LinearSVC(C=C, random_state=seed), inner_folds(y, folds, seed), y)
 
 
 class LinearSVM(_TfidfModel):
@@ -120,7 +132,7 @@ class LinearSVM(_TfidfModel):
     name = "linear_svc"
     parameters = {**_TfidfModel.tfidf_parameters, "C": positive(0.5), "calibration_folds": count(3, low=2)}
 
-    def _estimator(self, y: np.ndarray) -> CalibratedClassifierCV:
+    def _estimator(self, y: np.ndarray) -> CalibratedClassifierCV | DummyClassifier:
         return _calibrated_svc(self.params["C"], self.seed, y, self.params["calibration_folds"])
 
 
@@ -152,7 +164,7 @@ class RbfSVM(_TfidfModel):
         return make_pipeline(
             Nystroem(kernel="rbf", gamma=self.params["gamma"], n_components=min(self.params["n_components"], len(y)),
                      random_state=self.seed),
-            CalibratedClassifierCV(svm, method="sigmoid", cv=splits),
+            sigmoid_calibrated(svm, splits, y),
         )
 
 

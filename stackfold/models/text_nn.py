@@ -7,6 +7,7 @@ embedding the fusion net reuses.
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from stackfold.core.blocks import Views
 from stackfold.core.estimator import BaseModel
@@ -41,8 +42,8 @@ class TextNN(BaseModel):
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         k = keras(self.n_jobs, self.seed)
-        self.tfidf_ = ViewsTfidf({"word_counts": self.params["word_max_features"]}, min_df=self.params["min_df"])
-        features = self.tfidf_.fit_transform(X)
+        self.tfidf_ = ViewsTfidf({"word_counts": self.params["word_max_features"]}, min_df=self.params["min_df"]).fit(X)
+        features = self._features(X)
         self.model_ = k.Sequential([
             k.Input(shape=(features.shape[1],), sparse=True),
             k.layers.Dense(self.params["units"], activation="relu", name="embedding"),
@@ -70,4 +71,10 @@ class TextNN(BaseModel):
     def _batches(self, X: Views) -> Any:
         """Unlabelled sparse TF-IDF batches of every row, in order."""
         k = keras(self.n_jobs, self.seed)
-        return sparse_batches(k, self.tfidf_.transform(X), None, self.params["batch_size"], None)
+        return sparse_batches(k, self._features(X), None, self.params["batch_size"], None)
+
+    def _features(self, X: Views) -> sp.csr_matrix:
+        """Fold TF-IDF of every row; a fold whose texts share no term (``min_df``) gets one empty column,
+        so the net learns only its biases: toward the training prior, through a constant embedding."""
+        features = self.tfidf_.transform(X)
+        return features if features.shape[1] else sp.csr_matrix((features.shape[0], 1), dtype=np.float32)

@@ -1,11 +1,12 @@
 """Writing, validating, scoring and registering challenge submissions."""
 
-from stackfold.submissions.registry import register_submission
+from stackfold.submissions.registry import SubmissionRecord, register_submission
 from stackfold.submissions.score import score_submission
 from stackfold.submissions.validate import check_submission, read_id_list, validate_submission
 from stackfold.submissions.write import submission_text, write_submission
 
 __all__ = [
+    "SubmissionRecord",
     "check_submission",
     "read_id_list",
     "register_submission",

@@ -1,26 +1,32 @@
-"""The ``stackfold`` command line."""
+"""The ``stackfold`` command line: arguments in, rendering out (:mod:`stackfold.cli.render`).
+
+Commands import their machinery when they run, so ``stackfold --help`` answers at once.
+A user error (:class:`~stackfold.errors.StackfoldError`) or a file-system fault (``OSError``:
+read-only, full disk, permissions) is one line on stderr and exit code 1, never a traceback.
+"""
 
 import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
-import pandas as pd
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from stackfold.competition import detect, detect_from_header
-from stackfold.competition.bson_files import index_bson
-from stackfold.competition.folds import SmallClassWarning
-from stackfold.competition.load import image_coverage, load_competition
-from stackfold.competition.spec import CompetitionSpec, get_spec
+from stackfold import __version__
+from stackfold.cli import render
 from stackfold.errors import StackfoldError
 from stackfold.progress import console, report
 
-if TYPE_CHECKING:
-    from stackfold.tune import TuningResult
+COMPETITIONS = ("rakuten", "cdiscount")
+"""The built-in challenges, listed in ``--help`` (tests/test_cli.py checks they are the registered ones)."""
+TUNABLE = ("lgbm", "xgb")
+MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, complement_nb, text_nn, sentence_logreg, "
+          "sentence_nn, color_forest, pixel_forest, pixel_svc, cnn, efficientnet_logreg, efficientnet_svc, "
+          "efficientnet_nn, vgg_nn, vgg_fusion, fusion")
+STACKERS = "lgbm, xgb, mean, weighted_mean, log_pool, logreg_stack"
 
 app = typer.Typer(
     add_completion=False,
@@ -28,6 +34,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Stacked out-of-fold ensembles for multimodal product classification challenges.",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        report.print(f"stackfold {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Stacked out-of-fold ensembles for multimodal product classification challenges."""
+
+
+def _competition_option(default_help: str):
+    return typer.Option(help=f"Built-in challenge: {', '.join(COMPETITIONS)}; default {default_help}.")
 
 
 @app.command("demo-data")
@@ -41,23 +65,24 @@ def demo_data(
     from stackfold.synthetic import write_demo_data
 
     write_demo_data(out, n_products=products, seed=seed, image_size=image_size)
-    console.print(f"wrote {products} training products to {out}")
+    console.print(f"wrote {products} training products to {escape(str(out))}")
 
 
-def _products_by_image_count(counts: dict[int, int]) -> str:
-    return ", ".join(f"{products} with {n}" for n, products in counts.items())
-
-
-def _check_bson_file(path: Path, spec: CompetitionSpec) -> None:
+def _check_bson_file(path: Path, spec) -> None:
     """Check one BSON file on its own, as a training file (every product needs a known category)."""
+    from stackfold.competition.bson_files import index_bson
+
     index = index_bson(path, frozenset(spec.classes))
-    table = Table(title=f"{spec.name} training file: {path}", show_header=False)
-    table.add_row("products", str(index.n_products))
-    table.add_row("images", str(index.n_images))
-    table.add_row("categories found", f"{index.n_categories()} of {spec.n_classes}")
-    table.add_row("products by image count", _products_by_image_count(index.products_by_image_count()))
-    report.print(table)
-    report.print("[green]ok[/green]")
+    report.print(render.key_value_table(f"{spec.name} training file: {path}", {
+        "products": str(index.n_products),
+        "images": str(index.n_images),
+        "categories found": f"{index.n_categories()} of {spec.n_classes}",
+        "products by image count": _by_image_count(index.products_by_image_count()),
+    }))
+
+
+def _by_image_count(counts: dict[int, int]) -> str:
+    return ", ".join(f"{products} with {n}" for n, products in counts.items())
 
 
 @app.command("check-data")
@@ -65,32 +90,42 @@ def check_data(
     data: Annotated[Path, typer.Argument(
         help="Folder holding the challenge files, or a single Cdiscount .bson file (checked as a training file).")],
     images: Annotated[bool, typer.Option(help="Require every referenced image file to exist.")] = False,
-    competition: Annotated[str | None, typer.Option(
-        help="Built-in challenge spec; default cdiscount for a .bson file or a folder with train.bson, "
-        "else rakuten.")] = None,
+    competition: Annotated[str | None, _competition_option(
+        "cdiscount for a .bson file or a folder holding one, else rakuten")] = None,
 ) -> None:
     """Validate the challenge files; each problem is reported as one line naming file, row and fix."""
+    from stackfold.competition import detect, get_spec, load_competition
+    from stackfold.competition.load import image_coverage
+
     spec = get_spec(competition or detect(data))
-    if spec.format == "bson" and (data.suffix == ".bson" or data.is_file()):
-        _check_bson_file(data, spec)
+    if spec.format == "bson" and not (data / spec.train_file).is_file():
+        files = [data] if data.is_file() or data.suffix == ".bson" else sorted(data.glob("*.bson"))
+        for path in files or [data / spec.train_file]:  # none at all: the error names the file expected
+            _check_bson_file(path, spec)
+        report.print("[green]ok[/green]")
         return
     dataset = load_competition(data, spec, images=images)
-    table = Table(title=f"{spec.name}: {data}", show_header=False)
-    table.add_row("train products", str(len(dataset.train)))
-    table.add_row("test products", str(len(dataset.test)))
-    table.add_row("classes present", f"{len(set(dataset.y))} of {spec.n_classes}")
+    rows = {"train products": str(len(dataset.train)), "test products": str(len(dataset.test)),
+            "classes present": f"{len(set(dataset.y))} of {spec.n_classes}"}
     if dataset.bson is not None:
-        table.add_row("train products by image count",
-                      _products_by_image_count(dataset.bson["train"].products_by_image_count()))
+        rows["train products by image count"] = _by_image_count(dataset.bson["train"].products_by_image_count())
     for column in spec.text_columns:
-        empty = (dataset.train[column].str.strip() == "").mean()
-        table.add_row(f"empty {column} (train)", f"{empty:.1%}")
+        rows[f"empty {column} (train)"] = f"{(dataset.train[column].str.strip() == '').mean():.1%}"
     for split, (found, total) in image_coverage(dataset).items():
-        table.add_row(f"{split} images found", f"{found} of {total}")
-    report.print(table)
+        rows[f"{split} images found"] = f"{found} of {total}"
+    report.print(render.key_value_table(f"{spec.name}: {data}", rows))
     if not images and dataset.bson is None:
         console.print("images not required; pass --images to check that every image exists")
     report.print("[green]ok[/green]")
+
+
+def _names(option: str, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    if not names:
+        raise typer.BadParameter("name at least one", param_hint=option)
+    return names
 
 
 @app.command()
@@ -98,15 +133,34 @@ def run(
     data: Annotated[Path, typer.Argument(help="Folder holding the challenge files.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder (created; re-runs reuse its results).")],
     config: Annotated[Path | None, typer.Option("--config", help="TOML run configuration.")] = None,
+    models: Annotated[str | None, typer.Option(help=f"Comma-separated base models, replacing the config's: {MODELS}.")]
+    = None,
+    stackers: Annotated[str | None, typer.Option(help=f"Comma-separated stackers, replacing the config's: {STACKERS}.")]
+    = None,
+    folds: Annotated[int | None, typer.Option(min=2, help="Number of folds (default 5).")] = None,
+    images: Annotated[bool | None, typer.Option(
+        "--images/--no-images", help="Use the product photos (default yes); --no-images runs text models only.")]
+    = None,
+    force: Annotated[bool, typer.Option(
+        help="The folder holds results from other data, folds or seed: delete them and start over.")] = False,
 ) -> None:
-    """Cross-validate every base model and stacker, write the leaderboard and the submissions."""
+    """Cross-validate every base model and stacker, write the leaderboard and the submissions.
+
+    best.csv is the leaderboard's top row: the highest CV score of the challenge metric among all rows.
+    """
+    from stackfold.competition.folds import SmallClassWarning
     from stackfold.config import load_config
     from stackfold.pipeline import run_pipeline
 
+    warnings.simplefilter("always", SmallClassWarning)  # every run says which classes its folds miss
+    given = {"models": _names("--models", models), "stackers": _names("--stackers", stackers), "folds": folds,
+             "images": images}
     with _resumable():
-        summary = run_pipeline(data, out, load_config(config))
-    report.print(_leaderboard_table(summary.leaderboard))
-    report.print(f"best: {summary.best_model} -> {summary.best_submission}")
+        summary = run_pipeline(data, out, load_config(config, {k: v for k, v in given.items() if v is not None}),
+                               force=force)
+    report.print(render.leaderboard_table(summary.leaderboard))
+    report.print(f"submitted: {summary.best_model}, the highest CV {summary.metric} ({summary.best_score:.4f}) "
+                 f"of {len(summary.leaderboard)} rows -> {escape(str(summary.best_submission))}", soft_wrap=True)
 
 
 @app.command()
@@ -116,17 +170,18 @@ def leaderboard(run: Annotated[Path, typer.Argument(help="Run folder.")]) -> Non
     from stackfold.run_folder import RunFolder
 
     folder = RunFolder(run)
-    report.print(_leaderboard_table(read_leaderboard(folder.require(folder.leaderboard, "leaderboard"))))
+    report.print(render.leaderboard_table(read_leaderboard(folder.require(folder.leaderboard, "leaderboard"))))
 
 
 @app.command()
 def score(
     submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
     truth: Annotated[Path, typer.Option("--truth", help="True labels in the same format.")],
-    competition: Annotated[str | None, typer.Option(
-        help="Built-in challenge spec; default the one whose submission header opens the truth file.")] = None,
+    competition: Annotated[str | None, _competition_option("the one whose submission header opens the truth file")]
+    = None,
 ) -> None:
     """Print weighted F1, accuracy and macro F1 of a submission."""
+    from stackfold.competition import detect_from_header, get_spec
     from stackfold.submissions import score_submission
 
     scores = score_submission(submission, truth, get_spec(competition or detect_from_header(truth)))
@@ -141,10 +196,11 @@ def validate(
     submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
     data: Annotated[Path, typer.Option("--data", help="Folder holding the challenge's test file.")],
     ids: Annotated[Path | None, typer.Option("--ids", help="Full test id list, e.g. reference/test_ids.csv.")] = None,
-    competition: Annotated[str | None, typer.Option(
-        help="Built-in challenge spec; default cdiscount for a folder with train.bson, else rakuten.")] = None,
+    competition: Annotated[str | None, _competition_option(
+        "cdiscount for a folder holding a .bson file, else rakuten")] = None,
 ) -> None:
     """Check a submission answers exactly the test rows, in the challenge format."""
+    from stackfold.competition import detect, get_spec, load_competition
     from stackfold.submissions import read_id_list, validate_submission
 
     dataset = load_competition(data, get_spec(competition or detect(data)), images=False)
@@ -157,7 +213,7 @@ def validate(
 @app.command()
 def tune(
     run: Annotated[Path, typer.Argument(help="Run folder of a finished `stackfold run`.")],
-    stacker: Annotated[str, typer.Option("--stacker", help="Stacker to tune: lgbm or xgb.")],
+    stacker: Annotated[str, typer.Option("--stacker", help=f"Stacker to tune: {', '.join(TUNABLE)}.")],
     trials: Annotated[int, typer.Option(
         min=1, help="Finished (complete or pruned) trials the study should hold in total; "
         "a resumed run or another worker on the same study only adds the rest.")] = 50,
@@ -180,8 +236,8 @@ def tune(
     with _resumable():
         result = tune_stacker(run, stacker, trials, timeout=timeout, storage=storage, study_name=study,
                               space_file=space)
-    report.print(_tuning_table(result))
-    report.print(f"saved {result.path}; the next `stackfold run` uses these parameters")
+    report.print(render.tuning_table(result))
+    report.print(f"saved {escape(str(result.path))}; the next `stackfold run` uses these parameters")
 
 
 @app.command()
@@ -195,49 +251,13 @@ def explain(
 
     with console.status("refitting the LightGBM stacker on all OOF rows"):
         overall, by_class, n_rows = explain_run(run, rows)
-    table = Table(title=f"share of mean |SHAP| in the lgbm stacker ({n_rows} rows)")
-    table.add_column("model")
-    table.add_column("share", justify="right")
-    for model, share in overall.items():
-        table.add_row(model, f"{share:.1%}")
-    report.print(table)
+    report.print(render.shares_table(overall, n_rows))
     if per_class:
-        report.print(by_class.map(lambda v: f"{v:.0%}").to_markdown())
-
-
-def _tuning_table(result: "TuningResult") -> Table:
-    """Best trial next to the untuned baseline: CV score, then every tuned parameter."""
-    table = Table(title=f"{result.stacker}: best of {result.finished} trials (trial {result.best_trial}, "
-                        f"study {result.study!r})")
-    for column in ("", "default", "tuned"):
-        table.add_column(column, justify="left" if not column else "right")
-    table.add_row("CV weighted F1", f"{result.default_value:.4f}", f"{result.value:.4f}")
-    for name, value in result.params.items():
-        table.add_row(name, _format_param(result.default_params.get(name)), _format_param(value))
-    return table
-
-
-def _format_param(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _format_cell(column: str, value: object) -> str:
-    if not isinstance(value, float):
-        return str(value)
-    return f"{value:.1f}" if column.endswith("_s") else f"{value:.4f}"
-
-
-def _leaderboard_table(frame: pd.DataFrame) -> Table:
-    table = Table(title="leaderboard (CV)")
-    for column in frame.columns:
-        table.add_column(column, justify="left" if column in ("model", "level") else "right")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_format_cell(column, value) for column, value in zip(frame.columns, row)))
-    return table
+        report.print(by_class.map(lambda v: f"{v:.0%}").to_markdown(), markup=False)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    console.print(f"[yellow]warning[/yellow]: {message}", highlight=False)
+    console.print(f"[yellow]warning[/yellow]: {escape(str(message))}", highlight=False)
 
 
 @contextmanager
@@ -252,11 +272,16 @@ def _resumable() -> Iterator[None]:
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit code 1."""
+    """Entry point: user errors and file-system faults become one line on stderr and exit code 1."""
     warnings.showwarning = _show_warning
-    warnings.simplefilter("always", SmallClassWarning)
     try:
         app()
     except StackfoldError as e:
-        console.print(f"[red]error[/red]: {e}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        _error(escape(str(e)))
+    except OSError as e:
+        _error(render.os_error_line(e))
+
+
+def _error(line: str) -> None:
+    console.print(f"[red]error[/red]: {line}", highlight=False, soft_wrap=True)
+    sys.exit(1)

@@ -1,0 +1,103 @@
+"""Challenge CSV files read exactly: one line naming the file, the line or row, and what to do for
+anything else (missing, empty, cut short, not UTF-8, another delimiter, a repeated header or column,
+an index that is not a unique integer)."""
+
+import csv
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stackfold.errors import DataError
+
+
+def describe_row(position: int, index: object) -> str:
+    return f"row {position + 1} (index {index})"
+
+
+def _challenge_text(path: Path) -> str:
+    """The whole text of a challenge file, refused when missing, empty, cut short or not UTF-8 (a BOM is fine)."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found; put the challenge file there or pass the right data folder")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataError(f"{path}: file is empty; download it again from the challenge site")
+    if not raw.endswith(b"\n"):  # checked before decoding: a cut inside a UTF-8 character is a cut, not an encoding
+        line = raw.count(b"\n") + 1
+        raise DataError(f"{path}, line {line}: incomplete last line (the file does not end with a line break, "
+                        "so it was likely cut short); download it again, or end it with a line break if it is whole")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError(
+            f"{path}, line {line}: byte {raw[e.start]:#04x} is not valid UTF-8; re-save the file as UTF-8"
+        ) from e
+
+
+def _check_header(path: Path, text: str, required: tuple[str, ...]) -> list[str]:
+    """The header line's names; refused with another delimiter, a repeated name or a required column missing."""
+    line = text.split("\n", 1)[0].rstrip("\r")
+    names = next(csv.reader([line]))
+    delimiter = next((d for d in ";\t|" if d in line), None)
+    if len(names) == 1 and delimiter:
+        raise DataError(f"{path}, line 1: fields are separated by {delimiter!r}; re-save the file with commas")
+    twice = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    if twice is not None:
+        raise DataError(f"{path}, line 1: column {twice!r} appears twice; remove one of them")
+    missing = [c for c in required if c not in names[1:]]
+    if missing:
+        raise DataError(
+            f"{path}: column {missing[0]!r} is missing (found: {', '.join(names[1:])}); "
+            f"the file needs columns {', '.join(required)}"
+        )
+    return names
+
+
+def read_challenge_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """Read one challenge CSV as strings, with its unnamed first column as an integer index."""
+    text = _challenge_text(path)
+    names = _check_header(path, text, required)
+    try:
+        frame = pd.read_csv(StringIO(text), index_col=0, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as e:
+        reason = " ".join(str(e).split())
+        if "EOF inside string" in reason:  # cut short inside a quoted field that spans lines
+            raise DataError(f"{path}: incomplete last row ({reason}); download the file again") from e
+        raise DataError(f"{path}: not a valid CSV ({reason}); download the file again") from e
+    if frame.empty:
+        raise DataError(f"{path}, line 2: no rows, the file holds only its header line; download it again")
+    repeated = np.flatnonzero((frame.index == names[0]) & (frame.iloc[:, 0] == names[1]).to_numpy())
+    if len(repeated):
+        raise DataError(f"{path}, row {repeated[0] + 1}: repeats the header line; remove that line")
+    frame.index = integer_column(path, frame.index.to_series(), "index")
+    duplicated = frame.index.duplicated()
+    if duplicated.any():
+        position = int(np.flatnonzero(duplicated)[0])
+        raise DataError(
+            f"{path}, {describe_row(position, frame.index[position])}: index appears twice; "
+            "each product needs exactly one row"
+        )
+    return frame
+
+
+def parse_integers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as int64, and a mask of those that are not whole numbers within int64 (whose int64 is 0)."""
+    numbers = pd.to_numeric(values.str.strip(), errors="coerce")
+    if numbers.dtype == np.int64:
+        return numbers.to_numpy(), np.zeros(len(numbers), dtype=bool)
+    as_float = numbers.to_numpy(dtype=np.float64)  # NaN where not a number
+    bad = ~np.isfinite(as_float) | (as_float != np.floor(as_float)) | (np.abs(as_float) >= 2.0**63)
+    return np.where(bad, 0, numbers.fillna(0).to_numpy()).astype(np.int64), bad
+
+
+def integer_column(path: Path, values: pd.Series, column: str) -> pd.Index:
+    converted, bad = parse_integers(values)
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{path}, row {position + 1}, column {column}: {values.iloc[position]!r} is not an integer; "
+            "fix or remove that row"
+        )
+    return pd.Index(converted, name=None)
