@@ -144,3 +144,30 @@ def test_a_decision_rule_that_changes_nothing_says_so(rakuten_sample, tmp_path, 
                       'decide_on = "mean"\n')
     code, _, err = run_cli("run", rakuten_sample, "--out", tmp_path / "run", "--config", config)
     assert code == 0 and "mean+class_scaling: changes no OOF prediction of mean" in err
+
+
+@pytest.fixture
+def read_only_run(rakuten_sample, tmp_path, run_cli):
+    """A finished run on its own tmpfs, remounted read-only (root only, as in CI)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "stackfold-ro", disk], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    try:
+        assert run_cli("run", rakuten_sample, "--out", disk / "run", *FAST)[0] == 0
+        subprocess.run(["mount", "-o", "remount,ro", disk], check=True)
+        yield disk / "run"
+    finally:
+        subprocess.run(["umount", "--lazy", disk], check=True)
+
+
+@pytest.mark.parametrize("command", [("tune", "--stacker", "lgbm", "--trials", "2"), ("run", *FAST)])
+def test_a_read_only_run_folder_is_one_line(command, read_only_run, rakuten_sample, run_cli):
+    args = (command[0], read_only_run, *command[1:]) if command[0] == "tune" else \
+        (command[0], rakuten_sample, "--out", read_only_run, *command[1:])
+    code, _, err = run_cli(*args)
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "Read-only file system" in err and "choose another folder" in err
