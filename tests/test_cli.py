@@ -4,7 +4,8 @@ import errno
 
 import pytest
 
-from stackfold import __version__, cli
+from stackfold import __version__
+from stackfold.cli import options
 from stackfold.cli.render import os_error_line
 from stackfold.competition.spec import SPECS
 from stackfold.ensembles import STACKERS
@@ -13,10 +14,10 @@ from stackfold.models import BASE_MODELS
 
 
 def test_the_choices_listed_in_help_are_the_registered_ones():
-    assert set(cli.COMPETITIONS) == set(SPECS)
-    assert cli.TUNABLE == tuple(SPACES)
-    assert cli.MODELS.split(", ") == list(BASE_MODELS)
-    assert cli.STACKERS.split(", ") == list(STACKERS)
+    assert set(options.COMPETITIONS) == set(SPECS)
+    assert options.TUNABLE == tuple(SPACES)
+    assert options.MODELS.split(", ") == list(BASE_MODELS)
+    assert options.STACKERS.split(", ") == list(STACKERS)
 
 
 def test_version(run_cli):

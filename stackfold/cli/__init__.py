@@ -17,16 +17,9 @@ from rich.markup import escape
 
 from stackfold import __version__
 from stackfold.cli import render
+from stackfold.cli.options import MODELS, STACKERS, TUNABLE, competition_option, names
 from stackfold.errors import StackfoldError
 from stackfold.progress import console, report
-
-COMPETITIONS = ("rakuten", "cdiscount")
-"""The built-in challenges, listed in ``--help`` (tests/test_cli.py checks they are the registered ones)."""
-TUNABLE = ("lgbm", "xgb")
-MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, complement_nb, text_nn, sentence_logreg, "
-          "sentence_nn, color_forest, pixel_forest, pixel_svc, cnn, efficientnet_logreg, efficientnet_svc, "
-          "efficientnet_nn, vgg_nn, vgg_fusion, fusion")
-STACKERS = "lgbm, xgb, mean, weighted_mean, log_pool, logreg_stack"
 
 app = typer.Typer(
     add_completion=False,
@@ -48,10 +41,6 @@ def _options(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Stacked out-of-fold ensembles for multimodal product classification challenges."""
-
-
-def _competition_option(default_help: str):
-    return typer.Option(help=f"Built-in challenge: {', '.join(COMPETITIONS)}; default {default_help}.")
 
 
 @app.command("demo-data")
@@ -90,7 +79,7 @@ def check_data(
     data: Annotated[Path, typer.Argument(
         help="Folder holding the challenge files, or a single Cdiscount .bson file (checked as a training file).")],
     images: Annotated[bool, typer.Option(help="Require every referenced image file to exist.")] = False,
-    competition: Annotated[str | None, _competition_option(
+    competition: Annotated[str | None, competition_option(
         "cdiscount for a .bson file or a folder holding one, else rakuten")] = None,
 ) -> None:
     """Validate the challenge files; each problem is reported as one line naming file, row and fix."""
@@ -119,15 +108,6 @@ def check_data(
     report.print("[green]ok[/green]")
 
 
-def _names(option: str, value: str | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    names = tuple(n.strip() for n in value.split(",") if n.strip())
-    if not names:
-        raise typer.BadParameter("name at least one", param_hint=option)
-    return names
-
-
 @app.command()
 def run(
     data: Annotated[Path, typer.Argument(help="Folder holding the challenge files.")],
@@ -153,7 +133,7 @@ def run(
     from stackfold.pipeline import run_pipeline
 
     warnings.simplefilter("always", SmallClassWarning)  # every run says which classes its folds miss
-    given = {"models": _names("--models", models), "stackers": _names("--stackers", stackers), "folds": folds,
+    given = {"models": names("--models", models), "stackers": names("--stackers", stackers), "folds": folds,
              "images": images}
     with _resumable():
         summary = run_pipeline(data, out, load_config(config, {k: v for k, v in given.items() if v is not None}),
@@ -177,7 +157,7 @@ def leaderboard(run: Annotated[Path, typer.Argument(help="Run folder.")]) -> Non
 def score(
     submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
     truth: Annotated[Path, typer.Option("--truth", help="True labels in the same format.")],
-    competition: Annotated[str | None, _competition_option("the one whose submission header opens the truth file")]
+    competition: Annotated[str | None, competition_option("the one whose submission header opens the truth file")]
     = None,
 ) -> None:
     """Print weighted F1, accuracy and macro F1 of a submission."""
@@ -196,7 +176,7 @@ def validate(
     submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
     data: Annotated[Path, typer.Option("--data", help="Folder holding the challenge's test file.")],
     ids: Annotated[Path | None, typer.Option("--ids", help="Full test id list, e.g. reference/test_ids.csv.")] = None,
-    competition: Annotated[str | None, _competition_option(
+    competition: Annotated[str | None, competition_option(
         "cdiscount for a folder holding a .bson file, else rakuten")] = None,
 ) -> None:
     """Check a submission answers exactly the test rows, in the challenge format."""
@@ -208,6 +188,26 @@ def validate(
         submission, dataset.spec, dataset.test.index, read_id_list(ids) if ids is not None else None
     )
     report.print(f"[green]ok[/green]: {len(labels)} rows")
+
+
+@app.command()
+def diff(
+    submission_a: Annotated[Path, typer.Argument(help="First submission CSV.")],
+    submission_b: Annotated[Path, typer.Argument(help="Second submission CSV, of the same test rows.")],
+    truth: Annotated[Path | None, typer.Option("--truth", help="True labels: count the changes each gets right.")]
+    = None,
+    competition: Annotated[str | None, competition_option("the one whose submission header opens the first file")]
+    = None,
+) -> None:
+    """How many predictions changed from A to B, per class, and (with --truth) how many changes were right."""
+    from stackfold.competition import detect_from_header, get_spec
+    from stackfold.submissions import diff_submissions
+
+    result = diff_submissions(submission_a, submission_b, get_spec(competition or detect_from_header(submission_a)),
+                              truth)
+    report.print(render.diff_lines(result), soft_wrap=True)
+    if result.changed:
+        report.print(result.per_class.to_markdown(), markup=False)
 
 
 @app.command()

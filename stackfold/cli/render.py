@@ -13,6 +13,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from stackfold.submissions import SubmissionDiff
     from stackfold.tune import TuningResult
 
 
@@ -65,6 +66,15 @@ def shares_table(overall: "pd.Series", n_rows: int) -> Table:
     for model, share in overall.items():
         table.add_row(escape(str(model)), f"{share:.1%}")
     return table
+
+
+def diff_lines(result: "SubmissionDiff") -> str:
+    """What changed between two submissions, and with the truth which side the changes favour."""
+    text = f"{result.changed} of {result.rows} predictions changed ({result.changed / result.rows:.1%})"
+    if result.right_a is not None:
+        text += (f"; of the changed rows A is right on {result.right_a}, B on {result.right_b} "
+                 f"(B {result.right_b - result.right_a:+d})")
+    return text
 
 
 def os_error_line(error: OSError) -> str:

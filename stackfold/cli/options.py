@@ -1,0 +1,26 @@
+"""Option lists and parsers of the command line: the choices its ``--help`` names without importing them."""
+
+import typer
+
+COMPETITIONS = ("rakuten", "cdiscount")
+"""The built-in challenges, listed in ``--help`` (tests/test_cli.py checks they are the registered ones)."""
+TUNABLE = ("lgbm", "xgb")
+MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, complement_nb, text_nn, sentence_logreg, "
+          "sentence_nn, color_forest, pixel_forest, pixel_svc, cnn, efficientnet_logreg, efficientnet_svc, "
+          "efficientnet_nn, vgg_nn, vgg_fusion, fusion")
+STACKERS = "lgbm, xgb, mean, weighted_mean, log_pool, logreg_stack"
+
+
+def competition_option(default_help: str) -> typer.models.OptionInfo:
+    """The ``--competition`` option, naming the built-in challenges and what is used without it."""
+    return typer.Option(help=f"Built-in challenge: {', '.join(COMPETITIONS)}; default {default_help}.")
+
+
+def names(option: str, value: str | None) -> tuple[str, ...] | None:
+    """The comma-separated names given to ``option`` (``None`` when it was not given)."""
+    if value is None:
+        return None
+    listed = tuple(n.strip() for n in value.split(",") if n.strip())
+    if not listed:
+        raise typer.BadParameter("name at least one", param_hint=option)
+    return listed
