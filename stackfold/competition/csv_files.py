@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stackfold.errors import DataError
+from stackfold.errors import DataError, StackfoldError
 
 
 def describe_row(position: int, index: object) -> str:
@@ -27,11 +27,16 @@ def _challenge_text(path: Path) -> str:
         line = raw.count(b"\n") + 1
         raise DataError(f"{path}, line {line}: incomplete last line (the file does not end with a line break, "
                         "so it was likely cut short); download it again, or end it with a line break if it is whole")
+    return decode_utf8(raw, path, DataError)
+
+
+def decode_utf8(raw: bytes, path: Path, error: type[StackfoldError]) -> str:
+    """``raw`` as text (a UTF-8 BOM dropped), or a one-line ``error`` naming the line of its first non-UTF-8 byte."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise DataError(
+        raise error(
             f"{path}, line {line}: byte {raw[e.start]:#04x} is not valid UTF-8; re-save the file as UTF-8"
         ) from e
 

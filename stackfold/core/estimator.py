@@ -1,7 +1,8 @@
 """The one interface every base model and stacker implements.
 
 Public :meth:`BaseModel.fit` / :meth:`BaseModel.predict_proba` do the checks, seeding and
-timing once; subclasses write only ``_fit`` / ``_predict_proba``. Probabilities always come
+timing once; subclasses write only ``_fit`` / ``_predict_proba``, and never see training rows of a
+single class (the model then predicts that class). Probabilities always come
 back with one column per class of the competition, in the spec's order, even when the
 training rows lacked some classes: those columns are zero, whatever the model's output layer.
 """
@@ -61,7 +62,8 @@ class BaseModel(ABC):
         y_positions = np.argsort(self.classes)[positions]
         self.present_ = np.unique(y_positions)
         start = time.perf_counter()
-        self._fit(X, y_positions)
+        if len(self.present_) > 1:  # rows of one class leave nothing to learn: the model predicts that class
+            self._fit(X, y_positions)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -70,7 +72,10 @@ class BaseModel(ABC):
         if not hasattr(self, "present_"):
             raise StackfoldError(f"{self.name}: predict_proba called before fit")
         start = time.perf_counter()
-        raw = np.asarray(self._predict_proba(X), dtype=np.float64)
+        if len(self.present_) > 1:
+            raw = np.asarray(self._predict_proba(X), dtype=np.float64)
+        else:
+            raw = np.ones((n_rows(X), 1))
         self.predict_seconds_ = time.perf_counter() - start
         n_classes = len(self.classes)
         if raw.shape == (n_rows(X), len(self.present_)):

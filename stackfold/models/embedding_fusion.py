@@ -12,11 +12,11 @@ import numpy as np
 
 from stackfold.core.blocks import ImageBlock, Views
 from stackfold.core.estimator import BaseModel
-from stackfold.core.params import count, fraction, positive
+from stackfold.core.params import count, fraction
 from stackfold.core.splits import inner_split
 from stackfold.core.tf_runtime import keras
 from stackfold.models.fusion import prefixed, unprefixed
-from stackfold.models.keras_support import fit_dense_head, image_batches, standardisation
+from stackfold.models.keras_support import fit_dense_head, image_batches, standardisation, training_parameters
 from stackfold.models.text_nn import TextNN
 
 
@@ -36,11 +36,7 @@ class Fusion(BaseModel):
         "units": count(512),
         "input_dropout": fraction(0.2),
         "dropout": fraction(0.5),
-        "learning_rate": positive(1e-3),
-        "batch_size": count(64),
-        "epochs": count(60),
-        "patience": count(5, low=0),
-        "validation_fraction": fraction(0.1),
+        **training_parameters(batch_size=64, epochs=60, patience=5),
         **prefixed("text_", TextNN.parameters),
     }
 

@@ -10,22 +10,18 @@ import numpy as np
 
 from stackfold.core.blocks import Views
 from stackfold.core.estimator import BaseModel
-from stackfold.core.params import count, fraction, positive
+from stackfold.core.params import count, fraction
 from stackfold.core.splits import inner_split
 from stackfold.core.tf_runtime import keras
 from stackfold.models.image_vgg import VggNN
-from stackfold.models.keras_support import fit_dense_head
+from stackfold.models.keras_support import fit_dense_head, training_parameters
 from stackfold.models.text_nn import TextNN
 
 HEAD_DEFAULTS = {
     "units": count(1024),
     "dropout": fraction(0.25),
     "final_dropout": fraction(0.5),
-    "learning_rate": positive(1e-3),
-    "batch_size": count(256),
-    "epochs": count(30),
-    "patience": count(3, low=0),
-    "validation_fraction": fraction(0.1),
+    **training_parameters(batch_size=256, epochs=30, patience=3),
 }
 
 

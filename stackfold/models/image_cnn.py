@@ -3,8 +3,8 @@
 from types import ModuleType
 from typing import Any
 
-from stackfold.core.params import count, fraction, positive
-from stackfold.models.keras_support import KerasImageModel
+from stackfold.core.params import fraction
+from stackfold.models.keras_support import KerasImageModel, training_parameters
 
 
 class CNN(KerasImageModel):
@@ -21,11 +21,7 @@ class CNN(KerasImageModel):
     parameters = {
         "conv_dropout": fraction(0.4),
         "dense_dropout": fraction(0.7),
-        "learning_rate": positive(1e-3),
-        "batch_size": count(64),
-        "epochs": count(30),
-        "patience": count(3, low=0),
-        "validation_fraction": fraction(0.1),
+        **training_parameters(batch_size=64, epochs=30, patience=3),
     }
 
     def network(self, keras_module: ModuleType, input_shape: tuple[int, ...], n_classes: int) -> Any:

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from stackfold.core.blocks import ImageBlock, Views
-from stackfold.core.params import count, fraction, positive
+from stackfold.core.params import count, fraction
 from stackfold.core.tf_runtime import keras
-from stackfold.models.keras_support import KerasImageModel, standardisation
+from stackfold.models.keras_support import KerasImageModel, standardisation, training_parameters
 
 
 class VggNN(KerasImageModel):
@@ -29,11 +29,7 @@ class VggNN(KerasImageModel):
         "units": count(512),
         "embedding_units": count(256),
         "dropout": fraction(0.2),
-        "learning_rate": positive(1e-3),
-        "batch_size": count(256),
-        "epochs": count(30),
-        "patience": count(3, low=0),
-        "validation_fraction": fraction(0.1),
+        **training_parameters(batch_size=256, epochs=30, patience=3),
     }
 
     def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from stackfold.core.blocks import ImageBlock
+from stackfold.core.params import Param, count, fraction, positive
 from stackfold.core.splits import inner_split
 from stackfold.core.tf_runtime import keras
 from stackfold.models.per_image import PerImageModel
@@ -88,6 +89,17 @@ def image_batches(
                 self.block, self.labels = self._ordered()
 
     return ImageBatches()
+
+
+def training_parameters(batch_size: int, epochs: int, patience: int, learning_rate: float = 1e-3) -> dict[str, Param]:
+    """The declared parameters of the early-stopped training loop every net here runs (:func:`fit_on_split`)."""
+    return {
+        "learning_rate": positive(learning_rate),
+        "batch_size": count(batch_size),
+        "epochs": count(epochs),
+        "patience": count(patience, low=0),
+        "validation_fraction": fraction(0.1),
+    }
 
 
 def standardisation(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,7 @@ class TfidfLogisticRegression(BaseModel):
 
     ``newton-cg`` converges in about ten iterations on TF-IDF; ``lbfgs`` took 20x longer
     for the same score on the synthetic twin. A fold with nothing to learn from (no term in
-    ``min_df`` of its texts, or one class) predicts its training prior.
+    ``min_df`` of its texts) predicts its training prior.
     """
 
     name = "tfidf_logreg"
@@ -55,7 +55,7 @@ class TfidfLogisticRegression(BaseModel):
         except ValueError:  # how TfidfVectorizer refuses texts in which no term reaches min_df: nothing to learn from
             self.pipeline_: Pipeline | DummyClassifier = DummyClassifier(strategy="prior").fit(texts, y)
             return
-        classifier = DummyClassifier(strategy="prior") if len(self.present_) < 2 else LogisticRegression(
+        classifier = LogisticRegression(
             C=self.params["C"], solver=self.params["solver"], max_iter=self.params["max_iter"], random_state=self.seed,
         )
         self.pipeline_ = make_pipeline(vectorizer, classifier.fit(features, y))
@@ -67,7 +67,7 @@ class TfidfLogisticRegression(BaseModel):
 class _TfidfModel(BaseModel):
     """A classifier on fold-fitted word (normalised tokens) and char TF-IDF.
 
-    A fold with nothing to learn from (no term in ``min_df`` of its texts, or one class) predicts its training prior.
+    A fold with nothing to learn from (no term in ``min_df`` of its texts) predicts its training prior.
     """
 
     views = ("word_counts", "char_counts")
@@ -87,8 +87,7 @@ class _TfidfModel(BaseModel):
             # solvers run on a fixed budget of epochs by design (see LogReg, RbfSVM)
             warnings.simplefilter("ignore", ConvergenceWarning)
             features = self.tfidf_.fit_transform(X)
-            learnable = features.shape[1] > 0 and len(self.present_) > 1
-            estimator = self._estimator(y) if learnable else DummyClassifier(strategy="prior")
+            estimator = self._estimator(y) if features.shape[1] > 0 else DummyClassifier(strategy="prior")
             self.estimator_ = estimator.fit(features, y)
 
     def _predict_proba(self, X: Views) -> np.ndarray:

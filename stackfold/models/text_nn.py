@@ -11,10 +11,10 @@ import scipy.sparse as sp
 
 from stackfold.core.blocks import Views
 from stackfold.core.estimator import BaseModel
-from stackfold.core.params import count, fraction, positive
+from stackfold.core.params import count, fraction
 from stackfold.core.tf_runtime import keras
 from stackfold.features.tfidf import ViewsTfidf
-from stackfold.models.keras_support import fit_on_inner_split, sparse_batches
+from stackfold.models.keras_support import fit_on_inner_split, sparse_batches, training_parameters
 
 
 class TextNN(BaseModel):
@@ -33,11 +33,7 @@ class TextNN(BaseModel):
         "min_df": count(2),
         "units": count(256),
         "dropout": fraction(0.7),
-        "learning_rate": positive(3e-3),
-        "batch_size": count(64),
-        "epochs": count(40),
-        "patience": count(3, low=0),
-        "validation_fraction": fraction(0.1),
+        **training_parameters(batch_size=64, epochs=40, patience=3, learning_rate=3e-3),
     }
 
     def _fit(self, X: Views, y: np.ndarray) -> None:

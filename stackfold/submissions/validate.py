@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stackfold.competition.csv_files import parse_integers
+from stackfold.competition.csv_files import decode_utf8, parse_integers
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.errors import SubmissionError
 
@@ -16,14 +16,7 @@ def read_text(path: Path, what: str) -> str:
     path = Path(path)
     if not path.is_file():
         raise SubmissionError(f"{path}: {what} file not found; check the path")
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise SubmissionError(
-            f"{path}, line {line}: byte {raw[e.start]:#04x} is not valid UTF-8; re-save the file as UTF-8"
-        ) from e
+    return decode_utf8(path.read_bytes(), path, SubmissionError)
 
 
 def _integers(values: pd.Series, source: str, column: str) -> np.ndarray:
