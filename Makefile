@@ -1,4 +1,5 @@
-# `make demo`: install, generate the synthetic demo data, run the whole pipeline, score it.
+# `make demo`: install, generate the synthetic demo data, run the whole pipeline, score it, tune the lgbm stacker
+# a little, and end with the path of the run's HTML report.
 # `make test`: install with test extras, run the whole test suite (what CI runs, through .ci/run).
 # `make test-fast`: the same without the tests marked slow (each over ~5 s): a few minutes.
 PYTHON ?= python3
@@ -28,6 +29,8 @@ demo: demo/data/X_train_update.csv
 	$(BIN)/stackfold run demo/data --out demo/run
 	$(BIN)/stackfold validate demo/run/submissions/best.csv --data demo/data
 	$(BIN)/stackfold score demo/run/submissions/best.csv --truth demo/data/truth/Y_test.csv
+	$(BIN)/stackfold tune demo/run --stacker lgbm --trials 4
+	$(BIN)/stackfold report demo/run
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q

@@ -16,6 +16,11 @@ Example::
 
     [params.tfidf_logreg]
     C = 4.0
+
+    [cluster]                 # optional: run the fits and slow feature views on a Dask cluster
+    scheduler = "tcp://scheduler:8786"   # or "local:N": N worker processes on this machine
+    partition_rows = 2048     # rows of an image or sentence view a task extracts
+    resources = {GPU = 1}     # what a pretrained encoder's task asks of a worker (`dask worker --resources GPU=1`)
 """
 
 import tomllib
@@ -69,6 +74,7 @@ class RunConfig:
     model_submissions: bool = False
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cluster: dict[str, Any] = field(default_factory=dict)
 
     def model_params(self, name: str) -> dict[str, Any]:
         return dict(self.params.get(name, {}))
@@ -77,13 +83,21 @@ class RunConfig:
         """The effective configuration, as written to the run folder."""
         lines = []
         for f in fields(self):
-            if f.name not in ("params", "features"):
+            if f.name not in ("params", "features", "cluster"):
                 lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
         for table in ("params", "features"):
             for name, values in sorted(getattr(self, table).items()):
                 lines.append(f"\n[{table}.{name}]")
                 lines.extend(f"{k} = {_toml_value(v)}" for k, v in sorted(values.items()))
+        if self.cluster:
+            lines.append("\n[cluster]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in sorted(self.cluster.items()))
         return "\n".join(lines) + "\n"
+
+    @property
+    def scheduler(self) -> str | None:
+        """The Dask scheduler to run on (``[cluster] scheduler``), ``None`` to run here."""
+        return self.cluster.get("scheduler") or None
 
 
 def _toml_value(value: Any) -> str:
@@ -93,12 +107,14 @@ def _toml_value(value: Any) -> str:
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in sorted(value.items())) + "}"
     return repr(value)
 
 
 _TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs": int, "models": list,
           "stackers": list, "decisions": list, "decide_on": str, "meta_features": list, "on_bad_image": str, "model_submissions": bool,
-          "params": dict, "features": dict}
+          "params": dict, "features": dict, "cluster": dict}
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
@@ -216,4 +232,34 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset()) -> R
         raise ConfigError(f"folds = {config.folds}: need at least 2")
     if config.n_jobs < 1:
         raise ConfigError(f"n_jobs = {config.n_jobs}: need at least 1")
+    _check_cluster(config.cluster)
     return config
+
+
+CLUSTER_KEYS = {"scheduler": str, "partition_rows": int, "resources": dict}
+DEFAULT_PARTITION_ROWS = 2048
+
+
+def _check_cluster(cluster: dict[str, Any]) -> None:
+    """``[cluster]``: known keys of their types; a positive partition size; resources as name = amount."""
+    for key, value in cluster.items():
+        expected = CLUSTER_KEYS.get(key)
+        if expected is None:
+            raise ConfigError(f"[cluster] {key}: unknown key; known keys: {', '.join(CLUSTER_KEYS)}")
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(f"[cluster] {key} must be {_TYPE_NAMES[expected]}, got {value!r}")
+    scheduler = cluster.get("scheduler", "tcp://")
+    local = scheduler.removeprefix("local:")
+    if "://" not in scheduler and not (scheduler.startswith("local:") and local.isdigit() and int(local) > 0):
+        raise ConfigError(f"[cluster] scheduler = {scheduler!r}: give a scheduler address (tcp://host:8786) or "
+                          "local:N (N worker processes here)")
+    if cluster.get("partition_rows", DEFAULT_PARTITION_ROWS) < 1:
+        raise ConfigError(f"[cluster] partition_rows = {cluster['partition_rows']}: need at least 1")
+    for name, amount in cluster.get("resources", {}).items():
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
+            raise ConfigError(f"[cluster] resources: {name} = {amount!r}; give a positive amount, e.g. {{GPU = 1}}")
+
+
+def with_scheduler(config: RunConfig, address: str | None) -> RunConfig:
+    """``config`` with ``--scheduler address`` as its ``[cluster] scheduler`` (``None``: unchanged)."""
+    return config if address is None else replace(config, cluster={**config.cluster, "scheduler": address})

@@ -48,3 +48,7 @@ class RunFolderLockedError(StackfoldError, BlockingIOError):
 
 class RunFolderMismatchError(StackfoldError, ValueError):
     """The run folder holds another run (other data, folds or seed), or is not a folder."""
+
+
+class ClusterError(StackfoldError, ConnectionError):
+    """The Dask cluster cannot be reached, lost its scheduler, or its workers cannot see the files they need."""

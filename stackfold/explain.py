@@ -17,7 +17,7 @@ from stackfold.config import load_config
 from stackfold.core.params import resolve_params
 from stackfold.core.stack import column_groups
 from stackfold.ensembles.lgbm import LGBMStacker
-from stackfold.run_folder import RunFolder
+from stackfold.run_folder import Level, RunFolder
 
 
 def model_contributions(
@@ -49,7 +49,11 @@ def _shares(mass: np.ndarray) -> np.ndarray:
 
 
 def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, int]:
-    """Refit a run's LightGBM stacker (tuned and configured parameters) on all OOF rows and explain ``rows`` of them."""
+    """Refit a run's LightGBM stacker (tuned and configured parameters) on all OOF rows and explain ``rows`` of them.
+
+    The shares are saved to the run folder (``explain/shares.json``, with the key of the run's lgbm
+    result) for the report.
+    """
     folder = RunFolder(Path(run))
     config = load_config(folder.require(folder.config, "configuration"))
     assignment = folder.load_fold_assignment()
@@ -63,4 +67,5 @@ def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, i
     sample = np.random.default_rng(config.seed).permutation(len(X))[:rows]
     groups = column_groups(config.models, classes, meta_columns)
     overall, per_class = model_contributions(stacker, X[sample], groups)
+    folder.save_shares(overall, per_class, folder.manifest(Level.STACK, LGBMStacker.name).get("key"))
     return overall, per_class, len(sample)

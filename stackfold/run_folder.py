@@ -27,6 +27,10 @@
       submissions/history/<UTC time>_<row>_<cv>.csv  every distinct submission ever written, kept
       submissions/registry.csv       one line per submission written: file, history copy, row, level,
                                      CV score, sha256, data and config keys, time
+      explain/shares.json            each base model's share of mean |SHAP| in the lgbm stacker, overall
+                                     and per class, with the key of the lgbm result explained
+                                     (`stackfold explain`; `run` writes it too)
+      report/index.html              the run's report, one self-contained page (`stackfold report`)
 """
 
 import json
@@ -121,6 +125,16 @@ class RunFolder:
         return self.submissions / "registry.csv"
 
     @property
+    def shares(self) -> Path:
+        """``explain/shares.json``: the saved result of ``stackfold explain``."""
+        return self.root / "explain" / "shares.json"
+
+    @property
+    def report(self) -> Path:
+        """``report/index.html``: the run's report."""
+        return self.root / "report" / "index.html"
+
+    @property
     def meta(self) -> Path:
         return self.root / "meta"
 
@@ -166,6 +180,20 @@ class RunFolder:
     def load_meta(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         return tuple(pd.read_parquet(self.require(self.meta / f"{part}.parquet", "meta-features"))
                      for part in ("train", "test"))
+
+    def save_shares(self, overall: pd.Series, per_class: pd.DataFrame, stacker_key: str | None) -> None:
+        """Write ``explain/shares.json``: the shares overall and per class code, of stacker result ``stacker_key``."""
+        write_json_atomic(self.shares, {
+            "stacker_key": stacker_key, "overall": overall.to_dict(),
+            "per_class": {str(code): row for code, row in per_class.to_dict("index").items()},
+        })
+
+    def load_shares(self, stacker_key: str | None) -> pd.Series | None:
+        """The overall shares saved for the stacker result ``stacker_key``; ``None`` if none or of another result."""
+        if not self.shares.is_file():
+            return None
+        saved = json.loads(self.shares.read_text(encoding="utf-8"))
+        return pd.Series(saved["overall"], name="share") if saved.get("stacker_key") == stacker_key else None
 
     def model_dir(self, level: Level, name: str) -> Path:
         """Folder of a base model or a stacker; a level that is not a :class:`Level` is a bug, never a new folder."""

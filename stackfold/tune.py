@@ -6,11 +6,13 @@ applies (see :func:`stackfold.core.params.resolve_params`). The study and its st
 """
 
 import json
+import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import optuna
 from optuna import Study
 from optuna.trial import TrialState
 from rich.markup import escape
@@ -27,11 +29,14 @@ from stackfold.errors import ConfigError, RunFolderError
 from stackfold.hashing import content_key
 from stackfold.io import write_json_atomic
 from stackfold.locking import folder_lock
-from stackfold.progress import console
+from stackfold.progress import console, progress_bar
 from stackfold.run_folder import Level, RunFolder
 from stackfold.studies import (
     check_inputs, claim_trial, display_url, finished_trials, open_storage, open_study, optimize, quiet_optuna,
 )
+
+WATCH_S = 2.0
+
 
 @dataclass(frozen=True)
 class TuningResult:
@@ -142,3 +147,47 @@ def save_result(result: TuningResult, key: str) -> None:
         "params": result.params, "value": result.value, "trials": result.finished, "best_trial": result.best_trial,
         "study": result.study, "storage": result.storage, "default_value": result.default_value, "inputs_key": key,
     })
+
+
+def tune_on_cluster(
+    scheduler: str, workers: int, run_root: Path, stacker: str, n_trials: int, timeout: float | None = None,
+    storage: str | None = None, study_name: str | None = None, space_file: Path | None = None,
+) -> TuningResult:
+    """``workers`` tuning workers as tasks of the Dask cluster at ``scheduler``, all filling one study.
+
+    Every worker runs :func:`tune_stacker` on the shared run folder; trials are claimed in the
+    shared storage, so none is lost or counted twice. The study must live where every worker
+    writes: PostgreSQL, or the run's SQLite file when the workers are processes of this machine
+    (``local:N``). The client then reads the finished study and saves the result.
+    """
+    from stackfold.cluster.connect import check_workers_see, cluster_client, parse_local
+    from stackfold.cluster.runner import task_result
+
+    if parse_local(scheduler) is None and not (storage or "").startswith("postgresql"):
+        raise ConfigError(f"--scheduler {scheduler}: tuning workers on other machines share the study through "
+                          "PostgreSQL; pass --storage postgresql://user@host:5432/db (SQLite is for one machine)")
+    run = RunFolder(Path(run_root).resolve())
+    url = storage or f"sqlite:///{run.study_storage(stacker).resolve()}"
+    with cluster_client(scheduler) as client:
+        check_workers_see(client, run.require(run.config, "run configuration"), "the run folder's")
+        futures = [client.submit(tune_stacker, run.root, stacker, n_trials, timeout, storage, study_name, space_file,
+                                 pure=False, key=f"tune-{stacker}-worker-{k}") for k in range(workers)]
+        console.print(f"cluster: {workers} tuning workers on {scheduler}, study in {display_url(url)}", markup=False)
+        _watch(futures, url, study_name or stacker, n_trials)
+        for k, future in enumerate(futures, start=1):
+            task_result(future, f"tuning worker {k}")
+    return tune_stacker(run.root, stacker, n_trials, timeout, storage, study_name, space_file)
+
+
+def _watch(futures: list, url: str, study_name: str, n_trials: int) -> None:
+    """A bar of the study's finished trials until every worker has stopped (the study is polled every 2 s)."""
+    with progress_bar(f"study {study_name!r}: finished trials", n_trials) as advance, quiet_optuna():
+        shown = 0
+        while not all(f.done() for f in futures):
+            time.sleep(WATCH_S)
+            try:
+                finished = len(finished_trials(optuna.load_study(study_name=study_name, storage=url)))
+            except KeyError:  # the workers have not created the study yet
+                continue
+            advance(min(finished, n_trials) - shown)
+            shown = min(finished, n_trials)

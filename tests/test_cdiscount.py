@@ -210,6 +210,8 @@ def test_image_only_run_end_to_end_with_a_valid_submission(challenge, tmp_path, 
                       'stackers = ["mean", "weighted_mean"]\ndecisions = []\nmodel_submissions = true\n')
     code, out, err = run_cli("run", challenge, "--out", tmp_path / "run", "--config", config)
     assert code == 0, err
+    report = tmp_path / "run" / "report" / "index.html"
+    assert f"report: {report}" in out and report.stat().st_size < 2_000_000  # 5,270 classes: charts show some
     board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False)
     assert set(board["model"]) == {"prior", "color_forest", "pixel_forest", "mean", "weighted_mean"}
     assert board["accuracy"].is_monotonic_decreasing

@@ -37,9 +37,11 @@ def test_challenge_with_thousands_of_classes_scored_by_accuracy_defaults_to_blen
 
 
 def test_round_trip(tmp_path):
-    config = load_config(_write(tmp_path, 'seed = 3\nmodels = ["prior"]\n[params.lgbm]\nnum_leaves = 7\n'))
+    config = load_config(_write(tmp_path, 'seed = 3\nmodels = ["prior"]\n[params.lgbm]\nnum_leaves = 7\n'
+                                          '[cluster]\nscheduler = "tcp://h:8786"\nresources = {GPU = 1}\n'))
     again = load_config(_write(tmp_path, config.to_toml()))
     assert again == config and again.params == {"lgbm": {"num_leaves": 7}}
+    assert again.scheduler == "tcp://h:8786" and again.cluster["resources"] == {"GPU": 1}
 
 
 BAD_CONFIGS = [
@@ -77,6 +79,14 @@ BAD_CONFIGS = [
     ("one fold", "folds = 1\n", r"folds = 1: need at least 2"),
     ("no models", "models = []\n", r"no base model to run"),
     ("not toml", "models = [\n", r"not valid TOML"),
+    ("unknown cluster key", '[cluster]\nworkers = 4\n', r"\[cluster\] workers: unknown key; known keys: scheduler"),
+    ("scheduler without protocol", '[cluster]\nscheduler = "host:8786"\n',
+     r"\[cluster\] scheduler = 'host:8786': give a scheduler address \(tcp://host:8786\) or local:N"),
+    ("local cluster of no worker", '[cluster]\nscheduler = "local:0"\n', r"scheduler = 'local:0'"),
+    ("partition of no row", '[cluster]\npartition_rows = 0\n', r"\[cluster\] partition_rows = 0: need at least 1"),
+    ("partition rows as text", '[cluster]\npartition_rows = "many"\n', r"partition_rows must be an integer"),
+    ("resources not a table", '[cluster]\nresources = "GPU"\n', r"\[cluster\] resources must be a table"),
+    ("negative resource", '[cluster]\nresources = {GPU = -1}\n', r"resources: GPU = -1; give a positive amount"),
 ]
 
 

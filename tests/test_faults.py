@@ -52,7 +52,8 @@ class Twin:
 
     def run(self, out: Path, config: Path | None = None) -> list[str]:
         """The ``stackfold run`` command line writing to ``out`` (with the twin's configuration by default)."""
-        return [str(STACKFOLD), "run", str(self.data), "--out", str(out), "--config", str(config or self.config)]
+        return [str(STACKFOLD), "run", str(self.data), "--out", str(out), "--config", str(config or self.config),
+                "--no-report"]
 
 
 @dataclass

@@ -81,18 +81,18 @@ def test_same_seed_same_bytes_and_unchanged_models_are_reused(rakuten_sample, tm
     config = tmp_path / "run.toml"
     config.write_text('images = false\nmodels = ["prior", "tfidf_logreg"]\nstackers = ["lgbm"]\ndecisions = []\n')
     first, second = tmp_path / "a", tmp_path / "b"
-    assert run_cli("run", rakuten_sample, "--out", first, "--config", config)[0] == 0
-    assert run_cli("run", rakuten_sample, "--out", second, "--config", config)[0] == 0
+    assert run_cli("run", rakuten_sample, "--out", first, "--config", config, "--no-report")[0] == 0
+    assert run_cli("run", rakuten_sample, "--out", second, "--config", config, "--no-report")[0] == 0
     assert (first / "submissions" / "best.csv").read_bytes() == (second / "submissions" / "best.csv").read_bytes()
 
     manifest = first / "models" / "tfidf_logreg" / "manifest.json"
     before = manifest.stat().st_mtime_ns
-    code, _, err = run_cli("run", rakuten_sample, "--out", first, "--config", config)
+    code, _, err = run_cli("run", rakuten_sample, "--out", first, "--config", config, "--no-report")
     assert code == 0 and "tfidf_logreg: unchanged" in err and "lgbm: unchanged" in err
     assert manifest.stat().st_mtime_ns == before
 
     config.write_text(config.read_text() + '[params.tfidf_logreg]\nC = 2.0\n')
-    code, _, err = run_cli("run", rakuten_sample, "--out", first, "--config", config)
+    code, _, err = run_cli("run", rakuten_sample, "--out", first, "--config", config, "--no-report")
     assert code == 0 and "prior: unchanged" in err and "tfidf_logreg: 5-fold OOF" in err
     assert "lgbm: unchanged" not in err  # its inputs changed
 
@@ -131,7 +131,7 @@ def test_blank_policy_runs_on_the_sample_and_counts_blanks(rakuten_sample, tmp_p
 def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     data = tmp_path / "twin"
     assert run_cli("demo-data", data, "--products", 200, "--image-size", 48)[0] == 0
-    code, out, err = run_cli("run", data, "--out", tmp_path / "run")
+    code, out, err = run_cli("run", data, "--out", tmp_path / "run", "--no-report")
     assert code == 0, err
     board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False)
     config = load_config(None)

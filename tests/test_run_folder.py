@@ -16,7 +16,7 @@ from stackfold.errors import RunFolderLockedError
 from stackfold.locking import folder_lock
 from stackfold.run_folder import RunFolder
 
-FAST = ("--no-images", "--models", "prior,tfidf_logreg", "--stackers", "mean")
+FAST = ("--no-images", "--models", "prior,tfidf_logreg", "--stackers", "mean", "--no-report")
 
 
 @pytest.fixture

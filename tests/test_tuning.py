@@ -254,3 +254,29 @@ def test_two_workers_on_postgres_share_one_study(run_copy, tmp_path, postgres_ur
     saved = json.loads((run_copy / "tuning" / "lgbm.json").read_text())
     assert saved["params"] == study.best_trial.params and saved["trials"] == 8
     assert saved["storage"] == postgres_url
+
+
+@pytest.mark.slow
+def test_tuning_workers_on_a_dask_cluster_fill_one_postgres_study(run_copy, tmp_path, postgres_url):  # noqa: F811
+    """`--workers 2 --scheduler local:2`: two Optuna workers as Dask tasks; no trial lost or counted twice."""
+    space = _space_file(tmp_path, FAST_SPACE)
+    done = subprocess.run([STACKFOLD, "tune", run_copy, "--stacker", "lgbm", "--trials", "8", "--storage",
+                           postgres_url, "--space", space, "--workers", "2", "--scheduler", "local:2"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "cluster: 2 tuning workers on local:2" in done.stderr
+    study = optuna.load_study(study_name="lgbm", storage=driver_url(postgres_url))
+    finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    assert sorted(t.number for t in finished) == list(range(8))
+    assert all(t.state == TrialState.FAIL and t.user_attrs.get("surplus") for t in study.trials if t.number >= 8)
+    saved = json.loads((run_copy / "tuning" / "lgbm.json").read_text())
+    assert saved["params"] == study.best_trial.params and saved["trials"] == 8
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--workers", "2"], "several workers run on a cluster: add --scheduler"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "share the study through PostgreSQL"),
+])
+def test_tuning_workers_need_a_cluster_and_a_shared_study(run_copy, run_cli, args, message):
+    code, _, err = run_cli("tune", run_copy, "--stacker", "lgbm", "--trials", "2", *args)
+    assert code in (1, 2) and message in re.sub(r"[\s│╭╮╰╯─]+", " ", err) and "Traceback" not in err

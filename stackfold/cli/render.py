@@ -5,34 +5,67 @@ string that comes from the user or the file system goes through :func:`escape` h
 """
 
 import errno
+import math
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from stackfold.report.compare import Comparison
     from stackfold.submissions import SubmissionDiff
     from stackfold.tune import TuningResult
 
 
 def leaderboard_table(frame: "pd.DataFrame") -> Table:
-    """One row per model and stacker, best first; the submitted row marked."""
-    table = Table(title="leaderboard (CV); * = submitted as best.csv")
-    for column in frame.columns:
-        table.add_column(column, justify="left" if column in ("model", "level") else "right")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(column, value) for column, value in zip(frame.columns, row)))
+    """One row per model and stacker, best first: the submitted row marked, intervals as ``low-high``."""
+    table = Table(title="leaderboard (CV); * = submitted as best.csv; = : tied with it (paired bootstrap, 95%)")
+    shown = [c for c in frame.columns if c not in _INTERVAL_PARTS]
+    for column in shown:
+        table.add_column(_HEADERS.get(column, column), justify="left" if column in ("model", "level") else "right")
+    for row in frame.to_dict("records"):
+        table.add_row(*(_cell(column, row) for column in shown))
     return table
 
 
-def _cell(column: str, value: object) -> str:
-    if column == "submitted":
-        return "*" if value in (True, "True") else ""
+_INTERVAL_PARTS = ("ci_low", "ci_high", "gap_low", "gap_high")
+_HEADERS = {"oof_score": "OOF [95% CI]", "tied": "tied", "submitted": "submitted"}
+
+
+def _cell(column: str, row: dict) -> str:
+    value = row[column]
+    if column in ("submitted", "tied"):
+        return ("*" if column == "submitted" else "=") if value in (True, "True") else ""
+    if column == "oof_score":
+        return f"{value:.4f} [{row['ci_low']:.4f}-{row['ci_high']:.4f}]"
     if not isinstance(value, float):
         return escape(str(value))
     return f"{value:.1f}" if column.endswith("_s") else f"{value:.4f}"
+
+
+def comparison_tables(comparison: "Comparison") -> Group:
+    """Each row's OOF score per run, then the paired differences against the first run."""
+    scores = Table(title=f"OOF {comparison.metric} [95% interval] per run")
+    scores.add_column("model")
+    for label in comparison.labels:
+        scores.add_column(escape(label), justify="right")
+    for model, row in comparison.scores.iterrows():
+        scores.add_row(escape(str(model)), *(
+            "" if math.isnan(row[(label, "OOF")]) else
+            f"{row[(label, 'OOF')]:.4f} [{row[(label, 'low')]:.4f}-{row[(label, 'high')]:.4f}]"
+            for label in comparison.labels))
+    reference = comparison.labels[0]
+    differences = Table(title=f"paired difference against {escape(reference)} (same OOF rows, 95% interval); "
+                              "! = significant")
+    for column in ("row", "run", "difference", "95% interval", ""):
+        differences.add_column(column, justify="left" if column in ("row", "run") else "right")
+    for row in comparison.differences.to_dict("records"):
+        differences.add_row(escape(row["row"]), escape(row["run"]), f"{row[f'vs {reference}']:+.4f}",
+                            f"[{row['low']:+.4f}, {row['high']:+.4f}]", "!" if row["significant"] else "")
+    return Group(scores, differences)
 
 
 def tuning_table(result: "TuningResult") -> Table:

@@ -6,6 +6,7 @@ exactly as the challenge distributes it or is rejected.
 """
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,5 +204,15 @@ def image_coverage(dataset: Dataset) -> dict[str, tuple[int, int]]:
     coverage = {}
     for split in ("train", "test"):
         paths = dataset.image_paths(split)
-        coverage[split] = (sum(p.is_file() for p in paths), len(paths))
+        files = {folder: _files_in(folder) for folder in {p.parent for p in paths}}
+        coverage[split] = (sum(p.name in files[p.parent] for p in paths), len(paths))
     return coverage
+
+
+def _files_in(folder: Path) -> set[str]:
+    """Names of the files in ``folder`` (none if it is missing): one listing instead of a stat per image."""
+    try:
+        with os.scandir(folder) as entries:
+            return {entry.name for entry in entries if entry.is_file()}
+    except (FileNotFoundError, NotADirectoryError):
+        return set()

@@ -33,3 +33,21 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, f
         "accuracy": accuracy(y_true, y_pred),
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
     }
+
+
+def score_from_counts(metric: str, true_positives: np.ndarray, predicted: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """The challenge ``metric`` from per-class counts, vectorised over leading axes (e.g. bootstrap resamples).
+
+    ``true_positives`` and ``predicted`` are ``(..., n_classes)``: rows of class k predicted k,
+    and rows predicted k; ``support`` is ``(n_classes,)``: rows of class k. Equal to
+    :func:`weighted_f1` / :func:`accuracy` of the rows counted (F1 of class k is
+    ``2 tp / (support + predicted)``, 0 when both are 0).
+    """
+    n_rows = support.sum()
+    if metric == "accuracy":
+        return true_positives.sum(axis=-1) / n_rows
+    if metric == "weighted_f1":
+        denominator = support + predicted
+        f1 = np.divide(2.0 * true_positives, denominator, out=np.zeros(denominator.shape), where=denominator > 0)
+        return (f1 * support).sum(axis=-1) / n_rows
+    raise ValueError(f"unknown metric {metric!r}; known: {', '.join(METRICS)}")

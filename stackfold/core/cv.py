@@ -43,9 +43,29 @@ class CVResult:
         }
 
 
-def _fit_fold(
+def predicted_classes(proba: np.ndarray) -> np.ndarray:
+    """Class index of each row's highest probability; -1 for a row no fold covered (NaN).
+
+    ``argmax`` returns the position of a NaN when a row holds one, so one lookup finds those rows.
+    """
+    best = np.argmax(proba, axis=1)
+    return np.where(np.isnan(proba[np.arange(len(proba)), best]), -1, best)
+
+
+def fold_checkpoint(checkpoint_dir: Path, fold: int) -> Path:
+    """Where fold ``fold``'s result is kept once finished."""
+    return checkpoint_dir / f"fold_{fold}.npz"
+
+
+def refit_checkpoint(checkpoint_dir: Path) -> Path:
+    """Where the refit on all rows (``refit=True``) is kept once finished."""
+    return checkpoint_dir / "refit.npz"
+
+
+def fit_fold(
     model: BaseModel, X: Any, y: np.ndarray, X_test: Any | None, train: np.ndarray, valid: np.ndarray
 ) -> dict[str, np.ndarray]:
+    """Fit ``model`` on rows ``train``; its probabilities of rows ``valid`` and of ``X_test``, scores and seconds."""
     model.fit(take_rows(X, train), y[train])
     valid_proba = model.predict_proba(take_rows(X, valid))
     predict_seconds = model.predict_seconds_
@@ -84,13 +104,13 @@ def cross_validate(
     with bar as advance:
         for fold in range(n_folds):
             train, valid = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-            path = checkpoint_dir / f"fold_{fold}.npz" if checkpoint_dir else None
+            path = fold_checkpoint(checkpoint_dir, fold) if checkpoint_dir else None
             if path is not None and path.is_file():
                 with np.load(path) as saved:
                     result = dict(saved)
                 console.print(f"  {name}: fold {fold + 1}/{n_folds} reused from checkpoint")
             else:
-                result = _fit_fold(make_model(), X, y, X_test, train, valid)
+                result = fit_fold(make_model(), X, y, X_test, train, valid)
                 if path is not None:
                     save_arrays_atomic(path, **result)
                 if not quiet:
@@ -111,9 +131,30 @@ def cross_validate(
         oof = oof_sum / oof_count[:, None]
     test = test_sum / n_folds
     if refit:
-        with console.status(f"  {name}: refitting on all rows"):
-            model = make_model().fit(X, y)
-            test = model.predict_proba(X_test)
-        rows.append({"fold": -1, "fit_s": model.fit_seconds_, "predict_s": model.predict_seconds_})
+        test, timings = _refit(make_model, X, y, X_test, checkpoint_dir, name)
+        rows.append({"fold": -1, **timings})
     scores = pd.DataFrame(rows)
     return CVResult(name, oof, test, scores)
+
+
+def refit(model: BaseModel, X: Any, y: np.ndarray, X_test: Any) -> dict[str, np.ndarray]:
+    """Fit ``model`` on all rows: its test probabilities and seconds."""
+    model.fit(X, y)
+    test = model.predict_proba(X_test)
+    return {"test": test, "fit_s": np.array(model.fit_seconds_), "predict_s": np.array(model.predict_seconds_)}
+
+
+def _refit(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, checkpoint_dir: Path | None,
+           name: str) -> tuple[np.ndarray, dict[str, float]]:
+    """The refit's test probabilities and seconds, from its checkpoint when one is kept."""
+    path = refit_checkpoint(checkpoint_dir) if checkpoint_dir else None
+    if path is not None and path.is_file():
+        with np.load(path) as saved:
+            result = dict(saved)
+        console.print(f"  {name}: refit reused from checkpoint")
+    else:
+        with console.status(f"  {name}: refitting on all rows"):
+            result = refit(make_model(), X, y, X_test)
+        if path is not None:
+            save_arrays_atomic(path, **result)
+    return result["test"], {"fit_s": float(result["fit_s"]), "predict_s": float(result["predict_s"])}

@@ -46,6 +46,20 @@ def extract(
     return data, int(array.flagged.sum())
 
 
+def compute_partition(table: ImageTable, feature: ImageFeature, start: int, stop: int, on_bad: str = "error"
+                      ) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """``(start, rows, blank)`` of every batch of ``feature`` in rows ``start:stop`` of ``table`` (one partition).
+
+    The batches are those :func:`extract` makes (``start`` is a multiple of the batch size), so a
+    partitioned extraction writes the same bytes; an unreadable image raises as in :func:`extract`.
+    """
+    outside = np.ones(len(table), dtype=bool)
+    outside[start:stop] = False
+    batches = image_batches(table, feature.size, feature.options, feature.batch_size, on_bad, outside,
+                            f"images {start}-{stop}")
+    return [(b.start, feature.compute(b.pixels), b.blank) for b in batches]
+
+
 def color_feature_names(bins: int = 8) -> list[str]:
     """Column names matching :func:`color_features`."""
     names = ["mean_r", "mean_g", "mean_b"]

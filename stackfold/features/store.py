@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from stackfold.competition.images import check_on_bad_image
+from stackfold.competition.images import ImageTable, check_on_bad_image
 from stackfold.competition.load import Dataset
 from stackfold.core.blocks import Block, ImageBlock, Views
 from stackfold.core.estimator import DEFAULT_N_JOBS
 from stackfold.errors import ConfigError
-from stackfold.features.image import extract
-from stackfold.features.views import PARTIAL_STEM, VIEWS, View, view_params
+from stackfold.features.image import ImageFeature, extract
+from stackfold.features.image_cache import ResumableArray
+from stackfold.features.views import PARTIAL_STEM, VIEWS, Extraction, View, view_params
 from stackfold.hashing import content_key
 from stackfold.io import atomic_file, write_json_atomic
 
@@ -75,12 +76,13 @@ class FeatureStore:
 
     ``on_bad_image`` (``"error"`` or ``"blank"``) is the run's policy for unreadable images;
     :attr:`bad_images` counts, per image view obtained, the images replaced by white.
-    ``n_jobs`` bounds the threads of feature extraction networks.
+    ``n_jobs`` bounds the threads of feature extraction networks; with ``extraction`` (a
+    cluster), image and sentence views are computed there in row partitions.
     """
 
     def __init__(
         self, dataset: Dataset, cache_dir: Path, options: dict[str, dict[str, Any]] | None = None,
-        on_bad_image: str = "error", n_jobs: int = DEFAULT_N_JOBS,
+        on_bad_image: str = "error", n_jobs: int = DEFAULT_N_JOBS, extraction: Extraction | None = None,
     ):
         check_on_bad_image(on_bad_image)
         self.dataset = dataset
@@ -88,6 +90,7 @@ class FeatureStore:
         self.options = options or {}
         self.on_bad_image = on_bad_image
         self.n_jobs = n_jobs
+        self.extraction = extraction
         self.bad_images: dict[str, int] = {}
         self._memory: dict[str, tuple[Block, Block]] = {}
 
@@ -145,6 +148,15 @@ class FeatureStore:
             partial.unlink()
         return train, test
 
+    def _extract(self, table: ImageTable, feature: ImageFeature, path: Path, description: str, heavy: bool) -> int:
+        """Extract ``feature`` of every image of ``table`` into ``path``, here or by ``extraction``; the blanks made."""
+        if self.extraction is None:
+            return extract(table, feature, path, self.on_bad_image, description)[1]
+        array = ResumableArray(path, (len(table), *feature.shape), feature.dtype)
+        self.extraction.image_rows(table, feature, array, self.on_bad_image, heavy)
+        array.result()
+        return int(array.flagged.sum())
+
     def _image_view(self, name: str, view: View, folder: Path) -> tuple[ImageBlock, ImageBlock]:
         """Extract (or resume, or load) an image view in ``folder``; record its blank images."""
         done = folder / "done"
@@ -158,7 +170,8 @@ class FeatureStore:
                 raise e.at(f"[features.{name}]") from e
             for split in ("train", "test"):
                 table = self.dataset.image_table(split)
-                _, blank = extract(table, feature, folder / f"{split}.data.npy", self.on_bad_image, f"{name} ({split})")
+                path = folder / f"{split}.data.npy"
+                blank = self._extract(table, feature, path, f"{name} ({split})", view.pretrained)
                 with atomic_file(folder / f"{split}.owner.npy") as f:
                     np.save(f, np.asarray(table.owner, dtype=np.int64))
                 write_json_atomic(folder / f"{split}.json", {"n_products": table.n_products, "blank": blank})

@@ -46,8 +46,10 @@ from stackfold.features.efficientnet import EfficientNetFeatures
 from stackfold.features.efficientnet import MIN_SIZE as EFFICIENTNET_MIN_SIZE
 from stackfold.features.efficientnet import N_FEATURES as EFFICIENTNET_FEATURES
 from stackfold.features.image import ImageFeature, color_feature, pixel_array_feature, pixel_feature
+from stackfold.features.image_cache import ResumableArray
 from stackfold.features.image_io import ImageOptions
 from stackfold.features.language import LANGUAGE_FLAG_NAMES, detect_languages, language_flags
+from stackfold.features.sentence import N_FEATURES as SENTENCE_FEATURES
 from stackfold.features.sentence import SentenceEncoder, encode_texts, sentence_inputs
 from stackfold.features.text import title_descr
 from stackfold.features.tokens import normalise_texts, token_lengths
@@ -58,12 +60,26 @@ from stackfold.progress import console
 
 
 
+class Extraction(Protocol):
+    """Somewhere else to compute the rows of slow views, in row partitions (a Dask cluster: ``stackfold.cluster``).
+
+    Each method computes the rows ``array`` (a :class:`~stackfold.features.image_cache.ResumableArray`)
+    lacks and writes them into it as they arrive, so the cache stays resumable.
+    """
+
+    def image_rows(self, table: Any, feature: ImageFeature, array: Any, on_bad: str, heavy: bool) -> None: ...
+
+    def sentence_rows(self, texts: list[str], array: Any, batch_size: int) -> None: ...
+
+
 class ViewSource(Protocol):
     """What a view's builder reads: the data set, the thread budget, other views, its own folder
-    (the :class:`~stackfold.features.store.FeatureStore` building it)."""
+    (the :class:`~stackfold.features.store.FeatureStore` building it), and where slow views are
+    computed (``extraction``; ``None``: here)."""
 
     dataset: Dataset
     n_jobs: int
+    extraction: Extraction | None
 
     def get(self, name: str) -> tuple[Block, Block]: ...
 
@@ -84,6 +100,8 @@ class View:
     needs_images: bool = False
     needs_text: bool = False
     image: Callable[[ViewSource, dict[str, Any]], ImageFeature] | None = None
+    pretrained: bool = False
+    """A pretrained network computes it: on a cluster its partitions ask for the configured worker resources."""
 
 
 def _split(dataset: Dataset, split: str) -> pd.DataFrame:
@@ -112,7 +130,12 @@ def _sentence(store: ViewSource, params: dict[str, Any]) -> tuple[np.ndarray, np
     for split in ("train", "test"):
         texts = sentence_inputs(_split(store.dataset, split), columns, params["description_chars"])
         path = store.folder("sentence") / f"{split}{PARTIAL_SUFFIX}"
-        blocks.append(encode_texts(texts, encoder, path, params["batch_size"], split))
+        if store.extraction is None:
+            blocks.append(encode_texts(texts, encoder, path, params["batch_size"], split))
+            continue
+        array = ResumableArray(path, (len(texts), SENTENCE_FEATURES), "float32")
+        store.extraction.sentence_rows(texts, array, params["batch_size"])
+        blocks.append(array.result())
     return blocks[0], blocks[1]
 
 
@@ -180,17 +203,18 @@ VIEWS: dict[str, View] = {
                         requires=("text",)),
     "char_counts": View(_counts("text", analyzer="char_wb"), {**COUNT_PARAMETERS, "ngram_max": count(4)},
                         requires=("text",)),
-    "sentence": View(_sentence, {"description_chars": count(600, low=0), "batch_size": count(256)}, needs_text=True),
+    "sentence": View(_sentence, {"description_chars": count(600, low=0), "batch_size": count(256)}, needs_text=True,
+                     pretrained=True),
     "color": View(parameters={"bins": count(8), **CROP_PARAMETERS}, needs_images=True, image=_color),
     "pixels": View(parameters={"size": count(16), "bins": count(8), **CROP_PARAMETERS}, needs_images=True,
                    image=_pixels),
     "images": View(parameters={"size": count(100), **CROP_PARAMETERS}, needs_images=True, image=_images),
     "vgg16": View(parameters=declare({"size": count(64, low=VGG16_MIN_SIZE), "weights": "imagenet",
                                       "batch_size": count(32), "seed": 0, **CROP_PARAMETERS}),
-                  needs_images=True, image=_vgg16),
+                  needs_images=True, image=_vgg16, pretrained=True),
     "efficientnet": View(parameters=declare({"size": count(224, low=EFFICIENTNET_MIN_SIZE), "weights": "package",
                                              "flip": False, "batch_size": count(32), "seed": 0, **CROP_PARAMETERS}),
-                         needs_images=True, image=_efficientnet),
+                         needs_images=True, image=_efficientnet, pretrained=True),
 }
 
 

@@ -135,7 +135,7 @@ def _stack(draw: ImageDraw.ImageDraw, box: Box, c: list[RGB], rng: np.random.Gen
     w = (x1 - x0) / n
     for i in range(n):
         top = y0 + (y1 - y0) * rng.uniform(0, 0.25)
-        _book(draw, (x0 + i * w, top, x0 + (i + 1) * w - 1, y1), [c[i % 3], c[(i + 1) % 3], c[(i + 2) % 3]], rng)
+        _book(draw, (x0 + i * w, top, max(x0 + i * w, x0 + (i + 1) * w - 1), y1), [c[i % 3], c[(i + 1) % 3], c[(i + 2) % 3]], rng)
 
 
 def _box(draw: ImageDraw.ImageDraw, box: Box, c: list[RGB], rng: np.random.Generator) -> None:

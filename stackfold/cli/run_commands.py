@@ -1,0 +1,163 @@
+"""Commands on run folders: run, tune, explain, leaderboard, report, compare."""
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from stackfold.cli.app import app, resumable
+from stackfold.cli.options import MODELS, STACKERS, TUNABLE, names
+from stackfold.cli.render import comparison_tables, leaderboard_table, shares_table, tuning_table
+from stackfold.progress import console, report
+
+
+@app.command()
+def run(
+    data: Annotated[Path, typer.Argument(help="Folder holding the challenge files.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder (created; re-runs reuse its results).")],
+    config: Annotated[Path | None, typer.Option("--config", help="TOML run configuration.")] = None,
+    models: Annotated[str | None, typer.Option(help=f"Comma-separated base models, replacing the config's: {MODELS}.")]
+    = None,
+    stackers: Annotated[str | None, typer.Option(help=f"Comma-separated stackers, replacing the config's: {STACKERS}.")]
+    = None,
+    folds: Annotated[int | None, typer.Option(min=2, help="Number of folds (default 5).")] = None,
+    images: Annotated[bool | None, typer.Option(
+        "--images/--no-images", help="Use the product photos (default yes); --no-images runs text models only.")]
+    = None,
+    force: Annotated[bool, typer.Option(
+        help="The folder holds results from other data, folds or seed: delete them and start over.")] = False,
+    write_report: Annotated[bool, typer.Option(
+        "--report/--no-report", help="End by writing RUN/report/index.html (default yes).")] = True,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run the fits and slow feature views on this Dask cluster: tcp://host:8786, or local:N for N worker "
+        "processes here (replaces the config's [cluster] scheduler).")] = None,
+) -> None:
+    """Cross-validate every base model and stacker, write the leaderboard and the submissions.
+
+    best.csv is the leaderboard's top row: the highest CV score of the challenge metric among all rows.
+    """
+    from stackfold.competition.folds import SmallClassWarning
+    from stackfold.config import load_config, with_scheduler
+    from stackfold.pipeline import run_pipeline
+
+    warnings.simplefilter("always", SmallClassWarning)  # every run says which classes its folds miss
+    given = {"models": names("--models", models), "stackers": names("--stackers", stackers), "folds": folds,
+             "images": images}
+    with resumable():
+        settings = load_config(config, {k: v for k, v in given.items() if v is not None})
+        summary = run_pipeline(data, out, with_scheduler(settings, scheduler), force=force)
+    report.print(leaderboard_table(summary.leaderboard))
+    report.print(f"submitted: {summary.best_model}, the highest CV {summary.metric} ({summary.best_score:.4f}) "
+                 f"of {len(summary.leaderboard)} rows -> {escape(str(summary.best_submission))}", soft_wrap=True)
+    if write_report:
+        _write_report(out, explain="lgbm" in summary.leaderboard["model"].tolist())
+
+
+def _write_report(run: Path, explain: bool = False, data: Path | None = None) -> None:
+    """Write the run's report (``explain``: first save the lgbm stacker's SHAP shares it shows) and print its path."""
+    from stackfold.report.build import write_report
+
+    if explain:
+        from stackfold.explain import explain_run
+
+        with console.status("SHAP shares of the lgbm stacker for the report"):
+            explain_run(run)
+    with console.status("writing the report"):
+        path = write_report(run, data)
+    report.print(f"report: {escape(str(path))}", soft_wrap=True)
+
+
+@app.command("report")
+def report_command(
+    run: Annotated[Path, typer.Argument(help="Run folder of a finished `stackfold run`.")],
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="Challenge folder, if it moved since the run (default: the run's own).")] = None,
+) -> None:
+    """Write RUN/report/index.html: leaderboard with bootstrap intervals, per-class F1, confusion, diversity,
+    calibration, tuning, data and submissions, in one self-contained page."""
+    _write_report(run, data=data)
+
+
+@app.command()
+def leaderboard(run: Annotated[Path, typer.Argument(help="Run folder.")]) -> None:
+    """Print one row per base model and stacker, best CV score (the challenge metric) first."""
+    from stackfold.leaderboard import read_leaderboard
+    from stackfold.run_folder import RunFolder
+
+    folder = RunFolder(run)
+    report.print(leaderboard_table(read_leaderboard(folder.require(folder.leaderboard, "leaderboard"))))
+
+
+@app.command()
+def tune(
+    run: Annotated[Path, typer.Argument(help="Run folder of a finished `stackfold run`.")],
+    stacker: Annotated[str, typer.Option("--stacker", help=f"Stacker to tune: {', '.join(TUNABLE)}.")],
+    trials: Annotated[int, typer.Option(
+        min=1, help="Finished (complete or pruned) trials the study should hold in total; "
+        "a resumed run or another worker on the same study only adds the rest.")] = 50,
+    timeout: Annotated[float | None, typer.Option(
+        min=0, help="Start no new trial after this many seconds.")] = None,
+    storage: Annotated[str | None, typer.Option(
+        help="Optuna storage URL; default sqlite:///RUN/tuning/<stacker>.db. Several workers on one study: "
+        "postgresql://user@host:port/db.")] = None,
+    study: Annotated[str | None, typer.Option(help="Study name; default the stacker's name.")] = None,
+    space: Annotated[Path | None, typer.Option(help=(
+        'TOML file overriding the built-in search space, one key per stacker parameter: \\[low, high], '
+        '\\[low, high, "log"] or {choices = \\[...]}; a one-element choices list fixes the parameter.'))] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Tuning workers to start as tasks of the --scheduler cluster, all on one study.")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask cluster running the workers: tcp://host:8786, or local:N for N processes here.")] = None,
+) -> None:
+    """Tune a stacker by CV over the run's OOF matrix and saved folds; the next `stackfold run` uses the best.
+
+    Interrupted or killed, the same command continues the study; the result is RUN/tuning/<stacker>.json.
+    """
+    from stackfold.tune import tune_on_cluster, tune_stacker
+
+    if workers > 1 and scheduler is None:
+        raise typer.BadParameter("several workers run on a cluster: add --scheduler (e.g. local:2), or start "
+                                 "`stackfold tune` on each machine with one --storage", param_hint="--workers")
+    options = {"timeout": timeout, "storage": storage, "study_name": study, "space_file": space}
+    with resumable():
+        result = (tune_on_cluster(scheduler, workers, run, stacker, trials, **options) if scheduler is not None
+                  else tune_stacker(run, stacker, trials, **options))
+    report.print(tuning_table(result))
+    report.print(f"saved {escape(str(result.path))}; the next `stackfold run` uses these parameters")
+
+
+@app.command()
+def explain(
+    run: Annotated[Path, typer.Argument(help="Run folder of a finished `stackfold run`.")],
+    rows: Annotated[int, typer.Option(min=100, help="Rows (seeded sample) to explain.")] = 5000,
+    per_class: Annotated[bool, typer.Option(help="Also print each base model's share for every class.")] = False,
+) -> None:
+    """Each base model's share of mean |SHAP| in the LightGBM stacker (refitted on all OOF rows)."""
+    from stackfold.explain import explain_run
+
+    with console.status("refitting the LightGBM stacker on all OOF rows"):
+        overall, by_class, n_rows = explain_run(run, rows)
+    report.print(shares_table(overall, n_rows))
+    if per_class:
+        report.print(by_class.map(lambda v: f"{v:.0%}").to_markdown(), markup=False)
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(
+        help="Run folders of the same data and folds; the first is the reference.")],
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the comparison as an HTML page here.")]
+    = None,
+) -> None:
+    """Leaderboards side by side, and paired bootstrap differences against the first run (same rows, same folds)."""
+    from stackfold.report.compare import compare_runs, write_comparison
+
+    if len(runs) < 2:
+        raise typer.BadParameter("name at least two run folders", param_hint="RUNS")
+    with console.status("comparing the runs (paired bootstrap)"):
+        comparison = compare_runs(runs)
+    report.print(comparison_tables(comparison))
+    if html is not None:
+        report.print(f"comparison: {escape(str(write_comparison(comparison, html)))}", soft_wrap=True)

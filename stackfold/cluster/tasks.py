@@ -1,0 +1,53 @@
+"""What a Dask worker runs: one fold of one model, one refit, or one partition of a feature view.
+
+Each is a plain function of picklable arguments that returns arrays; the client writes every
+artifact (fold checkpoints, feature caches), so workers write nothing to the run folder.
+Threads are bounded as in a local run (the run's ``n_jobs``), so a task computes the same
+bytes as the same fit run locally.
+"""
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from stackfold.core import cv
+from stackfold.core.estimator import BaseModel
+from stackfold.features.image import ImageFeature, compute_partition
+from stackfold.features.sentence import SentenceEncoder
+
+
+def fit_fold(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, train: np.ndarray,
+             valid: np.ndarray, n_jobs: int) -> dict[str, np.ndarray]:
+    """One fold of one model: OOF rows of ``valid``, test probabilities, scores and seconds."""
+    with threadpool_limits(limits=n_jobs):
+        return cv.fit_fold(make_model(), X, y, X_test, train, valid)
+
+
+def refit(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, n_jobs: int
+          ) -> dict[str, np.ndarray]:
+    """A stacker's refit on all rows: its test probabilities and seconds."""
+    with threadpool_limits(limits=n_jobs):
+        return cv.refit(make_model(), X, y, X_test)
+
+
+def image_rows(table: Any, feature: ImageFeature, start: int, stop: int, on_bad: str, n_jobs: int
+               ) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Feature rows ``start:stop`` of an image table, in the batches a local extraction makes."""
+    with threadpool_limits(limits=n_jobs):
+        return compute_partition(table, feature, start, stop, on_bad)
+
+
+def sentence_rows(texts: list[str], start: int, batch_size: int, n_jobs: int) -> list[tuple[int, np.ndarray, None]]:
+    """Sentence vectors of ``texts`` (rows from ``start``), in batches of ``batch_size`` as a local extraction."""
+    encoder = _encoder(n_jobs)
+    return [(start + offset, encoder(texts[offset: offset + batch_size]), None)
+            for offset in range(0, len(texts), batch_size)]
+
+
+@cache
+def _encoder(n_jobs: int) -> SentenceEncoder:
+    """One encoder per worker process: its model loads once (~1.5 s), not once a partition."""
+    return SentenceEncoder(n_jobs)

@@ -1,0 +1,141 @@
+"""The whole path of one run: raw files -> validated frames -> features -> folds -> OOF -> stackers -> submissions.
+
+The models are trained by :mod:`.training`; this module validates the data, holds the run
+folder's lock, and publishes the leaderboard and the submissions. A re-run reuses every
+result whose content key is unchanged, so adding one model to a finished run trains only that
+model (and what stands on it).
+"""
+
+import os
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from rich.markup import escape
+from threadpoolctl import threadpool_limits
+
+from stackfold.competition.folds import folds_digest, make_folds, save_folds
+from stackfold.competition.load import Dataset, load_competition
+from stackfold.competition.metric import SUMMARY_COLUMN
+from stackfold.competition.spec import get_spec
+from stackfold.config import DEFAULT_PARTITION_ROWS, RunConfig
+from stackfold.core.cv import predicted_classes
+from stackfold.errors import RunFolderMismatchError
+from stackfold.features.store import FeatureStore
+from stackfold.hashing import content_key
+from stackfold.io import write_text_atomic
+from stackfold.leaderboard import leaderboard_frame, write_leaderboard
+from stackfold.locking import folder_lock
+from stackfold.pipeline.training import RunContext, Trained, train_all
+from stackfold.progress import Pace, console
+from stackfold.run_folder import RunFolder
+from stackfold.submissions import SubmissionRecord, register_submission, write_submission
+
+if TYPE_CHECKING:
+    from stackfold.cluster.runner import ClusterRunner
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished run produced: the leaderboard, and the row submitted as ``best.csv`` with its score."""
+
+    leaderboard: pd.DataFrame
+    best_model: str
+    best_submission: Path
+    best_score: float
+    metric: str
+
+
+def prepare_folds(run: RunFolder, dataset: Dataset, config: RunConfig) -> np.ndarray:
+    """Make the seeded stratified assignment and save it as ``folds.csv`` for every model to use."""
+    folds = make_folds(dataset.y, config.folds, config.seed)
+    save_folds(run.folds, dataset.train.index, folds, dataset.y)
+    return folds
+
+
+def _submit(ctx: RunContext, trained: Trained, name: str, config_key: str, when: datetime) -> Path:
+    """Write ``submissions/<name>.csv`` from ``trained``'s test probabilities, kept in the history and registered."""
+    path = ctx.run.submission(name)
+    spec = ctx.dataset.spec
+    labels = np.asarray(spec.classes)[np.argmax(trained.result.test, axis=1)]
+    write_submission(path, spec, ctx.dataset.test.index, labels)
+    cv_score = trained.result.summary()[SUMMARY_COLUMN[spec.metric]]
+    record = SubmissionRecord(path, trained.result.name, trained.level, cv_score, ctx.dataset.fingerprint, config_key)
+    register_submission(ctx.run.submission_registry, record,
+                        ctx.run.history_submission(trained.result.name, cv_score, when), when)
+    return path
+
+
+def _publish(ctx: RunContext, trained: list[Trained]) -> RunSummary:
+    """The leaderboard, ``best.csv`` from its top row (the submitted-row rule), and any per-model submissions."""
+    metric = ctx.dataset.spec.metric
+    rank_by = SUMMARY_COLUMN[metric]
+    rows = [{"model": t.result.name, "level": t.level, **t.result.summary(), "blank_images": t.blank_images}
+            for t in trained]
+    predictions = {t.result.name: predicted_classes(t.result.oof) for t in trained}
+    y = pd.Index(ctx.dataset.spec.classes).get_indexer(ctx.dataset.y)
+    board = leaderboard_frame(rows, predictions, y, ctx.dataset.spec.n_classes, metric, rank_by, ctx.config.seed)
+    best = next(t for t in trained if t.result.name == board["model"].iloc[0])
+    write_leaderboard(board, ctx.run.leaderboard, ctx.run.leaderboard_markdown)
+    config_key, when = content_key(ctx.config.to_toml()), datetime.now(timezone.utc)
+    best_path = _submit(ctx, best, "best", config_key, when)
+    if ctx.config.model_submissions:
+        for t in trained:
+            _submit(ctx, t, t.result.name, config_key, when)
+    return RunSummary(board, best.result.name, best_path, float(board[rank_by].iloc[0]), metric)
+
+
+def _claim(run: RunFolder, dataset: Dataset, data_dir: Path, config: RunConfig, force: bool) -> None:
+    """Make sure the folder holds nothing of another run (``force``: delete it), then record this run's origin."""
+    origin = {"competition": config.competition, "data": dataset.fingerprint, "folds": config.folds,
+              "seed": config.seed}
+    try:
+        run.check_origin(origin, data_dir)
+    except RunFolderMismatchError:
+        if not force:
+            raise
+        console.print(f"--force: deleting the results of the other run in {escape(str(run.root))}")
+        run.clear_results()
+    run.save_origin(origin, data_dir)
+
+
+def _cluster(config: RunConfig, data_dir: Path) -> AbstractContextManager["ClusterRunner | None"]:
+    """The runner of the configured Dask cluster, or ``None``: then Dask is never imported."""
+    if config.scheduler is None:
+        return nullcontext(None)
+    from stackfold.cluster import open_runner
+
+    return open_runner(config.scheduler, data_dir, config.n_jobs,
+                       config.cluster.get("partition_rows", DEFAULT_PARTITION_ROWS), config.cluster.get("resources"))
+
+
+def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = False) -> RunSummary:
+    """Run every configured base model and stacker, write the leaderboard and submissions.
+
+    The data are validated before the run folder is touched; the folder is then locked against
+    other writers, and ``config.toml`` is written only once the run has succeeded. With
+    ``[cluster] scheduler``, fits and slow feature views run on that Dask cluster
+    (:mod:`stackfold.cluster`); the results are the same bytes.
+    """
+    run = RunFolder(Path(out))
+    run.check_folder()
+    dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
+                               on_bad_image=config.on_bad_image, index_file=run.bson_index)
+    with folder_lock(run.lock, "run"):
+        run.remove_dead_temp_files()  # no other writer holds the folder: any temporary file is a dead one's
+        _claim(run, dataset, Path(data_dir), config, force)
+        write_text_atomic(run.running_config, config.to_toml())
+        with threadpool_limits(limits=config.n_jobs), _cluster(config, Path(data_dir)) as cluster:
+            folds = prepare_folds(run, dataset, config)
+            pace = Pace(len(config.models) + len(config.stackers) + len(config.decisions))
+            ctx = RunContext(run, config, dataset, folds, folds_digest(dataset.train.index, folds), pace, cluster)
+            store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs,
+                                 extraction=cluster)
+            trained = train_all(ctx, store)
+        summary = _publish(ctx, trained)
+        os.replace(run.running_config, run.config)
+    return summary

@@ -1,0 +1,71 @@
+"""What a report reads from a finished run folder, loaded once: leaderboard, labels, folds, OOF probabilities."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stackfold.competition.folds import FoldAssignment
+from stackfold.competition.spec import CompetitionSpec, get_spec
+from stackfold.config import RunConfig, load_config
+from stackfold.core.cv import predicted_classes
+from stackfold.errors import RunFolderError
+from stackfold.leaderboard import COLUMNS, read_leaderboard
+from stackfold.run_folder import Level, RunFolder
+
+
+@dataclass(frozen=True)
+class RunContents:
+    """A finished run as the report sees it, in folds.csv row order.
+
+    ``oof[name]``: a leaderboard row's OOF probabilities (float32); ``predictions[name]``: the
+    class index each predicts (-1 where no fold covered the row).
+    """
+
+    folder: RunFolder
+    config: RunConfig
+    spec: CompetitionSpec
+    origin: dict
+    leaderboard: pd.DataFrame
+    assignment: FoldAssignment
+    oof: dict[str, np.ndarray]
+    predictions: dict[str, np.ndarray]
+
+    @property
+    def y(self) -> np.ndarray:
+        """True class indices (positions in ``spec.classes``) of the training rows."""
+        return pd.Index(self.spec.classes).get_indexer(self.assignment.labels)
+
+    @property
+    def best(self) -> str:
+        """The leaderboard's top row: the submitted one."""
+        return str(self.leaderboard["model"].iloc[0])
+
+    def level(self, name: str) -> Level:
+        return Level(self.leaderboard.set_index("model").at[name, "level"])
+
+
+def load_run(run: Path) -> RunContents:
+    """Read everything the report shows of ``run``; a missing or outdated piece is a one-line error."""
+    folder = RunFolder(Path(run))
+    config = load_config(folder.require(folder.config, "finished run (config.toml)"))
+    board = read_leaderboard(folder.require(folder.leaderboard, "leaderboard"))
+    missing = [c for c in COLUMNS if c not in board.columns]
+    if missing:
+        raise RunFolderError(f"{folder.leaderboard}: no column {', '.join(missing)} (written by an older stackfold); "
+                             f"run `stackfold run` on the same data with --out {folder.root} again: it reuses "
+                             "every result and rewrites the leaderboard")
+    assignment = folder.load_fold_assignment()
+    oof = {}
+    for name, level in zip(board["model"], board["level"]):
+        directory = folder.model_dir(Level(level), name)
+        frame = pd.read_parquet(folder.require(directory / "oof.parquet", f"OOF probabilities of {name!r}"))
+        if len(frame) != len(assignment.labels):
+            raise RunFolderError(f"{directory / 'oof.parquet'}: {len(frame)} rows but {folder.folds} has "
+                                 f"{len(assignment.labels)}; run `stackfold run` again to rewrite it")
+        oof[name] = frame.to_numpy(np.float32)
+    origin = json.loads(folder.origin.read_text(encoding="utf-8")) if folder.origin.is_file() else {}
+    predictions = {name: predicted_classes(proba) for name, proba in oof.items()}
+    return RunContents(folder, config, get_spec(config.competition), origin, board, assignment, oof, predictions)
