@@ -8,6 +8,7 @@ left running by a killed worker are failed by Optuna's heartbeats and neither co
 
 import time
 import warnings
+from datetime import datetime
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -46,6 +47,7 @@ def claim_trial(trial: Trial, n_trials: int) -> None:
     only if the running ones finish waits for them (or for them to be failed as stale).
     """
     study = trial.study
+    trial.set_user_attr("claimed", True)
     while True:
         earlier = [t for t in study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
                    if t.number < trial.number]
@@ -58,6 +60,24 @@ def claim_trial(trial: Trial, n_trials: int) -> None:
             return
         time.sleep(POLL_S)
         fail_stale_trials(study)
+        fail_unclaimed_trials(study, trial.number)
+
+
+def fail_unclaimed_trials(study: optuna.Study, before: int) -> None:
+    """Fail the running trials numbered below ``before`` whose worker died before it claimed them.
+
+    A worker killed between creating a trial and its first heartbeat leaves a running trial
+    that no heartbeat check can find stale; every live worker claims its trial (the user
+    attribute ``claimed``) at once, so one unclaimed for ``GRACE_S`` seconds belongs to a dead worker.
+    """
+    now = datetime.now()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        unclaimed = not t.user_attrs.get("claimed") and t.datetime_start is not None
+        if t.number < before and unclaimed and (now - t.datetime_start).total_seconds() > GRACE_S:
+            try:
+                study.tell(t.number, state=TrialState.FAIL)
+            except (RuntimeError, ValueError):  # another worker failed it first
+                continue
 
 
 class TrialSeededTPE(BaseSampler):

@@ -280,3 +280,16 @@ def test_tuning_workers_on_a_dask_cluster_fill_one_postgres_study(run_copy, tmp_
 def test_tuning_workers_need_a_cluster_and_a_shared_study(run_copy, run_cli, args, message):
     code, _, err = run_cli("tune", run_copy, "--stacker", "lgbm", "--trials", "2", *args)
     assert code in (1, 2) and message in re.sub(r"[\s│╭╮╰╯─]+", " ", err) and "Traceback" not in err
+
+
+def test_a_trial_left_running_before_its_first_heartbeat_is_failed_once_unclaimed_too_long(tmp_path, monkeypatch):
+    """A worker killed between creating a trial and its first heartbeat: no heartbeat check finds it stale."""
+    study = open_study(open_storage(f"sqlite:///{tmp_path / 'study.db'}"), "lgbm", 0)
+    dead = study.ask()  # created, never claimed, no heartbeat: its worker died here
+    live = study.ask()
+    live.set_user_attr("claimed", True)
+    monkeypatch.setattr(studies, "GRACE_S", 0)
+    time.sleep(0.01)
+    studies.fail_unclaimed_trials(study, before=5)
+    states = {t.number: t.state for t in study.trials}
+    assert states == {dead.number: TrialState.FAIL, live.number: TrialState.RUNNING}
