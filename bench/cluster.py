@@ -10,9 +10,12 @@ n_jobs = 1; c) on a LocalCluster of 2 single-threaded worker processes, n_jobs =
 ``--scheduler local:2`` makes (``stackfold/cluster/connect.py``), started here and passed as
 ``--scheduler tcp://...`` so this script can read its scheduler; sim) the same on ``--workers`` workers
 (oversubscribed on 2 cores: it measures the schedule, not speed). Wall seconds are whole runs, feature
-views included (text on the client; colour and pixel extraction locally, or in partitions on the
-workers); ``--seeded`` also times a) and c) with ``cache/`` copied from a) (the fits only). Targets:
-c / a <= 1.1; b / c >= 1.7; c's OOF and test parquet files byte-identical to b's.
+views included (locally, or on a cluster the text view and colour and pixel extraction in partitions on
+the workers, the n-gram counts on the client); ``--seeded`` also times a) and c) with ``cache/`` copied
+from a) (the fits only). Targets:
+c / a <= 1.1; b / c >= 1.7; c's OOF and test parquet files byte-identical to b's. What bounds b / c on
+this machine: the same fits' seconds one at a time (b) and two at once (c), and b / c if c's task
+seconds filled both workers with nothing else.
 
 Task overhead (c): for each fit task (keys ``<model>-fold<k>-checkpoints-<key>``, ``<model>-refit-...``)
 computing > 10 s, the non-compute time of its task-stream record (transfer, deserialize, disk-read/write)
@@ -26,9 +29,9 @@ is its compute time inside the window over the window's length (target >= 80% fo
 "No task computing" is the time of the run's wall in which no worker computes (the client works alone).
 
 Extrapolation: c's per-task compute seconds scaled to 84,916 train products (linear in rows; forests
-n log n), list-scheduled in c's ready order onto 2N single-threaded workers (N machines like this one),
-level by level, plus the serial part: the client's text views (timed here, scaled linearly) and the rest
-of c's wall its replayed schedule does not explain (loading, scatter, publishing; scaled linearly).
+n log n), list-scheduled in c's ready order (and longest first) onto 2N single-threaded workers (N machines
+like this one), level by level, plus c's serial time (no task computing: loading, the n-gram counts, assembling,
+publishing), scaled linearly; the text views computed alone here are printed beside it.
 Each measurement is saved to ``OUT/<run>.json``; ``--reuse`` re-reads it instead of running again.
 """
 
@@ -48,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from dask.utils import key_split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,7 +161,7 @@ def time_scatter(client: Any, data: Path, run: Path) -> list[dict]:
 
 
 def text_views(data: Path) -> dict:
-    """Seconds of the client-side text views, cold: the serial part of a cluster run."""
+    """Seconds of the text views computed here, cold (on a cluster the n-gram counts stay on the client)."""
     from stackfold.competition.load import load_competition
     from stackfold.competition.spec import get_spec
     from stackfold.features.store import FeatureStore
@@ -212,19 +216,26 @@ def list_schedule(durations: list[float], slots: int) -> float:
     return float(free.max())
 
 
-def extrapolate(result: dict, text_s: float, n_train: int) -> tuple[float, float, list[tuple[int, ...]]]:
-    """c's schedule replayed on 2 workers, the rest of its wall, and (machines, workers, serial, base level,
-    stack level seconds) of the full challenge on 1, 2, 4, 8 machines of 2 single-threaded workers."""
+def extrapolate(result: dict, n_train: int) -> tuple[float, float, list[tuple[float, ...]]]:
+    """c's serial seconds (no task computing) and its wall modelled from them plus its tasks list-scheduled on 2
+    workers; then (machines, workers, serial, base level, the same longest task first, stack level seconds) of
+    the full challenge on 1, 2, 4, 8 machines of 2 single-threaded workers."""
     rows = FULL_TRAIN / n_train
-    scale = {kind: rows * np.log(FULL_TRAIN) / np.log(n_train) if kind in FORESTS else rows for kind in
-             {t["kind"] for t in tasks(result)}}
-    levels = [[t for t in tasks(result) if (t["kind"] in STACKERS) == stack] for stack in (False, True)]
-    replayed = text_s + sum(list_schedule([t["compute_s"] for t in level], 2) for level in levels)
-    rest = max(0.0, result["wall"] - replayed)
-    table = [(n, 2 * n, (text_s + rest) * rows,
-              *(list_schedule([t["compute_s"] * scale[t["kind"]] for t in level], 2 * n) for level in levels))
-             for n in (1, 2, 4, 8)]
-    return replayed, rest, table
+    ts = tasks(result)
+    scale = {t["kind"]: rows * np.log(FULL_TRAIN) / np.log(n_train) if t["kind"] in FORESTS else rows for t in ts}
+    base, stack = ([t["compute_s"] * scale[t["kind"]] for t in ts if (t["kind"] in STACKERS) == s] for s in (0, 1))
+    serial = busy_fractions(result, 2)[2]
+    modelled = serial + sum(list_schedule([t["compute_s"] for t in ts if (t["kind"] in STACKERS) == s], 2)
+                            for s in (0, 1))
+    return serial, modelled, [(n, 2 * n, serial * rows, list_schedule(base, 2 * n),
+                               list_schedule(sorted(base, reverse=True), 2 * n), list_schedule(stack, 2 * n))
+                              for n in (1, 2, 4, 8)]
+
+
+def fit_seconds(run: Path) -> float:
+    """Fit and predict seconds of every model and stacker of ``run``, summed from its leaderboard."""
+    board = pd.read_csv(run / "leaderboard.csv")
+    return float((board["fit_s"] + board["predict_s"]).sum())
 
 
 def same_bytes(a: Path, b: Path) -> tuple[int, list[str]]:
@@ -322,6 +333,11 @@ def main() -> None:
             ratio = r[b]["wall"] / r[c]["wall"]
             row(f"{b} / {c} wall (local n_jobs = 1 vs 2 workers)", f"{ratio:.2f}x", ">= 1.7x", ratio >= 1.7)
     if "b" in r and "c" in r:
+        solo, pair = fit_seconds(folder / "b"), fit_seconds(folder / "c")
+        row("fit + predict s of every model, from the leaderboards: b (one at a time) / c (two at once)",
+            f"{solo:.0f} / {pair:.0f} (x{pair / solo:.2f})")
+        bound = r["b"]["wall"] / (sum(t["compute_s"] for t in tasks(r["c"])) / 2)
+        row("b / c wall if c's task seconds filled both workers, no other second", f"{bound:.2f}x")
         n, differ = same_bytes(folder / "b", folder / "c")
         row("c's OOF and test parquet files byte-identical to b's", f"{n - len(differ)} of {n}"
             + (f" (differ: {', '.join(differ)})" if differ else ""), "all", not differ)
@@ -329,16 +345,17 @@ def main() -> None:
         if name in r:
             report_cluster(name, r[name], args.workers if name == "sim" else 2)
     if "c" in r:
-        replayed, rest, table = extrapolate(r["c"], text["wall"], args.products)
+        serial, modelled, table = extrapolate(r["c"], args.products)
         print(f"\n## Full challenge ({FULL_TRAIN:,} train products) on N machines of 2 single-threaded workers\n\n"
-              f"From c: client text views {text['wall']:.0f} s ("
-              + ", ".join(f"{k} {v:.1f}" for k, v in text["views"].items())
-              + f"); c's tasks list-scheduled on 2 workers + text views {replayed:.0f} s; the rest of c's wall "
-              f"{rest:.0f} s (serial). The twin's images are 64 px: real 500 px photos decode slower.\n")
-        print("| machines | workers | serial s | base level s | stack level s | total min |\n"
-              "|---:|---:|---:|---:|---:|---:|")
-        for n, w, serial, base, stack in table:
-            print(f"| {n} | {w} | {serial:.0f} | {base:.0f} | {stack:.0f} | {(serial + base + stack) / 60:.1f} |")
+              f"From c: serial (no task computing) {serial:.0f} s; the text views computed alone {text['wall']:.0f} s ("
+              + ", ".join(f"{k} {v:.1f}" for k, v in text["views"].items()) + f"); serial + c's tasks list-scheduled "
+              f"on 2 workers {modelled:.0f} s (c's wall {r['c']['wall']:.0f} s). The twin's images are 64 px: real "
+              "500 px photos decode slower.\n")
+        print("| machines | workers | serial s | base level s | base level, longest first s | stack level s "
+              "| total min |\n|---:|---:|---:|---:|---:|---:|---:|")
+        for n, w, serial, base, longest, stack in table:
+            print(f"| {n} | {w} | {serial:.0f} | {base:.0f} | {longest:.0f} | {stack:.0f} | "
+                  f"{(serial + base + stack) / 60:.1f} |")
     print(f"\nbench: {time.perf_counter() - began:.0f} s")
 
 

@@ -4,6 +4,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from rich.console import Console
@@ -27,6 +28,21 @@ report = Console(width=None if sys.stdout.isatty() else 160)
 """Results (tables, scores) go to stdout, wide enough not to truncate when piped."""
 
 
+_bars_hidden: ContextVar[bool] = ContextVar("bars_hidden", default=False)
+"""Set in this thread's context by :func:`no_bars`."""
+
+
+@contextmanager
+def no_bars() -> Iterator[None]:
+    """No progress bar in this thread until the block ends: a Dask task's partial bars would crowd the
+    worker's log (or, on a local cluster, the terminal) while the client draws one bar for all tasks."""
+    token = _bars_hidden.set(True)
+    try:
+        yield
+    finally:
+        _bars_hidden.reset(token)
+
+
 class _Rate(ProgressColumn):
     """Items per second, named by their unit."""
 
@@ -41,7 +57,10 @@ class _Rate(ProgressColumn):
 @contextmanager
 def progress_bar(description: str, total: int | None, unit: str | None = None) -> Iterator[Callable[..., None]]:
     """A progress bar with elapsed time and ETA on stderr (and the rate of ``unit`` per second); yields
-    ``advance(n=1)``."""
+    ``advance(n=1)``; none inside :func:`no_bars`."""
+    if _bars_hidden.get():
+        yield lambda n=1: None
+        return
     columns: list[ProgressColumn] = [TextColumn("[progress.description]{task.description}"), BarColumn(),
                                      MofNCompleteColumn()]
     if unit is not None:

@@ -55,9 +55,11 @@ def local_run(twin, tmp_path_factory) -> Path:
 
 
 def outputs(run: Path) -> dict[str, bytes]:
-    """Every file a cluster run must reproduce: OOF and test parquets, feature arrays, best.csv, the leaderboard."""
+    """Every file a cluster run must reproduce: OOF and test parquets, feature arrays and the text view (both
+    computed in partitions on a cluster), best.csv, the leaderboard."""
     files = {p.relative_to(run).as_posix(): p.read_bytes()
-             for p in [*run.glob("*/*/*.parquet"), *run.glob("cache/color-*/*.npy"), run / "submissions" / "best.csv"]}
+             for p in [*run.glob("*/*/*.parquet"), *run.glob("cache/color-*/*.npy"),
+                       *run.glob("cache/text-*/*.parquet"), run / "submissions" / "best.csv"]}
     board = pd.read_csv(run / "leaderboard.csv", keep_default_na=False).drop(columns=["fit_s", "predict_s"])
     files["leaderboard"] = board.to_csv(index=False).encode()
     return files
@@ -74,6 +76,7 @@ def test_a_run_on_a_local_cluster_gives_the_bytes_of_a_local_run(twin, local_run
                              "--scheduler", "local:2")
     assert code == 0, err
     assert "cluster: local:2, 2 workers" in err and "image feature rows, 2 partitions" in err
+    assert "view rows, 2 partitions" in err
     assert_same_outputs(tmp_path / "run", local_run)
 
 
@@ -198,3 +201,16 @@ def test_sentence_vectors_encoded_in_partitions_equal_a_local_encoding(tmp_path)
     with cluster_client("local:2") as client:
         ClusterRunner(client, n_jobs=1, partition_rows=16).sentence_rows(texts, array, batch_size=8)
     assert np.array_equal(array.result(), local)
+
+
+def test_a_scheduler_lost_while_sending_inputs_is_one_line():
+    from stackfold.cluster.runner import ClusterRunner
+    from stackfold.errors import ClusterError
+
+    class SchedulerGone:
+        def scatter(self, *args, **kwargs):
+            raise OSError("in <TCP (closed) ConnectionPool.scatter local=tcp://127.0.0.1:1 remote=tcp://127.0.0.1:2>")
+
+    with pytest.raises(ClusterError, match=r"^lost the Dask cluster while sending the image table \(OSError: .*\); "
+                                           "run the same command again: finished folds are kept"):
+        ClusterRunner(SchedulerGone(), n_jobs=1, partition_rows=256).image_rows([], None, None, "error", heavy=False)

@@ -8,14 +8,16 @@ from the folds that finished, locally or on another cluster.
 """
 
 from collections import Counter
+from concurrent.futures import CancelledError
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
-from stackfold.cluster.tasks import fit_fold, image_rows, refit, sentence_rows
+from stackfold.cluster.tasks import fit_fold, frame_rows, image_rows, refit, sentence_rows
 from stackfold.cluster.progress import ClusterProgress
 from stackfold.core import cv
 from stackfold.errors import ClusterError
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 MAX_RESUBMITS = 3
 """Times a job's fits are submitted again after workers holding its inputs died, before the run gives up."""
+PARTITION_PRIORITY = 2**31
+"""Dask priority of feature partitions, above every fit: the client waits for them to submit the fits they feed."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class ClusterRunner:
         self.n_jobs = n_jobs
         self.partition_rows = partition_rows
         self.resources = resources or None
+        self.submitted_jobs = 0
 
     def run_folds(self, jobs: Sequence[FoldJob]) -> None:
         """Fit every missing fold of ``jobs``; each result is saved as its checkpoint as soon as it arrives.
@@ -131,28 +136,35 @@ class ClusterRunner:
         """Scatter the job's inputs, then one task per fold (``-1``: the refit); the tasks and the inputs.
 
         Task keys name the model, the fold, its content key and the attempt (a key is never reused).
+        The newest job's fits go first (a higher Dask priority): a job submitted late, because its views
+        were slow to build, then does not wait behind every older job's fits and end the level alone on
+        one worker; the older fits fill the workers around it (measured in ``bench/cluster.py``).
+        The inputs are copied to as many workers as there are fits: Dask prices a new task at 0.5 s
+        until one finishes, so it would queue every fold on the one worker holding the inputs rather
+        than copy them (seen on the bench: one worker idle for a minute beside four queued folds).
         """
+        self.submitted_jobs += 1
         X, X_test = job.inputs()
-        inputs = self.client.scatter([X, job.y, X_test], hash=False)
+        inputs = self._scatter([X, job.y, X_test], f"{job.name}'s inputs", copies=len(folds))
         X_f, y_f, test_f = inputs
         submitted = {}
         for fold in folds:
             key = f"{job.name}-{'refit' if fold < 0 else f'fold{fold}'}-{_tag(job)}-{attempt}"
             if fold < 0:
                 submitted[fold] = self.client.submit(refit, job.make_model, X_f, y_f, test_f, self.n_jobs, key=key,
-                                                     pure=False)
+                                                     pure=False, priority=self.submitted_jobs)
                 continue
             train, valid = np.flatnonzero(job.folds != fold), np.flatnonzero(job.folds == fold)
             submitted[fold] = self.client.submit(fit_fold, job.make_model, X_f, y_f, test_f, train, valid,
-                                                 self.n_jobs, key=key, pure=False)
+                                                 self.n_jobs, key=key, pure=False, priority=self.submitted_jobs)
         return submitted, inputs
 
     def image_rows(self, table: Any, feature: Any, array: Any, on_bad: str, heavy: bool) -> None:
         """Extract the image rows ``array`` (a :class:`~stackfold.features.image_cache.ResumableArray`) lacks."""
         def submit() -> list["Future"]:
-            table_f, feature_f = self.client.scatter([table, feature], hash=False, broadcast=True)
+            table_f, feature_f = self._scatter([table, feature], "the image table")
             return [self.client.submit(image_rows, table_f, feature_f, start, stop, on_bad, self.n_jobs, pure=False,
-                                       resources=self._resources(heavy))
+                                       resources=self._resources(heavy), priority=PARTITION_PRIORITY)
                     for start, stop in self._partitions(len(table), feature.batch_size, array.done)]
 
         self._write(submit, array, "image feature rows")
@@ -161,25 +173,62 @@ class ClusterRunner:
         """Encode the texts whose vectors ``array`` lacks, a partition of texts a task."""
         def submit() -> list["Future"]:
             return [self.client.submit(sentence_rows, texts[start:stop], start, batch_size, self.n_jobs, pure=False,
-                                       resources=self._resources(True))
+                                       resources=self._resources(True), priority=PARTITION_PRIORITY)
                     for start, stop in self._partitions(len(texts), batch_size, array.done)]
 
         self._write(submit, array, "sentence vectors")
+
+    def frame_rows(self, frame: pd.DataFrame, rows: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
+        """``rows`` of ``frame``'s row partitions computed on the workers, concatenated in order."""
+        starts: dict[str, int] = {}
+        parts: dict[int, pd.DataFrame] = {}
+
+        def submit() -> list["Future"]:
+            futures = []
+            for start in range(0, len(frame), self.partition_rows):
+                part = frame.iloc[start: start + self.partition_rows]
+                futures.append(self.client.submit(frame_rows, rows, part, self.n_jobs, pure=False,
+                                                  priority=PARTITION_PRIORITY))
+                starts[futures[-1].key] = start
+            return futures
+
+        def keep(future: "Future") -> None:
+            parts[starts[future.key]] = task_result(future, "view rows")
+
+        self._gather(submit, keep, "view rows")
+        return pd.concat([parts[start] for start in sorted(parts)], ignore_index=True)
 
     def _partitions(self, n_rows: int, batch_size: int, done: np.ndarray) -> list[tuple[int, int]]:
         """Row ranges of whole batches (a local extraction's, so the same bytes) holding a row not ``done``."""
         size = max(batch_size, self.partition_rows // batch_size * batch_size)
         return [(s, min(s + size, n_rows)) for s in range(0, n_rows, size) if not done[s: s + size].all()]
 
+    def _scatter(self, data: list[Any], what: str, copies: int | None = None) -> list["Future"]:
+        """Send ``data`` to ``copies`` workers (every worker by default); a lost scheduler is one line."""
+        try:
+            futures = self.client.scatter(data, hash=False)
+            self.client.replicate(futures, n=copies)
+        except (OSError, TimeoutError, CancelledError) as e:  # distributed's CommClosedError is an OSError
+            raise lost_cluster(f"sending {what}", e) from e
+        return futures
+
     def _resources(self, heavy: bool) -> dict[str, float] | None:
         """Pretrained encoders ask for the configured worker resources (e.g. ``{"GPU": 1}``)."""
         return self.resources if heavy else None
 
     def _write(self, submit: Callable[[], list["Future"]], array: Any, what: str) -> None:
-        """Write each partition's batches into ``array`` as the partition finishes (resumable: done rows are kept).
+        """Write each partition's batches into ``array`` as the partition finishes (resumable: done rows are kept)."""
+        def write(future: "Future") -> None:
+            for start, values, flagged in task_result(future, what):
+                array.write(start, values, flagged)
 
-        ``submit`` submits the partitions ``array`` still lacks; it is called again when a worker
-        died with the only copy of their inputs.
+        self._gather(submit, write, what)
+
+    def _gather(self, submit: Callable[[], list["Future"]], keep: Callable[["Future"], None], what: str) -> None:
+        """``keep`` each partition's future as it finishes.
+
+        ``submit`` submits the partitions still missing; it is called again when a worker died with
+        the only copy of their inputs.
         """
         from distributed import as_completed
 
@@ -191,8 +240,7 @@ class ClusterRunner:
                 for _ in range(MAX_RESUBMITS + 1):
                     try:
                         for future in as_completed(futures):
-                            for start, values, flagged in task_result(future, what):
-                                array.write(start, values, flagged)
+                            keep(future)
                             advance()
                         return
                     except LostInputs:
@@ -223,5 +271,10 @@ def task_result(future: "Future", what: str) -> Any:
             raise
         if future.status == "cancelled" and future.client.status == "running":
             raise LostInputs(what) from e
-        raise ClusterError(f"lost the Dask cluster while waiting for {what} ({type(e).__name__}: {e}); run the same "
-                           "command again: finished folds are kept (with --scheduler, or without to run here)") from e
+        raise lost_cluster(f"waiting for {what}", e) from e
+
+
+def lost_cluster(doing: str, e: BaseException) -> ClusterError:
+    """One line: the cluster went away while ``doing``, and how to resume."""
+    return ClusterError(f"lost the Dask cluster while {doing} ({type(e).__name__}: {e}); run the same command again: "
+                        "finished folds are kept (with --scheduler, or without to run here)")

@@ -3,41 +3,57 @@
 Each is a plain function of picklable arguments that returns arrays; the client writes every
 artifact (fold checkpoints, feature caches), so workers write nothing to the run folder.
 Threads are bounded as in a local run (the run's ``n_jobs``), so a task computes the same
-bytes as the same fit run locally.
+bytes as the same fit run locally; a task draws no progress bar (the client draws one for all).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from stackfold.core import cv
 from stackfold.core.estimator import BaseModel
 from stackfold.features.image import ImageFeature, compute_partition
 from stackfold.features.sentence import SentenceEncoder
+from stackfold.progress import no_bars
+
+
+@contextmanager
+def _as_task(n_jobs: int) -> Iterator[None]:
+    """``n_jobs`` threads for the numeric libraries, and no progress bar."""
+    with threadpool_limits(limits=n_jobs), no_bars():
+        yield
 
 
 def fit_fold(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, train: np.ndarray,
              valid: np.ndarray, n_jobs: int) -> dict[str, np.ndarray]:
     """One fold of one model: OOF rows of ``valid``, test probabilities, scores and seconds."""
-    with threadpool_limits(limits=n_jobs):
+    with _as_task(n_jobs):
         return cv.fit_fold(make_model(), X, y, X_test, train, valid)
 
 
 def refit(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, n_jobs: int
           ) -> dict[str, np.ndarray]:
     """A stacker's refit on all rows: its test probabilities and seconds."""
-    with threadpool_limits(limits=n_jobs):
+    with _as_task(n_jobs):
         return cv.refit(make_model(), X, y, X_test)
 
 
 def image_rows(table: Any, feature: ImageFeature, start: int, stop: int, on_bad: str, n_jobs: int
                ) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """Feature rows ``start:stop`` of an image table, in the batches a local extraction makes."""
-    with threadpool_limits(limits=n_jobs):
+    with _as_task(n_jobs):
         return compute_partition(table, feature, start, stop, on_bad)
+
+
+def frame_rows(rows: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame, n_jobs: int) -> pd.DataFrame:
+    """``rows`` of one row partition of a frame (the text view's cleaning, languages and tokens)."""
+    with _as_task(n_jobs):
+        return rows(frame)
 
 
 def sentence_rows(texts: list[str], start: int, batch_size: int, n_jobs: int) -> list[tuple[int, np.ndarray, None]]:

@@ -31,6 +31,7 @@ They are built and cached by :class:`~stackfold.features.store.FeatureStore`.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -63,13 +64,17 @@ from stackfold.progress import console
 class Extraction(Protocol):
     """Somewhere else to compute the rows of slow views, in row partitions (a Dask cluster: ``stackfold.cluster``).
 
-    Each method computes the rows ``array`` (a :class:`~stackfold.features.image_cache.ResumableArray`)
-    lacks and writes them into it as they arrive, so the cache stays resumable.
+    The array methods compute the rows ``array`` (a :class:`~stackfold.features.image_cache.ResumableArray`)
+    lacks and write them into it as they arrive, so the cache stays resumable.
     """
 
     def image_rows(self, table: Any, feature: ImageFeature, array: Any, on_bad: str, heavy: bool) -> None: ...
 
     def sentence_rows(self, texts: list[str], array: Any, batch_size: int) -> None: ...
+
+    def frame_rows(self, frame: pd.DataFrame, rows: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
+        """``rows`` of ``frame``'s row partitions, concatenated in order with a fresh index (not resumable:
+        the view is cached once whole)."""
 
 
 class ViewSource(Protocol):
@@ -108,18 +113,27 @@ def _split(dataset: Dataset, split: str) -> pd.DataFrame:
     return dataset.train if split == "train" else dataset.test
 
 
+def text_rows(frame: pd.DataFrame, columns: tuple[str, ...], params: dict[str, Any], split: str) -> pd.DataFrame:
+    """The ``text`` view's rows of ``frame``: each row is computed from its own product alone, so
+    row partitions concatenated (with a fresh index) are the whole split's view."""
+    text = title_descr(frame, columns, f"cleaning text ({split})")
+    languages = detect_languages(text, threshold=params["language_threshold"])
+    tokens = normalise_texts(
+        text, languages, lemmatize=params["lemmatize"], remove_stop_words=params["remove_stop_words"],
+        fold_accents=params["fold_accents"], token_pattern=params["token_pattern"],
+    )
+    rows = pd.DataFrame({"text": text, "tokens": tokens, "language": languages, "token_len": token_lengths(tokens)})
+    rows[list(LANGUAGE_FLAG_NAMES)] = language_flags(languages)
+    return rows
+
+
 def _text(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    columns = store.dataset.spec.text_columns
     frames = []
     for split in ("train", "test"):
-        text = title_descr(_split(store.dataset, split), store.dataset.spec.text_columns, f"cleaning text ({split})")
-        languages = detect_languages(text, threshold=params["language_threshold"])
-        tokens = normalise_texts(
-            text, languages, lemmatize=params["lemmatize"], remove_stop_words=params["remove_stop_words"],
-            fold_accents=params["fold_accents"], token_pattern=params["token_pattern"],
-        )
-        frame = pd.DataFrame({"text": text, "tokens": tokens, "language": languages, "token_len": token_lengths(tokens)})
-        frame[list(LANGUAGE_FLAG_NAMES)] = language_flags(languages)
-        frames.append(frame)
+        products = _split(store.dataset, split)[list(columns)]
+        rows = partial(text_rows, columns=columns, params=params, split=split)
+        frames.append(rows(products) if store.extraction is None else store.extraction.frame_rows(products, rows))
     return frames[0], frames[1]
 
 
