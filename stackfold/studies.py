@@ -8,9 +8,9 @@ left running by a killed worker are failed by Optuna's heartbeats and neither co
 
 import time
 import warnings
-from datetime import datetime
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import numpy as np

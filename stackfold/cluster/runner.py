@@ -8,8 +8,8 @@ from the folds that finished, locally or on another cluster.
 """
 
 from collections import Counter
-from concurrent.futures import CancelledError
 from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -208,7 +208,7 @@ class ClusterRunner:
         try:
             futures = self.client.scatter(data, hash=False)
             self.client.replicate(futures, n=copies)
-        except (OSError, TimeoutError, CancelledError) as e:  # distributed's CommClosedError is an OSError
+        except (OSError, CancelledError) as e:  # distributed's CommClosedError and TimeoutError are OSErrors
             raise lost_cluster(f"sending {what}", e) from e
         return futures
 
