@@ -10,6 +10,7 @@ page's request to the internet is recorded, then fails at once, without any netw
 
 import base64
 import json
+import math
 import os
 import re
 import shutil
@@ -149,6 +150,16 @@ def element_sizes(driver: "WebDriver", css: str) -> list[tuple[float, float]]:
         css,
     )
     return [(float(w), float(h)) for w, h in sizes]
+
+
+def captured_size_matches(image_size: tuple[int, int], css_size: tuple[float, float]) -> bool:
+    """Whether a screenshot's pixel size is its element's CSS size as some Chromium rounds it.
+
+    A section's box is fractional (text and margins lay out in 1/64 px); Chromium 150 cut the clip's
+    size down, Chromium 156 rounds it to the nearest pixel. Either rounding is accepted, so each side
+    may be the floor or the ceiling of the CSS size (at a device scale factor of 1), nothing else.
+    """
+    return all(math.floor(css) <= pixels <= math.ceil(css) for pixels, css in zip(image_size, css_size, strict=True))
 
 
 def _file_stem(element_id: str, index: int, taken: set[str]) -> str:

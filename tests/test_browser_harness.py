@@ -8,6 +8,7 @@ from PIL import Image
 
 import browser
 from browser import (
+    captured_size_matches,
     chromium,
     chromium_driver,  # noqa: F401  (fixture: one browser for this module)
     click_header_and_read_column,
@@ -125,7 +126,7 @@ def test_screenshots_of_sections(chromium_driver, tmp_path):
         data = path.read_bytes()
         assert data.startswith(PNG_SIGNATURE)
         with Image.open(path) as image:
-            assert image.size == (int(width), int(height))
+            assert image.size == (width, height) == (600, {"summary.png": 200, "1.png": 150, "tall.png": 2500}[path.name])
     with Image.open(paths[0]) as image:
         assert image.convert("RGB").getpixel((300, 100)) == (0, 128, 0)
     with Image.open(paths[2]) as image:  # the part below the first screenful is captured too
@@ -135,6 +136,37 @@ def test_screenshots_of_sections(chromium_driver, tmp_path):
     open_page(chromium_driver, page(tmp_path, '<section style="display: none"></section>'))
     with pytest.raises(ValueError, match="no area"):
         screenshot_sections(chromium_driver, "section", tmp_path / "hidden")
+
+
+def test_screenshots_of_fractional_sections_match_their_rounded_size(chromium_driver, tmp_path):  # noqa: F811
+    """Sections at fractional offsets and heights (as text lays them out) come out at their size, rounded."""
+    heights = [100.2, 100.5, 100.7, 100.25, 100.75]
+    body = "<style>body { margin: 0 } section { width: 600.4px; background: teal }</style>" + "".join(
+        f'<div style="height: 0.3px"></div><section id="s{i}" style="height: {h}px"></section>'
+        for i, h in enumerate(heights)
+    )
+    open_page(chromium_driver, page(tmp_path, body))
+    paths = screenshot_sections(chromium_driver, "section", tmp_path / "shots")
+    sizes = element_sizes(chromium_driver, "section")
+    assert [height for _, height in sizes] != [int(height) for _, height in sizes]  # fractional, as in the report
+    for path, css_size in zip(paths, sizes, strict=True):
+        with Image.open(path) as image:
+            assert captured_size_matches(image.size, css_size), (path.name, image.size, css_size)
+
+
+@pytest.mark.parametrize(
+    "image_size, css_size, matches",
+    [
+        ((1200, 685), (1200.0, 685.5), True),  # Chromium 150: cut down
+        ((1200, 686), (1200.0, 685.5), True),  # Chromium 156: rounded
+        ((1200, 686), (1200.0, 686.0), True),
+        ((1200, 687), (1200.0, 685.5), False),  # two pixels off: a real change of layout
+        ((1200, 684), (1200.0, 685.5), False),
+        ((1199, 686), (1200.0, 686.0), False),  # an integer size leaves no room
+    ],
+)
+def test_captured_size_allows_either_rounding_only(image_size, css_size, matches):
+    assert captured_size_matches(image_size, css_size) is matches
 
 
 def test_start_never_runs_selenium_manager(tmp_path):

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageStat
 
 from browser import (
+    captured_size_matches,
     chromium_driver,  # noqa: F401  (fixture: one browser for this module)
     click_header_and_read_column,
     element_sizes,
@@ -283,7 +284,8 @@ def test_screenshots_of_every_section(page, tmp_path):
         with Image.open(path) as image:
             image.verify()
         with Image.open(path) as image:
-            assert image.size == (int(width), int(height)) and height > 100
+            assert captured_size_matches(image.size, (width, height)), (path.name, image.size, (width, height))
+            assert height > 100
             extrema = ImageStat.Stat(image.convert("L")).extrema[0]
             assert extrema[1] - extrema[0] > 100, f"{path.name} is nearly one colour"
 
