@@ -1,9 +1,10 @@
 """Benchmark: EfficientNet-Lite0 ImageNet features on the real Rakuten photos, 2 cores.
 
     .venv/bin/python bench/efficientnet_speed.py [--images 300] [--sizes 224 192 160] [--batch-size 32]
-        [--n-jobs 2] [--flip]
+        [--n-jobs 2] [--flip] [--engines litert keras]
 
-For each size prints the images/s of a bare ``predict_on_batch`` over in-memory batches and of
+For each engine (``[features.efficientnet] engine``: LiteRT's XNNPACK kernels, the default, or keras)
+and size prints the images/s of the bare network over in-memory batches and of
 the whole pipeline (decode, crop, resize, features into the resumable on-disk array: what the
 ``efficientnet`` view runs), then the process's peak RSS. Target: >= 15 images/s through the
 pipeline at 224 px.
@@ -26,7 +27,8 @@ PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "rakuten-real
 
 
 def bare_throughput(extractor: EfficientNetFeatures, pixels: np.ndarray, batch_size: int) -> float:
-    """Images/s of the network alone on full uint8 batches already in memory (a last, smaller one would retrace)."""
+    """Images/s of the network alone on full uint8 batches already in memory (with keras a last, smaller one would
+    retrace)."""
     n = len(pixels) - len(pixels) % batch_size
     start = time.perf_counter()
     for first in range(0, n, batch_size):
@@ -49,18 +51,19 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--flip", action="store_true", help="average with the mirrored image (2x the work)")
+    parser.add_argument("--engines", nargs="+", default=["litert", "keras"], choices=["litert", "keras"])
     args = parser.parse_args()
     table = ImageTable.one_per_product(sorted(PHOTOS.glob("*.jpg"))[: args.images])
     options = ImageOptions()
-    for size in args.sizes:
-        extractor = EfficientNetFeatures(size, "package", args.n_jobs, 0, args.flip)
+    for engine, size in [(engine, size) for engine in args.engines for size in args.sizes]:
+        extractor = EfficientNetFeatures(size, "package", args.n_jobs, 0, args.flip, engine)
         extractor(np.zeros((args.batch_size, size, size, 3), np.uint8))  # build and trace outside the timings
         pixels = np.stack([read_image(ref, size, options) for ref in table.sources])
         bare = bare_throughput(extractor, pixels, args.batch_size)
         feature = ImageFeature(size, (N_FEATURES,), "float32", extractor, options, args.batch_size)
         pipeline = pipeline_throughput(table, feature)
-        print(f"{size} px, {len(table)} images, batch {args.batch_size}, flip {args.flip}: "
-              f"bare predict_on_batch {bare:.1f} images/s, pipeline {pipeline:.1f} images/s")
+        print(f"{engine}, {size} px, {len(table)} images, batch {args.batch_size}, flip {args.flip}: "
+              f"bare network {bare:.1f} images/s, pipeline {pipeline:.1f} images/s", flush=True)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GiB")
 
 

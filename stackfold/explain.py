@@ -17,6 +17,7 @@ from stackfold.config import load_config
 from stackfold.core.params import resolve_params
 from stackfold.core.stack import column_groups
 from stackfold.ensembles.lgbm import LGBMStacker
+from stackfold.progress import Cost
 from stackfold.run_folder import Level, RunFolder
 
 
@@ -46,6 +47,10 @@ def _shares(mass: np.ndarray) -> np.ndarray:
     """Each row of ``mass`` divided by its sum; a row summing to 0 stays 0."""
     totals = mass.sum(axis=1, keepdims=True)
     return np.divide(mass, totals, out=np.zeros_like(mass), where=totals > 0)
+
+
+EXPLAIN_COST = Cost(72.0, exponent=0.7)
+"""What :func:`explain_run` takes on the reference machine at 84,916 rows (a refit of the lgbm stacker)."""
 
 
 def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, int]:

@@ -31,6 +31,10 @@
                                      and per class, with the key of the lgbm result explained
                                      (`stackfold explain`; `run` writes it too)
       report/index.html              the run's report, one self-contained page (`stackfold report`)
+      timeline.csv                   the last `run`'s steps (views built, models and stackers trained,
+                                     leaderboard, report): start, seconds, peak memory, run-folder size,
+                                     the ETA shown as each began; rewritten after every step (a failed
+                                     run's too: it shows how far the run got)
 """
 
 import json
@@ -135,6 +139,21 @@ class RunFolder:
         return self.root / "report" / "index.html"
 
     @property
+    def timeline(self) -> Path:
+        """``timeline.csv``: the steps of the last ``run`` (see :meth:`save_timeline`)."""
+        return self.root / "timeline.csv"
+
+    def save_timeline(self, steps: list[dict[str, Any]]) -> None:
+        """Write the steps so far (:class:`~stackfold.progress.Step` fields and ``disk_bytes``) as ``timeline.csv``."""
+        frame = pd.DataFrame(steps)
+        with atomic_file(self.timeline) as f:
+            frame.to_csv(f, index=False, lineterminator="\n")
+
+    def disk_bytes(self) -> int:
+        """Bytes of every file under the run folder (feature caches included)."""
+        return sum(path.stat().st_size for path in self.root.rglob("*") if path.is_file() and not path.is_symlink())
+
+    @property
     def meta(self) -> Path:
         return self.root / "meta"
 
@@ -206,6 +225,10 @@ class RunFolder:
         """The saved manifest of a model; empty if it has none."""
         path = self.model_dir(level, name) / "manifest.json"
         return json.loads(path.read_text()) if path.is_file() else {}
+
+    def has_result(self, level: Level, name: str, key: str) -> bool:
+        """Whether a result of content key ``key`` is saved for the model (nothing is loaded)."""
+        return self.manifest(level, name).get("key") == key
 
     def load_result(self, level: Level, name: str, key: str) -> CVResult | None:
         """The saved result of a model if its content key matches ``key``, else ``None``."""

@@ -14,6 +14,7 @@ import pytest
 
 from stackfold.errors import ConfigError
 from stackfold.features.efficientnet import N_FEATURES, EfficientNetFeatures, check_params, efficientnet_model
+from stackfold.features.litert import LiteNetwork, convert
 from stackfold.features.torch_pickle import MAGIC_NUMBER, PROTOCOL_VERSION, load_legacy_state_dict
 
 REFERENCE = Path(__file__).parent / "data" / "efficientnet_reference.npz"
@@ -32,6 +33,39 @@ def test_keras_logits_match_pytorch():
     logits = model.predict_on_batch(reference["pixels"].astype(np.float32))
     assert np.abs(logits - reference["logits"]).max() < 1e-4
     assert (logits.argmax(axis=1) == reference["logits"].argmax(axis=1)).all()
+
+
+def test_litert_logits_match_pytorch():
+    """The network as extraction runs it (LiteRT, XNNPACK), converted from the keras port."""
+    reference = np.load(REFERENCE)
+    network = LiteNetwork(convert(efficientnet_model(224, "package", 1, 0, logits=True)), 1)
+    logits = network(reference["pixels"].astype(np.float32))
+    assert logits.shape == reference["logits"].shape
+    assert np.abs(logits - reference["logits"]).max() < 1e-4
+    assert (logits.argmax(axis=1) == reference["logits"].argmax(axis=1)).all()
+
+
+@pytest.mark.parametrize("rows", [0, 3, 8, 11])  # none, a padded chunk, exactly one chunk, one and a padded one
+def test_litert_rows_do_not_depend_on_their_chunk(rows):
+    network = LiteNetwork(convert(efficientnet_model(32, "package", 1, 0)), 1)
+    pixels = np.random.default_rng(2).integers(0, 256, (11, 32, 32, 3)).astype(np.float32)
+    alone = np.concatenate([network(pixels[i: i + 1]) for i in range(rows)] or [np.empty((0, N_FEATURES))])
+    together = network(pixels[:rows])
+    assert together.shape == (rows, N_FEATURES)
+    assert np.array_equal(together, alone)
+
+
+def test_keras_and_litert_engines_agree():
+    pixels = np.random.default_rng(3).integers(0, 256, (4, 64, 64, 3), dtype=np.uint8)
+    lite, keras_engine = (EfficientNetFeatures(64, "package", 1, 0, engine=e) for e in ("litert", "keras"))
+    np.testing.assert_allclose(lite(pixels), keras_engine(pixels), atol=1e-4)
+
+
+def test_a_built_extractor_pickles_without_its_network(features):
+    features(np.zeros((1, 64, 64, 3), dtype=np.uint8))
+    copy = pickle.loads(pickle.dumps(features))
+    assert copy._network is None and features._network is not None
+    assert np.array_equal(copy(np.zeros((1, 64, 64, 3), dtype=np.uint8)), features(np.zeros((1, 64, 64, 3), dtype=np.uint8)))
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,11 @@
-"""The saved stratified fold assignment."""
+"""The saved stratified fold assignment, and the inner splits taken from a training fold."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from stackfold.competition.folds import SmallClassWarning, load_folds, make_folds, save_folds
+from stackfold.core.splits import inner_folds
 from stackfold.errors import ConfigError, DataError
 
 
@@ -45,3 +46,17 @@ def test_save_and_reload(tmp_path):
     (tmp_path / "old.csv").write_text("index,fold\n5,0\n")
     with pytest.raises(DataError, match="expected columns index,fold,label"):
         load_folds(tmp_path / "old.csv")
+
+
+@pytest.mark.parametrize("n_folds", [1, 2, 3])
+def test_inner_folds_cover_every_row_once_stratified(n_folds):
+    y = np.repeat([0, 1, 2], [50, 30, 2])
+    splits = inner_folds(y, n_folds, seed=0)
+    assert len(splits) == n_folds
+    for train, valid in splits:
+        assert np.intersect1d(train, valid).size == 0 and len(train) + len(valid) == len(y)
+    if n_folds == 1:  # one holdout of a fifth of each class (the 2-row class stays in training)
+        (train, valid), = splits
+        assert np.bincount(y[valid], minlength=3).tolist() == [10, 6, 0]
+    else:
+        assert sorted(np.concatenate([valid for _, valid in splits]).tolist()) == list(range(len(y)))

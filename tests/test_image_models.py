@@ -216,3 +216,17 @@ def test_vgg_head_and_fusion_head_are_the_published_ones():
     assert _layers(head) == [("BatchNormalization",), ("Dense", 1024, "relu"), ("BatchNormalization",),
                              ("Dropout", 0.25), ("Dense", 1024, "relu"), ("BatchNormalization",), ("Dropout", 0.5),
                              ("Dense", 27, "softmax")]
+
+
+@pytest.mark.parametrize("owner, n_products", [
+    ([2, 0, 1], 3),  # one image a product, out of order: only reordered, in the rows' own float type
+    ([0, 0, 2, 2, 2], 4),  # several images, and a product with none (uniform row)
+])
+def test_per_product_means_match_the_definition(owner, n_products):
+    rows = np.random.default_rng(0).random((len(owner), 4)).astype(np.float32)
+    block = ImageBlock.whole(rows, np.array(owner), n_products)
+    expected = np.array([rows[np.array(owner) == p].mean(axis=0, dtype=np.float64) if p in owner else np.full(4, 0.25)
+                         for p in range(n_products)])
+    means = block.per_product(rows)
+    np.testing.assert_allclose(means, expected, rtol=1e-6)
+    assert means.dtype == (np.float32 if len(set(owner)) == len(owner) == n_products else np.float64)

@@ -373,3 +373,47 @@ def _build_vgg16_slowly(root: Path, cache: Path, threads: int) -> None:
 
 if __name__ == "__main__":
     _build_vgg16_slowly(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]))
+
+
+def test_prefetched_keeps_order_and_raises_where_the_item_would_have_been():
+    from stackfold.features.image_io import prefetched
+
+    def items():
+        yield from range(5)
+        raise DataError("3 of 8 images could not be read")
+
+    seen = []
+    with pytest.raises(DataError, match="3 of 8 images"):
+        for item in prefetched(items()):
+            seen.append(item)
+    assert seen == [0, 1, 2, 3, 4]
+    assert list(prefetched(iter([]))) == []
+
+
+def test_prefetched_stops_its_thread_when_the_caller_stops_early():
+    import threading
+
+    from stackfold.features.image_io import prefetched
+
+    closed = []
+
+    def items():
+        try:
+            yield from range(1000)
+        finally:
+            closed.append(True)
+
+    for item in prefetched(items(), depth=2):
+        if item == 3:
+            break
+    assert closed == [True]
+    assert not [t for t in threading.enumerate() if t.name == "stackfold-prefetch"]
+
+
+def test_prefetched_runs_in_the_callers_context(capsys):
+    from stackfold.features.image_io import prefetched
+    from stackfold.progress import no_bars, track
+
+    with no_bars():  # a Dask task: the bar drawn by the producer thread stays hidden too
+        assert list(prefetched(track(range(3), "prefetched bar"))) == [0, 1, 2]
+    assert "prefetched bar" not in capsys.readouterr().err

@@ -71,6 +71,26 @@ def test_artifacts_are_documented_and_readable(text_run):
 
 
 @pytest.mark.slow
+def test_timeline_times_every_step_in_order(text_run):
+    timeline = pd.read_csv(text_run / "timeline.csv")
+    assert list(timeline.columns) == ["kind", "name", "started_at", "started_s", "seconds", "peak_rss_bytes",
+                                      "expected_s", "eta_s", "disk_bytes"]
+    steps = list(zip(timeline["kind"], timeline["name"]))
+    views = [("view", v) for v in ("rows", "text", "word_counts", "char_counts", "sentence")]
+    models = [("base", m) for m in TEXT_MODELS]
+    stack = [("stack", "lgbm"), ("stack", "mean"), ("stack", "lgbm+class_scaling")]
+    assert steps[0] == ("data", "check") and steps[-1] == ("leaderboard", "leaderboard")
+    assert sorted(steps) == sorted([("data", "check"), *views, *models, *stack, ("leaderboard", "leaderboard")])
+    assert steps.index(("view", "text")) < steps.index(("view", "word_counts")) < steps.index(("base", "logreg"))
+    assert steps.index(("view", "sentence")) < steps.index(("base", "sentence_logreg")) < steps.index(("stack", "lgbm"))
+    assert timeline["started_s"].is_monotonic_increasing and (timeline["seconds"] >= 0).all()
+    assert (timeline["peak_rss_bytes"] > 100e6).all() and (timeline["disk_bytes"] > 0).all()
+    assert timeline["eta_s"].isna().tolist() == [True] + [False] * (len(timeline) - 1)
+    planned = timeline[timeline["kind"] != "data"]
+    assert (planned["expected_s"] > 0).all()
+
+
+@pytest.mark.slow
 def test_cli_leaderboard(text_run, run_cli):
     code, out, _ = run_cli("leaderboard", text_run)
     assert code == 0 and "tfidf_logreg" in out and "prior" in out

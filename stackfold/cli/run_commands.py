@@ -47,23 +47,35 @@ def run(
              "images": images}
     with resumable():
         settings = load_config(config, {k: v for k, v in given.items() if v is not None})
-        summary = run_pipeline(data, out, with_scheduler(settings, scheduler), force=force)
+        finish = _report_steps(out, explain="lgbm" in settings.stackers) if write_report else ()
+        summary = run_pipeline(data, out, with_scheduler(settings, scheduler), force=force, finish=finish)
     report.print(leaderboard_table(summary.leaderboard))
     report.print(f"submitted: {summary.best_model}, the highest CV {summary.metric} ({summary.best_score:.4f}) "
                  f"of {len(summary.leaderboard)} rows -> {escape(str(summary.best_submission))}", soft_wrap=True)
     if write_report:
-        _write_report(out, explain="lgbm" in summary.leaderboard["model"].tolist())
+        _print_report_path(out)
 
 
-def _write_report(run: Path, explain: bool = False, data: Path | None = None) -> None:
-    """Write the run's report (``explain``: first save the lgbm stacker's SHAP shares it shows) and print its path."""
+def _report_steps(run: Path, explain: bool) -> list:
+    """The run's last steps, done holding its lock: the lgbm stacker's SHAP shares (``explain``), then the report."""
+    from stackfold.explain import EXPLAIN_COST, explain_run
+    from stackfold.pipeline import FinalStep
+    from stackfold.report.build import REPORT_COST, write_report
+
+    steps = [FinalStep("explain", "lgbm", EXPLAIN_COST, lambda: explain_run(run))] if explain else []
+    return [*steps, FinalStep("report", "report", REPORT_COST, lambda: write_report(run))]
+
+
+def _print_report_path(run: Path) -> None:
+    from stackfold.run_folder import RunFolder
+
+    report.print(f"report: {escape(str(RunFolder(run).report))}", soft_wrap=True)
+
+
+def _write_report(run: Path, data: Path | None = None) -> None:
+    """Write the run's report and print its path."""
     from stackfold.report.build import write_report
 
-    if explain:
-        from stackfold.explain import explain_run
-
-        with console.status("SHAP shares of the lgbm stacker for the report"):
-            explain_run(run)
     with console.status("writing the report"):
         path = write_report(run, data)
     report.print(f"report: {escape(str(path))}", soft_wrap=True)

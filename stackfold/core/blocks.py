@@ -76,10 +76,16 @@ class ImageBlock:
         return np.asarray(y)[self.owner]
 
     def per_product(self, image_proba: np.ndarray) -> np.ndarray:
-        """Mean of each product's image probabilities (a product without images gets a uniform row)."""
+        """Mean of each product's image rows (probabilities or features; a product without images gets a
+        uniform row), in float64, or in the rows' own float type when every product has exactly one image
+        (Rakuten): then the rows are only put in product order, with no arithmetic and no wider copy."""
+        counts = np.bincount(self.owner, minlength=self.n_products)
+        if len(self.owner) == self.n_products and (counts == 1).all():
+            out = np.empty_like(image_proba)
+            out[self.owner] = image_proba
+            return out
         out = np.zeros((self.n_products, image_proba.shape[1]))
         np.add.at(out, self.owner, image_proba)
-        counts = np.bincount(self.owner, minlength=self.n_products)
         out[counts == 0] = 1.0 / image_proba.shape[1]
         return out / np.maximum(counts, 1)[:, None]
 

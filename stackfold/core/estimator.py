@@ -16,9 +16,12 @@ import numpy as np
 
 from stackfold.core.params import Param, check_params, declare, resolve_params
 from stackfold.errors import StackfoldError
+from stackfold.progress import Cost
 
 DEFAULT_N_JOBS = 2
 """Threads of a model, a feature extractor or a run unless told otherwise: the cores of the machine designed for."""
+COST_BASE_MODELS = 11
+"""The number of base models a stacker's declared ``cost`` is measured over (the default list's)."""
 
 
 class BaseModel(ABC):
@@ -29,13 +32,19 @@ class BaseModel(ABC):
     for stackers, which read the stack matrix); ``parameters`` declares every hyper-parameter
     it accepts (:class:`~stackfold.core.params.Param`: default, type, range; a plain value is
     a parameter of its type); a stacker with ``reads_meta_features`` also gets the run's
-    meta-feature columns after the stack matrix (see :mod:`stackfold.features.meta`).
+    meta-feature columns after the stack matrix (see :mod:`stackfold.features.meta`); ``cost``
+    is what its 5-fold CV takes on the reference machine, for the run's ETA (a stacker's: over
+    ``COST_BASE_MODELS`` base models).
     """
 
     name: ClassVar[str]
     views: ClassVar[tuple[str, ...]] = ()
     parameters: ClassVar[dict[str, Param]] = {}
     reads_meta_features: ClassVar[bool] = False
+    cost: ClassVar[Cost] = Cost(10.0)
+    cpu_dispatched: ClassVar[bool] = False
+    """Its arithmetic runs in kernels picked for the CPU at run time (TensorFlow's oneDNN): the same bytes run
+    after run on one machine, equal only up to float rounding on another CPU (README, "Same seed, same bytes")."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

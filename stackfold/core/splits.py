@@ -3,6 +3,10 @@
 import numpy as np
 
 
+HOLDOUT_FRACTION = 0.2
+"""What a single inner split (``n_folds = 1``) holds out: as much as one fold of five."""
+
+
 def inner_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Stratified (train, valid) row positions inside one training fold.
 
@@ -23,8 +27,11 @@ def inner_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray
     """Stratified (train, valid) splits inside one training fold, for inner CV such as calibration.
 
     Rows of each class are dealt round-robin over the folds, so a class with fewer rows than
-    folds is simply absent from some validation parts instead of making the split fail.
+    folds is simply absent from some validation parts instead of making the split fail. One fold
+    means one split: a stratified ``HOLDOUT_FRACTION`` of the rows held out (:func:`inner_split`).
     """
+    if n_folds == 1:
+        return [inner_split(y, HOLDOUT_FRACTION, seed)]
     rng = np.random.default_rng(seed)
     fold_of = np.empty(len(y), dtype=np.int64)
     for label in np.unique(y):

@@ -5,13 +5,17 @@ block of class probabilities per base model), so it is cross-validated on the sa
 and scored as honestly as the boosted stackers.
 """
 
+import warnings
+
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from stackfold.core.estimator import BaseModel
 from stackfold.core.params import count, positive
+from stackfold.progress import Cost
 
 EPS = 1e-6
 
@@ -30,6 +34,7 @@ class MeanBlend(BaseModel):
     """Unweighted mean of the base models' probabilities (NaN rows of a model are skipped)."""
 
     name = "mean"
+    cost = Cost(1.0)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         pass
@@ -46,6 +51,7 @@ class WeightedBlend(BaseModel):
     """
 
     name = "weighted_mean"
+    cost = Cost(2.5)
     parameters = {"l2": positive(1e-3), "max_iter": count(200)}
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
@@ -79,6 +85,7 @@ class LogPool(BaseModel):
     """
 
     name = "log_pool"
+    cost = Cost(13.0)
     parameters = {"floor": positive(0.01), "l2": positive(1e-3), "max_iter": count(200)}
 
     def _log_blocks(self, X: np.ndarray) -> np.ndarray:
@@ -105,24 +112,29 @@ class LogPool(BaseModel):
 
 
 class LogitStack(BaseModel):
-    """Multinomial logistic regression (newton-cg) on the log-probabilities of every base model.
+    """Multinomial logistic regression (L-BFGS, ``max_iter`` iterations) on the log-probabilities of every base model.
 
     Features are ``log(p + floor)``: below about ``floor`` a probability carries no more
     evidence, and unfloored log-probabilities (down to log 1e-6) let one model's confident
     zeros dominate. On a 5,000-product twin stack (3 models) ``floor`` 0.01 scored 0.769 CV
-    weighted F1 in 3.3 s against 0.748 in 12.1 s with 1e-6.
+    weighted F1 in 3.3 s against 0.748 in 12.1 s with 1e-6. L-BFGS stopped at 100 iterations
+    cost time in proportion to the rows, where ``newton-cg`` grew 9x from 5,000 to 20,000 products
+    (11 models), and scored as well or better on the twin (fold 0 at 20,000: 0.8456 against 0.8383).
     """
 
     name = "logreg_stack"
+    cost = Cost(72.0)
     parameters = {"C": positive(0.1), "floor": positive(0.01), "max_iter": count(100)}
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         return np.log(np.nan_to_num(X, nan=1.0 / len(self.classes)) + self.params["floor"])
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        self.model_ = LogisticRegression(C=self.params["C"], solver="newton-cg", max_iter=self.params["max_iter"],
+        self.model_ = LogisticRegression(C=self.params["C"], solver="lbfgs", max_iter=self.params["max_iter"],
                                          random_state=self.seed)
-        self.model_.fit(self._features(X), y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed budget of iterations, by design
+            self.model_.fit(self._features(X), y)
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         return self.model_.predict_proba(self._features(X))

@@ -13,12 +13,14 @@ import numpy as np
 
 from stackfold.core.params import Param, count, fraction, positive
 from stackfold.ensembles.boosting import ROUND_DEFAULTS, BoostedStacker
+from stackfold.progress import Cost
 
 
 class LGBMStacker(BoostedStacker):
     """Multiclass gradient boosting over the stack matrix ``{model}__{class}``."""
 
     name = "lgbm"
+    cost = Cost(330.0)
     parameters = {
         "learning_rate": positive(0.08),
         "num_leaves": count(15, low=2),

@@ -12,12 +12,14 @@ import xgboost as xgb
 
 from stackfold.core.params import Param, count, fraction, positive
 from stackfold.ensembles.boosting import ROUND_DEFAULTS, BoostedStacker
+from stackfold.progress import Cost
 
 
 class XGBStacker(BoostedStacker):
     """Multiclass ``hist`` gradient boosting over the stack matrix."""
 
     name = "xgb"
+    cost = Cost(560.0)
     parameters = {
         "learning_rate": positive(0.1),
         "max_depth": count(4),

@@ -15,6 +15,7 @@ for all images, outside the folds. ``weights``: ``"package"`` (the pip package's
 path of a PyTorch state dict of the same network (same names and shapes).
 """
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -139,25 +140,58 @@ def _set_weights(built: dict[str, Any], state: dict[str, np.ndarray], path: Path
         layer.set_weights(tensors)
 
 
+def _converted(size: int, weights: str, n_threads: int) -> bytes:
+    """The feature network as a LiteRT flatbuffer, converted once per process (~10 s) for each size and weights
+    file (a file replaced since is converted again)."""
+    stat = _weights_path(weights).stat()
+    return _converted_once(size, weights, n_threads, (stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4)
+def _converted_once(size: int, weights: str, n_threads: int, stamp: tuple[int, int]) -> bytes:
+    from stackfold.features.litert import convert
+
+    return convert(efficientnet_model(size, weights, n_threads, seed=0))  # pretrained: nothing random
+
+
 class EfficientNetFeatures:
     """Turns uint8 RGB batches ``(b, size, size, 3)`` into float32 ``(b, 1280)``; builds the network on first use.
 
+    ``engine``: ``"litert"`` runs it with LiteRT's XNNPACK kernels (:mod:`stackfold.features.litert`, 2x the
+    images/s of keras on CPU cores), ``"keras"`` with TensorFlow (a GPU, when TensorFlow sees one).
     ``flip`` averages each image's features with its horizontal mirror's (test-time augmentation, 2x the work).
     """
 
-    def __init__(self, size: int, weights: str, n_threads: int, seed: int, flip: bool = False):
+    def __init__(self, size: int, weights: str, n_threads: int, seed: int, flip: bool = False,
+                 engine: str = "litert"):
         check_params(size, weights)
         self.size, self.weights, self.n_threads, self.seed, self.flip = size, weights, n_threads, seed, flip
-        self._model: Any = None
+        self.engine = engine
+        self._network: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_network": None}  # a copy (a Dask worker's) builds its own network
 
     def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        if self._model is None:
-            self._model = efficientnet_model(self.size, self.weights, self.n_threads, self.seed)
+        if self._network is None:
+            self._network = self._build()
         inputs = pixels.astype(np.float32)
         if self.flip:
             inputs = np.concatenate([inputs, inputs[:, :, ::-1]])
-        # predict_on_batch runs the compiled graph: twice the images/s of an eager call on 2 cores
-        chunks = [self._model.predict_on_batch(inputs[start: start + PREDICT_CHUNK])
-                  for start in range(0, len(inputs), PREDICT_CHUNK)]
-        features = np.concatenate(chunks or [np.empty((0, N_FEATURES))]).astype(np.float32, copy=False)
+        features = self._network(inputs).astype(np.float32, copy=False)
         return (features[: len(pixels)] + features[len(pixels):]) / 2 if self.flip else features
+
+    def _build(self) -> Any:
+        if self.engine == "litert":
+            from stackfold.features.litert import LiteNetwork
+
+            return LiteNetwork(_converted(self.size, self.weights, self.n_threads), self.n_threads)
+        model = efficientnet_model(self.size, self.weights, self.n_threads, self.seed)
+
+        def run(inputs: np.ndarray) -> np.ndarray:
+            # predict_on_batch runs the compiled graph: twice the images/s of an eager call on 2 cores
+            chunks = [model.predict_on_batch(inputs[start: start + PREDICT_CHUNK])
+                      for start in range(0, len(inputs), PREDICT_CHUNK)]
+            return np.concatenate(chunks or [np.empty((0, N_FEATURES), dtype=np.float32)])
+
+        return run

@@ -14,7 +14,7 @@ from PIL import Image
 
 from stackfold.competition.images import ImageTable
 from stackfold.features.image_cache import ResumableArray
-from stackfold.features.image_io import ImageOptions, image_batches, read_image
+from stackfold.features.image_io import ImageOptions, image_batches, prefetched, read_image
 
 THUMBNAIL_SIZE = 64
 """Side of the image colour statistics are computed on."""
@@ -42,7 +42,7 @@ def extract(
     """
     array = ResumableArray(path, (len(table), *feature.shape), feature.dtype)
     batches = image_batches(table, feature.size, feature.options, feature.batch_size, on_bad, array.done, description)
-    data = array.fill((b.start, feature.compute(b.pixels), b.blank) for b in batches)
+    data = array.fill((b.start, feature.compute(b.pixels), b.blank) for b in prefetched(batches))
     return data, int(array.flagged.sum())
 
 
@@ -57,7 +57,7 @@ def compute_partition(table: ImageTable, feature: ImageFeature, start: int, stop
     outside[start:stop] = False
     batches = image_batches(table, feature.size, feature.options, feature.batch_size, on_bad, outside,
                             f"images {start}-{stop}")
-    return [(b.start, feature.compute(b.pixels), b.blank) for b in batches]
+    return [(b.start, feature.compute(b.pixels), b.blank) for b in prefetched(batches)]
 
 
 def color_feature_names(bins: int = 8) -> list[str]:

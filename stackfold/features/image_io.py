@@ -12,12 +12,15 @@ and then either raises one :class:`DataError` naming the first few (policy ``err
 puts a white image in their place and reports which (policy ``blank``).
 """
 
+import contextvars
 import io
 import math
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -29,6 +32,7 @@ from stackfold.errors import ConfigError, DataError
 from stackfold.progress import progress_bar
 
 WHITE = 255
+T = TypeVar("T")
 
 _SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
@@ -195,3 +199,52 @@ def image_batches(
             f"{len(failures)} of {n} images could not be read (first: {', '.join(failures[:3])}); "
             'fix or remove them, or set on_bad_image = "blank" in the config'
         )
+
+
+def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items`` produced ahead by a thread, up to ``depth`` at a time, while the caller works on the current one.
+
+    Pillow decodes and resizes without holding the GIL, and so do the feature networks, so reading
+    the next batch of images overlaps the network's work on this one. The thread runs in a copy of
+    the caller's context (a Dask task's hidden progress bars stay hidden). An exception of ``items``
+    reaches the caller where the item would have; a caller that stops early stops the thread.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(kind: str, value: object) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put("item", item):
+                    return
+            put("end", None)
+        except BaseException as e:  # handed to the caller, raised there
+            put("error", e)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(produce,), daemon=True,
+                              name="stackfold-prefetch")
+    thread.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()

@@ -26,6 +26,7 @@ from stackfold.features.image_cache import ResumableArray
 from stackfold.features.views import PARTIAL_STEM, VIEWS, Extraction, View, view_params
 from stackfold.hashing import content_key
 from stackfold.io import atomic_file, write_json_atomic
+from stackfold.progress import Pace
 
 VIEW_VERSION = 2
 
@@ -77,12 +78,14 @@ class FeatureStore:
     ``on_bad_image`` (``"error"`` or ``"blank"``) is the run's policy for unreadable images;
     :attr:`bad_images` counts, per image view obtained, the images replaced by white.
     ``n_jobs`` bounds the threads of feature extraction networks; with ``extraction`` (a
-    cluster), image and sentence views are computed there in row partitions.
+    cluster), image and sentence views are computed there in row partitions. With ``pace`` (the
+    run's), every view built is a step of the run, timed on its own.
     """
 
     def __init__(
         self, dataset: Dataset, cache_dir: Path, options: dict[str, dict[str, Any]] | None = None,
         on_bad_image: str = "error", n_jobs: int = DEFAULT_N_JOBS, extraction: Extraction | None = None,
+        pace: Pace | None = None,
     ):
         check_on_bad_image(on_bad_image)
         self.dataset = dataset
@@ -91,6 +94,7 @@ class FeatureStore:
         self.on_bad_image = on_bad_image
         self.n_jobs = n_jobs
         self.extraction = extraction
+        self.pace = pace or Pace()
         self.bad_images: dict[str, int] = {}
         self._memory: dict[str, tuple[Block, Block]] = {}
 
@@ -106,8 +110,36 @@ class FeatureStore:
         """Train and test blocks of view ``name``."""
         view = self._view(name)
         if name not in self._memory:
-            self._memory[name] = self._load_or_build(name, view)
+            if self.is_built(name):
+                self._memory[name] = self._load_or_build(name, view)
+            else:
+                for required in view.requires:  # built first, as steps of their own
+                    self.get(required)
+                with self.pace.step("view", name):
+                    self._memory[name] = self._load_or_build(name, view)
         return self._memory[name]
+
+    def is_built(self, name: str) -> bool:
+        """Whether view ``name`` is complete in the cache (loading it does no work)."""
+        return (self.folder(name) / "done").is_file()
+
+    def missing(self, names: tuple[str, ...]) -> list[str]:
+        """The views among ``names`` and those they are built from that are not in the cache, each once."""
+        found: list[str] = []
+        for name in names:
+            if not self.is_built(name) and name not in self._memory:
+                found += [v for v in self.missing(self._view(name).requires) if v not in found]
+                found += [name] if name not in found else []
+        return found
+
+    def expected_seconds(self, name: str) -> float:
+        """What building view ``name`` takes on the reference machine (:class:`~stackfold.progress.Cost`)."""
+        view = self._view(name)
+        params = view_params(name, self.options)
+        rows = len(self.dataset.train) + len(self.dataset.test)
+        if view.image is not None and self.dataset.bson is not None:
+            rows = sum(len(self.dataset.image_table(split)) for split in ("train", "test"))
+        return view.cost.at(rows, view.cost_scale(params) if view.cost_scale else 1.0)
 
     def blank_images(self, name: str) -> int:
         """Images of view ``name`` (train and test) replaced by white under ``on_bad_image = "blank"``; 0 for others."""

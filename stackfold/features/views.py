@@ -57,7 +57,7 @@ from stackfold.features.tokens import normalise_texts, token_lengths
 from stackfold.features.vgg16 import MIN_SIZE as VGG16_MIN_SIZE
 from stackfold.features.vgg16 import N_FEATURES as VGG16_FEATURES
 from stackfold.features.vgg16 import VGG16Features
-from stackfold.progress import console
+from stackfold.progress import Cost, console
 
 
 
@@ -107,6 +107,12 @@ class View:
     image: Callable[[ViewSource, dict[str, Any]], ImageFeature] | None = None
     pretrained: bool = False
     """A pretrained network computes it: on a cluster its partitions ask for the configured worker resources."""
+    cost: Cost = Cost(5.0)
+    """What building it for the challenge's 98,728 products takes on the reference machine (the run's ETA)."""
+    cost_scale: Callable[[dict[str, Any]], float] | None = None
+    """How its parameters scale ``cost`` (a network's input size)."""
+    cpu_dispatched: bool = False
+    """Computed in kernels picked for the CPU at run time (XNNPACK, oneDNN): equal across CPUs up to float rounding."""
 
 
 def _split(dataset: Dataset, split: str) -> pd.DataFrame:
@@ -197,7 +203,8 @@ def _images(store: ViewSource, params: dict[str, Any]) -> ImageFeature:
 
 
 def _efficientnet(store: ViewSource, params: dict[str, Any]) -> ImageFeature:
-    extractor = EfficientNetFeatures(params["size"], params["weights"], store.n_jobs, params["seed"], params["flip"])
+    extractor = EfficientNetFeatures(params["size"], params["weights"], store.n_jobs, params["seed"], params["flip"],
+                                     params["engine"])
     return ImageFeature(params["size"], (EFFICIENTNET_FEATURES,), "float32", extractor, _options(params),
                         params["batch_size"])
 
@@ -209,26 +216,43 @@ def _vgg16(store: ViewSource, params: dict[str, Any]) -> ImageFeature:
 
 COUNT_PARAMETERS = {"ngram_min": count(1), "ngram_max": count(2), "min_df": count(2)}
 
+PRODUCTS = 98_728
+"""Training and test products of the Rakuten challenge: the size at which a view's ``cost`` is measured."""
+PHOTO_DECODING = Cost(300.0, rows=PRODUCTS)
+"""Reading and resizing one 500 px photo per product on 2 cores (a view that only summarises pixels)."""
+
+
+def _efficientnet_scale(params: dict[str, Any]) -> float:
+    """Network work grows with the input's area; a flipped copy doubles it, and Keras runs at about half LiteRT's pace."""
+    return (params["size"] / 224) ** 2 * (2 if params["flip"] else 1) * (2 if params["engine"] == "keras" else 1)
+
+
 VIEWS: dict[str, View] = {
-    "rows": View(_rows),
+    "rows": View(_rows, cost=Cost(0.1)),
     "text": View(_text, declare({"language_threshold": fraction(0.9999), "lemmatize": True, "remove_stop_words": False,
-                                 "fold_accents": True, "token_pattern": r"\w+"}), needs_text=True),
+                                 "fold_accents": True, "token_pattern": r"\w+"}), needs_text=True,
+                 cost=Cost(64.0, rows=PRODUCTS)),
     "word_counts": View(_counts("tokens", analyzer="word", token_pattern=r"\S+"), COUNT_PARAMETERS,
-                        requires=("text",)),
+                        requires=("text",), cost=Cost(10.0, rows=PRODUCTS)),
     "char_counts": View(_counts("text", analyzer="char_wb"), {**COUNT_PARAMETERS, "ngram_max": count(4)},
-                        requires=("text",)),
+                        requires=("text",), cost=Cost(45.0, rows=PRODUCTS)),
     "sentence": View(_sentence, {"description_chars": count(600, low=0), "batch_size": count(256)}, needs_text=True,
-                     pretrained=True),
-    "color": View(parameters={"bins": count(8), **CROP_PARAMETERS}, needs_images=True, image=_color),
+                     pretrained=True, cost=Cost(460.0, rows=PRODUCTS)),
+    "color": View(parameters={"bins": count(8), **CROP_PARAMETERS}, needs_images=True, image=_color,
+                  cost=PHOTO_DECODING),
     "pixels": View(parameters={"size": count(16), "bins": count(8), **CROP_PARAMETERS}, needs_images=True,
-                   image=_pixels),
-    "images": View(parameters={"size": count(100), **CROP_PARAMETERS}, needs_images=True, image=_images),
+                   image=_pixels, cost=PHOTO_DECODING),
+    "images": View(parameters={"size": count(100), **CROP_PARAMETERS}, needs_images=True, image=_images,
+                   cost=PHOTO_DECODING),
     "vgg16": View(parameters=declare({"size": count(64, low=VGG16_MIN_SIZE), "weights": "imagenet",
                                       "batch_size": count(32), "seed": 0, **CROP_PARAMETERS}),
-                  needs_images=True, image=_vgg16, pretrained=True),
+                  needs_images=True, image=_vgg16, pretrained=True, cpu_dispatched=True,
+                  cost=Cost(600.0, rows=PRODUCTS), cost_scale=lambda params: (params["size"] / 64) ** 2),
     "efficientnet": View(parameters=declare({"size": count(224, low=EFFICIENTNET_MIN_SIZE), "weights": "package",
-                                             "flip": False, "batch_size": count(32), "seed": 0, **CROP_PARAMETERS}),
-                         needs_images=True, image=_efficientnet, pretrained=True),
+                                             "flip": False, "engine": Param("litert", choices=("litert", "keras")),
+                                             "batch_size": count(32), "seed": 0, **CROP_PARAMETERS}),
+                         needs_images=True, image=_efficientnet, pretrained=True, cpu_dispatched=True,
+                         cost=Cost(850.0, rows=PRODUCTS), cost_scale=_efficientnet_scale),
 }
 
 

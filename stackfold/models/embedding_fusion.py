@@ -10,14 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from stackfold.core.blocks import ImageBlock, Views
+from stackfold.core.blocks import Views
 from stackfold.core.estimator import BaseModel
 from stackfold.core.params import count, fraction
 from stackfold.core.splits import inner_split
 from stackfold.core.tf_runtime import keras
 from stackfold.models.fusion import prefixed, unprefixed
-from stackfold.models.keras_support import fit_dense_head, image_batches, standardisation, training_parameters
+from stackfold.models.keras_support import array_batches, fit_dense_head, standardisation, training_parameters
 from stackfold.models.text_nn import TextNN
+from stackfold.progress import Cost
 
 
 class Fusion(BaseModel):
@@ -30,7 +31,9 @@ class Fusion(BaseModel):
     """
 
     name = "fusion"
+    cost = Cost(205.0, exponent=0.45)
     views = ("sentence", "efficientnet", *TextNN.views)
+    cpu_dispatched = True  # a keras net: TensorFlow's kernels
     parameters = {
         "tfidf_net": False,
         "units": count(512),
@@ -51,9 +54,7 @@ class Fusion(BaseModel):
         self.epochs_ = fit_dense_head(k, self.model_, embedded, y, head_rows, stopping_rows, self.params, self.seed)
 
     def _predict_proba(self, X: Views) -> np.ndarray:
-        k = keras(self.n_jobs, self.seed)
-        rows = ImageBlock.one_per_product(self._embed(X))
-        return self.model_.predict(image_batches(k, rows, None, self.params["batch_size"], None), verbose=0)
+        return self.model_.predict(array_batches(self._embed(X), None, self.params["batch_size"], None), verbose=0)
 
     def network(self, keras_module: ModuleType, fitted_on: np.ndarray, n_classes: int) -> Any:
         """The uncompiled head, standardising its input with the statistics of the rows ``fitted_on``."""

@@ -53,6 +53,7 @@ class VggFusion(BaseModel):
 
     name = "vgg_fusion"
     views = (*TextNN.views, *VggNN.views)
+    cpu_dispatched = True  # a keras net: TensorFlow's kernels
     parameters = {**prefixed("text_", TextNN.parameters), **prefixed("image_", VggNN.parameters), **HEAD_DEFAULTS}
 
     def _fit(self, X: Views, y: np.ndarray) -> None:

@@ -1,9 +1,6 @@
 """RBF SVM on downsampled pixels, made feasible on two cores by a Nystroem kernel approximation."""
 
-import warnings
-
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -36,14 +33,8 @@ class PixelSVC(SklearnImageModel):
         "gamma": Param(None, above=0, kind=float),
         "n_components": count(1000),
         "max_iter": count(30),
-        "calibration_folds": count(3, low=2),
+        "calibration_folds": count(3, low=1),
     }
-
-    def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
-        with warnings.catch_warnings():
-            # SGD runs a fixed budget of epochs by design
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            super()._fit_images(block, y)
 
     def _estimator(self, block: ImageBlock, y: np.ndarray) -> Pipeline:
         svm = SGDClassifier(loss="hinge", alpha=self.params["alpha"], max_iter=self.params["max_iter"], tol=1e-3,

@@ -11,7 +11,7 @@ import numpy as np
 from stackfold.core.blocks import ImageBlock, Views
 from stackfold.core.params import count, fraction
 from stackfold.core.tf_runtime import keras
-from stackfold.models.keras_support import KerasImageModel, standardisation, training_parameters
+from stackfold.models.keras_support import KerasImageModel, array_batches, standardisation, training_parameters
 
 
 class VggNN(KerasImageModel):
@@ -35,7 +35,12 @@ class VggNN(KerasImageModel):
     def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
         features = block.materialize()  # 512 floats per image: small enough to hold
         self.mean_, self.variance_ = standardisation(features)
-        super()._fit_images(block, y)
+        super()._fit_images(ImageBlock(features, np.arange(block.n_images), block.owner, block.n_products), y)
+
+    def _batches(self, block: ImageBlock, batch_size: int, y: np.ndarray | None = None, seed: int | None = None
+                 ) -> Any:
+        """The block's image features in memory, batched by ``tf.data`` (:func:`array_batches`)."""
+        return array_batches(block.materialize(), None if y is None else block.image_labels(y), batch_size, seed)
 
     def network(self, keras_module: ModuleType, input_shape: tuple[int, ...], n_classes: int) -> Any:
         k, p = keras_module, self.params
@@ -55,4 +60,4 @@ class VggNN(KerasImageModel):
         block = self._block(X)
         k = keras(self.n_jobs, self.seed)
         embedding = k.Model(self.model_.inputs, self.model_.get_layer("embedding").output)
-        return block.per_product(embedding.predict(self._batches(block), verbose=0))
+        return block.per_product(embedding.predict(self._batches(block, self.params["batch_size"]), verbose=0))

@@ -5,11 +5,13 @@ a product may have several images (Cdiscount). Every image is a training row lab
 its product's class, and a product gets the mean of its images' probabilities.
 """
 
+import warnings
 from abc import abstractmethod
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import ConvergenceWarning
 
 from stackfold.core.blocks import ImageBlock, Views
 from stackfold.core.estimator import BaseModel
@@ -43,13 +45,16 @@ class PerImageModel(BaseModel):
 class SklearnImageModel(PerImageModel):
     """A scikit-learn classifier on a per-image feature matrix small enough to hold in memory.
 
-    Images of one class leave nothing to separate: the model predicts that class.
+    Images of one class leave nothing to separate: the model predicts that class. Solvers run on
+    a fixed budget of iterations (``max_iter``) by design: their unconverged warning is not reported.
     """
 
     def _fit_images(self, block: ImageBlock, y: np.ndarray) -> None:
         labels = block.image_labels(y)
         estimator = self._estimator(block, y) if len(np.unique(labels)) > 1 else DummyClassifier(strategy="prior")
-        self.estimator_ = estimator.fit(block.materialize(), labels)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.estimator_ = estimator.fit(block.materialize(), labels)
 
     def _predict_images(self, block: ImageBlock) -> np.ndarray:
         # all classes as columns: a class whose products have no image is absent from the estimator

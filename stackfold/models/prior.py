@@ -5,6 +5,7 @@ from typing import Any
 import numpy as np
 
 from stackfold.core.estimator import BaseModel, n_rows
+from stackfold.progress import Cost
 
 
 class PriorModel(BaseModel):
@@ -15,6 +16,7 @@ class PriorModel(BaseModel):
     """
 
     name = "prior"
+    cost = Cost(1.0)
     views = ("rows",)
 
     def _fit(self, X: Any, y: np.ndarray) -> None:

@@ -7,8 +7,9 @@ model (and what stands on it).
 """
 
 import os
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +32,7 @@ from stackfold.io import write_text_atomic
 from stackfold.leaderboard import leaderboard_frame, write_leaderboard
 from stackfold.locking import folder_lock
 from stackfold.pipeline.training import RunContext, Trained, train_all
-from stackfold.progress import Pace, console
+from stackfold.progress import Cost, Pace, Step, console
 from stackfold.run_folder import RunFolder
 from stackfold.submissions import SubmissionRecord, register_submission, write_submission
 
@@ -48,6 +49,32 @@ class RunSummary:
     best_submission: Path
     best_score: float
     metric: str
+
+
+@dataclass(frozen=True)
+class FinalStep:
+    """Work done on the finished run folder before its lock is released, timed as a step of the run (the report)."""
+
+    kind: str
+    name: str
+    cost: Cost
+    action: Callable[[], None]
+
+
+LEADERBOARD_COST = Cost(2.0)
+"""The leaderboard (bootstrap intervals of every row) and the submissions, at 84,916 rows and 16 rows."""
+
+
+class Timeline:
+    """Receives the run's finished steps; rewrites ``timeline.csv`` after each with the run folder's size."""
+
+    def __init__(self, run: RunFolder):
+        self.run = run
+        self.rows: list[dict] = []
+
+    def __call__(self, step: Step) -> None:
+        self.rows.append({**asdict(step), "disk_bytes": self.run.disk_bytes()})
+        self.run.save_timeline(self.rows)
 
 
 def prepare_folds(run: RunFolder, dataset: Dataset, config: RunConfig) -> np.ndarray:
@@ -113,29 +140,44 @@ def _cluster(config: RunConfig, data_dir: Path) -> AbstractContextManager["Clust
                        config.cluster.get("partition_rows", DEFAULT_PARTITION_ROWS), config.cluster.get("resources"))
 
 
-def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = False) -> RunSummary:
-    """Run every configured base model and stacker, write the leaderboard and submissions.
+def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = False,
+                 finish: Sequence[FinalStep] = ()) -> RunSummary:
+    """Run every configured base model and stacker, write the leaderboard and submissions, then ``finish``.
 
     The data are validated before the run folder is touched; the folder is then locked against
     other writers, and ``config.toml`` is written only once the run has succeeded. With
     ``[cluster] scheduler``, fits and slow feature views run on that Dask cluster
-    (:mod:`stackfold.cluster`); the results are the same bytes.
+    (:mod:`stackfold.cluster`); the results are the same bytes. Every step (view built, model
+    trained, leaderboard, each of ``finish``) is timed in ``timeline.csv``.
     """
     run = RunFolder(Path(out))
     run.check_folder()
-    dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
-                               on_bad_image=config.on_bad_image, index_file=run.bson_index)
+    pace = Pace()
+    with pace.step("data", "check"):
+        dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
+                                   on_bad_image=config.on_bad_image, index_file=run.bson_index)
     with folder_lock(run.lock, "run"):
         run.remove_dead_temp_files()  # no other writer holds the folder: any temporary file is a dead one's
         _claim(run, dataset, Path(data_dir), config, force)
         write_text_atomic(run.running_config, config.to_toml())
+        pace.record_to(Timeline(run))
+        n_rows = len(dataset.train)
+        pace.plan("leaderboard", "leaderboard", LEADERBOARD_COST.at(n_rows))
+        for step in finish:
+            pace.plan(step.kind, step.name, step.cost.at(n_rows))
         with threadpool_limits(limits=config.n_jobs), _cluster(config, Path(data_dir)) as cluster:
             folds = prepare_folds(run, dataset, config)
-            pace = Pace(len(config.models) + len(config.stackers) + len(config.decisions))
             ctx = RunContext(run, config, dataset, folds, folds_digest(dataset.train.index, folds), pace, cluster)
             store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs,
-                                 extraction=cluster)
+                                 extraction=cluster, pace=pace)
             trained = train_all(ctx, store)
-        summary = _publish(ctx, trained)
+        console.print(f"leaderboard and submissions ({pace.status()})")
+        with pace.step("leaderboard", "leaderboard"):
+            summary = _publish(ctx, trained)
         os.replace(run.running_config, run.config)
+        with threadpool_limits(limits=config.n_jobs):
+            for step in finish:
+                console.print(f"{step.kind} ({pace.status()})")
+                with pace.step(step.kind, step.name):
+                    step.action()
     return summary

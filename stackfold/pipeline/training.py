@@ -5,9 +5,8 @@ parameters, seed, folds); a model whose key is unchanged is reused, not trained.
 level do not depend on each other: on a cluster their missing folds all run as tasks first.
 """
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from stackfold import __version__
 from stackfold.competition.load import Dataset
 from stackfold.config import RunConfig
 from stackfold.core.cv import CVResult, cross_validate
-from stackfold.core.estimator import BaseModel
+from stackfold.core.estimator import COST_BASE_MODELS, BaseModel
 from stackfold.core.params import resolve_params
 from stackfold.core.stack import stack_matrix
 from stackfold.ensembles import get_decision, get_stacker
@@ -111,68 +110,89 @@ def _train_level(ctx: RunContext, plans: list[_Plan]) -> list[Trained]:
 
 
 def _train(ctx: RunContext, plan: _Plan) -> Trained:
-    """Cross-validate one model (its folds resumed from checkpoints), or reuse its result when its key is unchanged."""
+    """Cross-validate one model (its folds resumed from checkpoints), or reuse its result when its key is unchanged.
+
+    The views it reads are built (and timed as steps of their own) before its own step starts.
+    """
     name, level, key = plan.name, plan.level, plan.key
     cached = ctx.run.load_result(level, name, key)
     if cached is not None:
         console.print(f"[dim]{name}: unchanged, reusing saved OOF (key {key})[/dim]")
-        ctx.pace.skipped()
+        ctx.pace.skip(level, name)
         return Trained(cached, level, key, ctx.run.manifest(level, name).get("blank_images", 0))
-    console.print(f"[bold]{name}[/bold]: {ctx.config.folds}-fold OOF ({ctx.pace.status()})")
-    started = time.perf_counter()
-    make_model = ctx.make_model(plan.model_class)
     X, X_test = plan.inputs()
     blanks = plan.count_blanks()
-    result = cross_validate(
-        make_model, X, ctx.dataset.y, X_test, ctx.folds,
-        checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == Level.STACK, name=name,
-    )
-    info = {**plan.info, "blank_images": blanks, "params": ctx.params(plan.model_class), "seed": ctx.config.seed,
-            "folds_key": ctx.fold_key}
-    ctx.run.save_result(
-        level, result, key, list(ctx.dataset.spec.classes), ctx.dataset.train.index, ctx.dataset.test.index, info
-    )
-    ctx.pace.finished(time.perf_counter() - started)
+    console.print(f"[bold]{name}[/bold]: {ctx.config.folds}-fold OOF ({ctx.pace.status()})")
+    with ctx.pace.step(level, name):
+        result = cross_validate(
+            ctx.make_model(plan.model_class), X, ctx.dataset.y, X_test, ctx.folds,
+            checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == Level.STACK, name=name,
+        )
+        info = {**plan.info, "blank_images": blanks, "params": ctx.params(plan.model_class), "seed": ctx.config.seed,
+                "folds_key": ctx.fold_key}
+        ctx.run.save_result(
+            level, result, key, list(ctx.dataset.spec.classes), ctx.dataset.train.index, ctx.dataset.test.index, info
+        )
     return Trained(result, level, key, blanks)
-
-
-def _returning(inputs: tuple[Any, Any]) -> Callable[[], tuple[Any, Any]]:
-    return lambda: inputs
 
 
 def _count_blanks(store: FeatureStore, views: tuple[str, ...]) -> int:
     return sum(store.blank_images(v) for v in views)
 
 
-def _add_meta_features(
-    ctx: RunContext, store: FeatureStore, base: list[Trained], stack: tuple[np.ndarray, np.ndarray]
-) -> tuple[tuple[np.ndarray, np.ndarray], str | None]:
-    """The stack matrices with the configured meta-features appended (saved under ``RUN/meta``), and their key."""
+def _meta_key(ctx: RunContext, store: FeatureStore, base: list[_Plan]) -> str | None:
+    """Content key of the configured meta-features (``None``: none configured)."""
     groups = ctx.config.meta_features
     if not groups:
-        return stack, None
+        return None
     views = sorted({v for g in groups for v in META_FEATURES[g]})
-    key = content_key(__version__, list(groups), [t.key for t in base], {v: store.key(v) for v in views})
-    train, test = meta_features(groups, stack, [t.result.name for t in base], ctx.dataset.spec.n_classes, store.get)
+    return content_key(__version__, list(groups), [p.key for p in base], {v: store.key(v) for v in views})
+
+
+def _add_meta_features(
+    ctx: RunContext, store: FeatureStore, base: list[Trained], stack: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The stack matrices with the configured meta-features appended (saved under ``RUN/meta``)."""
+    train, test = meta_features(ctx.config.meta_features, stack, [t.result.name for t in base],
+                                ctx.dataset.spec.n_classes, store.get)
     train.index, test.index = ctx.dataset.train.index, ctx.dataset.test.index
     ctx.run.save_meta(train, test)
-    return (np.hstack([stack[0], train.to_numpy(np.float32)]), np.hstack([stack[1], test.to_numpy(np.float32)])), key
+    return np.hstack([stack[0], train.to_numpy(np.float32)]), np.hstack([stack[1], test.to_numpy(np.float32)])
 
 
-def _decide(ctx: RunContext, stackers: list[Trained], stack_X: np.ndarray, stack_test: np.ndarray) -> list[Trained]:
+class _StackInputs:
+    """The stack matrices of the trained base models, with and without meta-features, made when first asked for."""
+
+    def __init__(self, ctx: RunContext, store: FeatureStore):
+        self.ctx, self.store = ctx, store
+        self.base: list[Trained] = []
+        self._plain: tuple[np.ndarray, np.ndarray] | None = None
+        self._with_meta: tuple[np.ndarray, np.ndarray] | None = None
+
+    def plain(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._plain is None:
+            self._plain = (stack_matrix([t.result for t in self.base], "oof"),
+                           stack_matrix([t.result for t in self.base], "test"))
+        return self._plain
+
+    def with_meta(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._with_meta is None:
+            self._with_meta = _add_meta_features(self.ctx, self.store, self.base, self.plain())
+        return self._with_meta
+
+
+def _decide(ctx: RunContext, stackers: list[Trained], plans: list[_Plan], inputs: _StackInputs) -> list[Trained]:
     """Apply each decision rule to the ``decide_on`` stacker; rows are named ``<stacker>+<rule>``."""
     target = next((t for t in stackers if t.result.name == ctx.config.decide_on), None)
     if target is None:
         return []
-    X = np.hstack([target.result.oof.astype(np.float32), stack_X])
-    X_test = np.hstack([target.result.test.astype(np.float32), stack_test])
-    plans = []
-    for name in ctx.config.decisions:
-        rule = get_decision(name)
-        info = {"inputs": [target.result.name], "decision": name}
-        plans.append(_plan(Level.STACK, rule, ctx.key(Level.STACK, rule, [target.key]), lambda: (X, X_test), info,
-                           name=f"{target.result.name}+{name}"))
-    decided = _train_level(ctx, plans)
+
+    def decision_inputs() -> tuple[np.ndarray, np.ndarray]:
+        stack_X, stack_test = inputs.plain()
+        return (np.hstack([target.result.oof.astype(np.float32), stack_X]),
+                np.hstack([target.result.test.astype(np.float32), stack_test]))
+
+    decided = _train_level(ctx, [replace(p, inputs=decision_inputs) for p in plans])
     for row in decided:
         if np.array_equal(row.result.oof.argmax(axis=1), target.result.oof.argmax(axis=1)):
             console.print(f"{row.result.name}: changes no OOF prediction of {target.result.name}; the rule has "
@@ -180,26 +200,49 @@ def _decide(ctx: RunContext, stackers: list[Trained], stack_X: np.ndarray, stack
     return decided
 
 
+def _plan_pace(ctx: RunContext, store: FeatureStore, plans: list[_Plan]) -> None:
+    """Tell the run's pace every step this run will do and what each takes on the reference machine:
+    the models whose results are not saved, and the views they need that are not in the cache."""
+    n_base = sum(p.level == Level.BASE for p in plans)
+    fold_scale = (ctx.config.folds - 1) / 4  # costs are of 5 folds, each fitted on 4/5 of the rows
+    views: list[str] = []
+    for p in plans:
+        if ctx.run.has_result(p.level, p.name, p.key):
+            continue
+        views += [v for v in store.missing(p.model_class.views) if v not in views]
+        scale = fold_scale * (n_base / COST_BASE_MODELS if p.level == Level.STACK else 1.0)
+        ctx.pace.plan(p.level, p.name, p.model_class.cost.at(len(ctx.dataset.y), scale))
+    for view in views:
+        ctx.pace.plan("view", view, store.expected_seconds(view))
+
+
 def train_all(ctx: RunContext, store: FeatureStore) -> list[Trained]:
     """Every configured base model, then the stackers over their OOF matrix, then the decision rules."""
-    plans = []
+    base_plans = []
     for name in ctx.config.models:
         model_class = get_model(name)
         view_keys = {view: store.key(view) for view in model_class.views}
         key = ctx.key(Level.BASE, model_class, view_keys)
-        plans.append(_plan(Level.BASE, model_class, key, partial(store.views, model_class.views), {"views": view_keys},
-                           count_blanks=partial(_count_blanks, store, model_class.views)))
-    base = _train_level(ctx, plans)
-    stack = (stack_matrix([t.result for t in base], "oof"), stack_matrix([t.result for t in base], "test"))
-    with_meta, meta_key = _add_meta_features(ctx, store, base, stack)
-    plans = []
+        base_plans.append(_plan(Level.BASE, model_class, key, partial(store.views, model_class.views),
+                                {"views": view_keys}, count_blanks=partial(_count_blanks, store, model_class.views)))
+    inputs = _StackInputs(ctx, store)
+    meta_key = _meta_key(ctx, store, base_plans)
+    stack_plans = []
     for name in ctx.config.stackers:
         stacker_class = get_stacker(name)
         uses_meta = stacker_class.reads_meta_features and meta_key is not None
-        key = ctx.key(Level.STACK, stacker_class, [t.key for t in base] + ([meta_key] if uses_meta else []))
-        meta = list(ctx.config.meta_features) if uses_meta else []
-        info = {"inputs": [t.result.name for t in base], "meta_features": meta}
-        inputs = with_meta if uses_meta else stack
-        plans.append(_plan(Level.STACK, stacker_class, key, _returning(inputs), info))
-    stackers = _train_level(ctx, plans)
-    return base + stackers + _decide(ctx, stackers, *stack)
+        key = ctx.key(Level.STACK, stacker_class, [p.key for p in base_plans] + ([meta_key] if uses_meta else []))
+        info = {"inputs": [p.name for p in base_plans], "meta_features": list(ctx.config.meta_features) if uses_meta
+                else []}
+        stack_plans.append(_plan(Level.STACK, stacker_class, key, inputs.with_meta if uses_meta else inputs.plain,
+                                 info))
+    target = next((p for p in stack_plans if p.name == ctx.config.decide_on), None)
+    decision_plans = []
+    for name in ctx.config.decisions if target is not None else ():
+        rule = get_decision(name)
+        decision_plans.append(_plan(Level.STACK, rule, ctx.key(Level.STACK, rule, [target.key]), inputs.plain,
+                                    {"inputs": [target.name], "decision": name}, name=f"{target.name}+{name}"))
+    _plan_pace(ctx, store, base_plans + stack_plans + decision_plans)
+    inputs.base = _train_level(ctx, base_plans)
+    stackers = _train_level(ctx, stack_plans)
+    return inputs.base + stackers + _decide(ctx, stackers, decision_plans, inputs)

@@ -20,8 +20,9 @@ from stackfold.run_folder import Level, RunFolder
 class RunContents:
     """A finished run as the report sees it, in folds.csv row order.
 
-    ``oof[name]``: a leaderboard row's OOF probabilities (float32); ``predictions[name]``: the
-    class index each predicts (-1 where no fold covered the row).
+    ``predictions[name]``: the class index each leaderboard row predicts out of fold (-1 where no
+    fold covered the row); ``best_oof``: the top row's OOF probabilities (float32), the only ones
+    drawn (its reliability diagram). Other rows' probabilities are read one at a time and dropped.
     """
 
     folder: RunFolder
@@ -30,7 +31,7 @@ class RunContents:
     origin: dict
     leaderboard: pd.DataFrame
     assignment: FoldAssignment
-    oof: dict[str, np.ndarray]
+    best_oof: np.ndarray
     predictions: dict[str, np.ndarray]
 
     @property
@@ -58,14 +59,16 @@ def load_run(run: Path) -> RunContents:
                              f"run `stackfold run` on the same data with --out {folder.root} again: it reuses "
                              "every result and rewrites the leaderboard")
     assignment = folder.load_fold_assignment()
-    oof = {}
+    predictions, best_oof = {}, np.empty(0, dtype=np.float32)
     for name, level in zip(board["model"], board["level"]):
         directory = folder.model_dir(Level(level), name)
-        frame = pd.read_parquet(folder.require(directory / "oof.parquet", f"OOF probabilities of {name!r}"))
-        if len(frame) != len(assignment.labels):
-            raise RunFolderError(f"{directory / 'oof.parquet'}: {len(frame)} rows but {folder.folds} has "
+        proba = pd.read_parquet(folder.require(directory / "oof.parquet", f"OOF probabilities of {name!r}")
+                                ).to_numpy(np.float32)
+        if len(proba) != len(assignment.labels):
+            raise RunFolderError(f"{directory / 'oof.parquet'}: {len(proba)} rows but {folder.folds} has "
                                  f"{len(assignment.labels)}; run `stackfold run` again to rewrite it")
-        oof[name] = frame.to_numpy(np.float32)
+        predictions[name] = predicted_classes(proba)
+        if name == board["model"].iloc[0]:
+            best_oof = proba
     origin = json.loads(folder.origin.read_text(encoding="utf-8")) if folder.origin.is_file() else {}
-    predictions = {name: predicted_classes(proba) for name, proba in oof.items()}
-    return RunContents(folder, config, get_spec(config.competition), origin, board, assignment, oof, predictions)
+    return RunContents(folder, config, get_spec(config.competition), origin, board, assignment, best_oof, predictions)

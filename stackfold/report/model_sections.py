@@ -119,7 +119,7 @@ def diversity_section(run: RunContents) -> Section:
 
 def calibration_section(run: RunContents) -> Section:
     section = Section("calibration", "Calibration")
-    bins, ece = analysis.reliability(run.oof[run.best], run.y)
+    bins, ece = analysis.reliability(run.best_oof, run.y)
     section.note(f"Reliability of the top row ({run.best}): in each confidence bin, how often its prediction is "
                  "right. Below the diagonal: over-confident; above: under-confident.")
     section.chart(charts.reliability(bins, ece, run.best), f"Reliability diagram of {run.best}")
