@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from dask.utils import key_split
+from schedule import list_schedule  # bench/schedule.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKFOLD = Path(sys.executable).parent / "stackfold"
@@ -206,14 +207,6 @@ def busy_fractions(result: dict, workers: int, step: float = 0.05) -> tuple[floa
             busy[t["worker"]] |= (grid >= a) & (grid < b)
     fractions = {w: float(b[window].mean()) if window.any() else float("nan") for w, b in busy.items()}
     return float(window.sum() * step), fractions, float((~np.any(list(busy.values()), axis=0)).sum() * step)
-
-
-def list_schedule(durations: list[float], slots: int) -> float:
-    """Makespan of running ``durations`` in order, each on the first free of ``slots`` workers."""
-    free = np.zeros(slots)
-    for d in durations:
-        free[np.argmin(free)] += d
-    return float(free.max())
 
 
 def extrapolate(result: dict, n_train: int) -> tuple[float, float, list[tuple[float, ...]]]:

@@ -27,20 +27,12 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+from schedule import list_schedule  # bench/schedule.py, beside this script
 
 PARTITIONED_VIEWS = ("view text", "view sentence", "view efficientnet")
 PARTITION_ROWS = 2048
 STACKER_TASKS = 6  # 5 folds and the refit on all rows
-
-
-def list_schedule(durations: list[float], slots: int) -> float:
-    """Makespan of running ``durations`` in order, each on the first free of ``slots`` workers."""
-    free = np.zeros(slots)
-    for d in durations:
-        free[np.argmin(free)] += d
-    return float(free.max())
 
 
 def levels(result: dict, run: Path) -> tuple[float, list[float], list[float], list[float]]:
