@@ -71,7 +71,11 @@ def progress_bar(description: str, total: int | None, unit: str | None = None) -
     columns += [TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
+        try:
+            yield lambda n=1: bar.advance(task, n)
+        except GeneratorExit:  # a track() loop left early, closed when collected: its last frame means nothing now
+            bar.live.transient = True
+            raise
 
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:

@@ -130,8 +130,9 @@ def driver_url(url: str) -> str:
 def open_storage(url: str, attempts: int = 3) -> RDBStorage:
     """RDB storage with heartbeats, so a killed worker's trials turn FAIL instead of staying RUNNING.
 
-    Workers starting together on an empty PostgreSQL database race to create Optuna's tables
-    (``CREATE TABLE`` is not atomic there); the loser retries and finds them.
+    Workers starting together on an empty database race to create Optuna's tables (``CREATE TABLE``
+    after the check is not atomic); the loser retries and finds them. PostgreSQL reports the lost
+    race as an integrity or programming error, SQLite as an operational "already exists".
     """
     shown = display_url(url)
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
@@ -151,6 +152,9 @@ def open_storage(url: str, attempts: int = 3) -> RDBStorage:
                 raise
             time.sleep(0.5 * (attempt + 1))
         except sqlalchemy.exc.OperationalError as e:
+            if "already exists" in str(e.orig) and attempt < attempts - 1:
+                time.sleep(0.5 * (attempt + 1))
+                continue
             reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
             raise ConfigError(f"--storage {shown}: cannot open the database ({reason})") from e
     raise AssertionError("unreachable")

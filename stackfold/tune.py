@@ -110,12 +110,13 @@ def tune_stacker(
     if overlap:
         console.print(escape(f"{run.config} [params.{stacker}] fixes {', '.join(overlap)}: not searched"), style="dim")
     space = {k: v for k, v in space.items() if k not in fixed}
+    url = storage or f"sqlite:///{run.study_storage(stacker).resolve()}"
     with folder_lock(run.lock, "tune", shared=True):
+        study_storage = open_storage(url)  # a bad --storage fails before minutes of loading
         data = load_stack_data(run, config, meta=bool(uses_meta_features(config, stacker_class)))
         key = inputs_key(run, config, stacker, fixed)
-        url = storage or f"sqlite:///{run.study_storage(stacker).resolve()}"
         with quiet_optuna(), threadpool_limits(limits=config.n_jobs):
-            study = open_study(open_storage(url), study_name or stacker, config.seed)
+            study = open_study(study_storage, study_name or stacker, config.seed)
             check_inputs(study, key, "delete " + (url.removeprefix("sqlite:///") if storage is None else "that study"))
             claim = partial(claim_trial, n_trials=n_trials)
             optimize(study, make_objective(stacker_class, space, data, fixed, before=claim), n_trials, timeout)

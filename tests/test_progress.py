@@ -1,5 +1,6 @@
 """Progress bars (hidden inside ``no_bars``, a Dask task, in that thread only), the run's pace, ETA and step timings."""
 
+import gc
 import threading
 import time
 
@@ -21,6 +22,18 @@ def test_no_bars_hides_the_bars_of_its_thread_only(capsys):
     assert shown == [0, 1]
     assert "hidden bar" not in err and "other thread's bar" in err and "bar after the block" in err
 
+
+def test_a_loop_left_early_leaves_no_bar_behind(capsys):
+    """A track() generator abandoned mid-loop (an error in the loop's body) is closed whenever it is collected,
+    perhaps minutes later under someone else's output: its bar must not print then."""
+    items = track(range(300), "abandoned bar")
+    next(items)
+    capsys.readouterr()
+    del items
+    gc.collect()
+    assert "abandoned bar" not in capsys.readouterr().err
+    assert list(track(range(2), "next bar")) == [0, 1]
+    assert "next bar" in capsys.readouterr().err
 
 def test_pace_eta_rescales_the_steps_left_by_the_pace_so_far(monkeypatch):
     clock = [100.0]

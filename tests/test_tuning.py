@@ -1,12 +1,14 @@
 """`stackfold tune`: search spaces, the CV objective, resuming a killed study, parallel workers on PostgreSQL."""
 
 import json
+import multiprocessing
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -293,3 +295,19 @@ def test_a_trial_left_running_before_its_first_heartbeat_is_failed_once_unclaime
     studies.fail_unclaimed_trials(study, before=5)
     states = {t.number: t.state for t in study.trials}
     assert states == {dead.number: TrialState.FAIL, live.number: TrialState.RUNNING}
+
+
+def _open_at(url: str, start: float) -> bool:
+    time.sleep(max(0.0, start - time.time()))
+    return open_storage(url) is not None
+
+
+def test_workers_racing_to_create_a_sqlite_study_all_open_it(tmp_path):
+    """SQLite reports the lost ``CREATE TABLE`` race as an operational "already exists": retried, not fatal."""
+    urls = [f"sqlite:///{tmp_path / f'study{i}.db'}" for i in range(8)]
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("fork")) as pool:
+        start = time.time() + 1  # four processes open each new file at one instant, one file every 0.3 s
+        starts = [start + 0.3 * i for i in range(len(urls)) for _ in range(4)]
+        assert all(pool.map(_open_at, [url for url in urls for _ in range(4)], starts))
+    for url in urls:
+        assert optuna.get_all_study_summaries(url) == []
