@@ -13,6 +13,8 @@ Example::
     meta_features = ["confidence", "text"]  # extra columns for the lgbm/xgb stackers
     on_bad_image = "blank"    # a white image for a missing or corrupt one (counted), instead of an error
     model_submissions = true  # also write submissions/<model>.csv for every model
+    top_k = 20                # keep each row's 20 most probable classes (0: every class; default: 0 up to
+                              # 500 classes, DEFAULT_TOP_K beyond, e.g. Cdiscount's 5,270)
 
     [params.tfidf_logreg]
     C = 4.0
@@ -52,8 +54,11 @@ DEFAULT_STACKERS = ("lgbm", "mean", "weighted_mean", "log_pool", "logreg_stack")
 DEFAULT_DECISIONS: tuple[str, ...] = ()
 """``class_scaling`` and ``stage2`` are opt-in: on the real rows both scored below the plain ``lgbm`` stacker."""
 MAX_BOOSTED_CLASSES = 500
-"""Above this many classes the default stackers are the blends (Cdiscount: 5,270 classes)."""
+"""Above this many classes the default stackers are the blends and probabilities are kept as each row's top
+``DEFAULT_TOP_K`` (Cdiscount: 5,270 classes)."""
 BLEND_STACKERS = ("mean", "weighted_mean", "log_pool")
+DEFAULT_TOP_K = 20
+"""Classes kept per row beyond ``MAX_BOOSTED_CLASSES`` classes; measured by ``bench/topk_tradeoff.py`` (README)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,9 @@ class RunConfig:
     meta_features: tuple[str, ...] = ()
     on_bad_image: str = "error"
     model_submissions: bool = False
+    top_k: int | None = None
+    """Classes kept per row (:mod:`stackfold.core.topk`); ``None``: every class, dense. In a file: ``0`` for
+    dense; left out, the challenge's default (:func:`_challenge_defaults`)."""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
     cluster: dict[str, Any] = field(default_factory=dict)
@@ -83,7 +91,10 @@ class RunConfig:
         """The effective configuration, as written to the run folder."""
         lines = []
         for f in fields(self):
-            if f.name not in ("params", "features", "cluster"):
+            if f.name == "top_k":
+                if self.top_k is not None or get_spec(self.competition).n_classes > MAX_BOOSTED_CLASSES:
+                    lines.append(f"top_k = {self.top_k or 0}")
+            elif f.name not in ("params", "features", "cluster"):
                 lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
         for table in ("params", "features"):
             for name, values in sorted(getattr(self, table).items()):
@@ -114,7 +125,7 @@ def _toml_value(value: Any) -> str:
 
 _TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs": int, "models": list,
           "stackers": list, "decisions": list, "decide_on": str, "meta_features": list, "on_bad_image": str, "model_submissions": bool,
-          "params": dict, "features": dict, "cluster": dict}
+          "top_k": int, "params": dict, "features": dict, "cluster": dict}
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
@@ -169,13 +180,16 @@ def _drop_models(config: RunConfig, given: frozenset[str], unusable: list[str], 
 def _challenge_defaults(config: RunConfig, given: frozenset[str]) -> RunConfig:
     """Default stackers and decision rules the challenge can use, where the config does not name its own.
 
-    Beyond ``MAX_BOOSTED_CLASSES`` classes only the blends: a boosted stacker or a logistic
-    regression over every model's probabilities grows with classes squared. The decision
+    Beyond ``MAX_BOOSTED_CLASSES`` classes only the blends, over each row's top ``DEFAULT_TOP_K``: a
+    boosted stacker or a logistic regression over every model's probabilities grows with classes
+    squared, and dense probabilities with rows times classes. The decision
     rules are left out unless the challenge is scored by weighted F1, which they maximise.
     """
     spec = get_spec(config.competition)
     if "stackers" not in given and spec.n_classes > MAX_BOOSTED_CLASSES:
         config = replace(config, stackers=BLEND_STACKERS)
+    if "top_k" not in given and spec.n_classes > MAX_BOOSTED_CLASSES:
+        config = replace(config, top_k=DEFAULT_TOP_K)
     if "decisions" not in given and spec.metric != "weighted_f1":
         config = replace(config, decisions=())
     if "class_scaling" in config.decisions and spec.metric != "weighted_f1":
@@ -217,6 +231,7 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset()) -> R
         config = _drop_models(config, given, text_models, f"text, but {spec.name} products have none")
         if "text" in config.meta_features:
             raise ConfigError(f"meta-features 'text' need text, but {spec.name} products have none")
+    config = _check_top_k(config)
     if not config.models:
         raise ConfigError("no base model to run; list at least one in models")
     for name, values in config.params.items():
@@ -233,6 +248,20 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset()) -> R
     if config.n_jobs < 1:
         raise ConfigError(f"n_jobs = {config.n_jobs}: need at least 1")
     _check_cluster(config.cluster)
+    return config
+
+
+def _check_top_k(config: RunConfig) -> RunConfig:
+    """``top_k = 0`` is dense (``None``); with a top k only the blends stack, and nothing reads dense columns."""
+    if config.top_k is None or config.top_k == 0:
+        return replace(config, top_k=None)
+    if config.top_k < 0:
+        raise ConfigError(f"top_k = {config.top_k}: give the classes to keep per row, or 0 for every class")
+    dense_readers = [f"stacker {s!r}" for s in config.stackers if s not in BLEND_STACKERS]
+    dense_readers += [f"decision {d!r}" for d in config.decisions] + [f"meta-features {m!r}" for m in config.meta_features]
+    if dense_readers:
+        raise ConfigError(f"{dense_readers[0]} reads every class's probability, but top_k = {config.top_k} keeps "
+                          f"{config.top_k} a row; stack with {', '.join(BLEND_STACKERS)}, or set top_k = 0")
     return config
 
 

@@ -17,6 +17,7 @@
           manifest.json              content key, parameters, per-fold scores and seconds, blank images
           oof.parquet                OOF probabilities, columns {model}__{class}, original index
           test.parquet               test probabilities (fold average; stackers: refit on all rows)
+          oof.npz, test.npz          instead, in a top-k run: each row's top k (`probability_files`)
           checkpoints-<key>/fold_k.npz   finished folds of an interrupted run
       meta/train.parquet, meta/test.parquet   meta-features of the boosted stackers (when configured)
       tuning/<stacker>.json          best parameters of `stackfold tune`, used by the next run
@@ -53,6 +54,7 @@ from stackfold.core.cv import CVResult
 from stackfold.core.stack import stack_columns
 from stackfold.errors import RunFolderError, RunFolderMismatchError
 from stackfold.io import atomic_file, write_json_atomic
+from stackfold.probability_files import read_probabilities, write_probabilities
 
 
 class Level(StrEnum):
@@ -184,7 +186,7 @@ class RunFolder:
         for name in models:
             folder = self.model_dir(Level.BASE, name)
             self.require(folder / "manifest.json", f"result of model {name!r}")
-            parts.append([pd.read_parquet(folder / f"{part}.parquet").to_numpy() for part in ("oof", "test")])
+            parts.append([read_probabilities(folder, part, dense=True) for part in ("oof", "test")])
         if meta:
             parts.append([frame.to_numpy() for frame in self.load_meta()])
         return (np.hstack([p[0] for p in parts]).astype(np.float32),
@@ -236,8 +238,7 @@ class RunFolder:
         manifest = self.manifest(level, name)
         if manifest.get("key") != key:
             return None
-        oof = pd.read_parquet(folder / "oof.parquet").to_numpy()
-        test = pd.read_parquet(folder / "test.parquet").to_numpy()
+        oof, test = (read_probabilities(folder, part) for part in ("oof", "test"))
         return CVResult(name, oof, test, pd.DataFrame(manifest["folds"]))
 
     def save_result(
@@ -248,9 +249,7 @@ class RunFolder:
         folder = self.model_dir(level, result.name)
         columns = stack_columns(result.name, classes)
         for part, index in (("oof", train_index), ("test", test_index)):
-            frame = pd.DataFrame(getattr(result, part), index=index, columns=columns)
-            with atomic_file(folder / f"{part}.parquet") as f:
-                frame.to_parquet(f)
+            write_probabilities(folder, part, getattr(result, part), index, columns)
         manifest = {"key": key, "name": result.name, "level": level, **info,
                     "summary": result.summary(), "folds": result.scores.to_dict("records")}
         write_json_atomic(folder / "manifest.json", manifest)

@@ -13,7 +13,10 @@ from stackfold.competition import get_spec, load_competition, rakuten
 from stackfold.competition.bson_files import index_bson
 from stackfold.competition.metric import METRICS
 from stackfold.competition.spec import cdiscount, cdiscount_hierarchy
+from stackfold.config import DEFAULT_TOP_K
+from stackfold.core.topk import TopK
 from stackfold.errors import ConfigError, DataError, SubmissionError
+from stackfold.probability_files import read_probabilities
 from stackfold.run_folder import RunFolder
 from stackfold.submissions import validate_submission, write_submission
 from stackfold.submissions.validate import parse_submission
@@ -215,8 +218,10 @@ def test_image_only_run_end_to_end_with_a_valid_submission(challenge, tmp_path, 
     board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False)
     assert set(board["model"]) == {"prior", "color_forest", "pixel_forest", "mean", "weighted_mean"}
     assert board["accuracy"].is_monotonic_decreasing
-    oof = pd.read_parquet(tmp_path / "run" / "models" / "pixel_forest" / "oof.parquet")
-    assert oof.shape == (N_TRAIN, 5270) and np.allclose(oof.sum(axis=1), 1.0)
+    oof = read_probabilities(tmp_path / "run" / "models" / "pixel_forest", "oof")  # 5,270 classes: each row's top 20
+    assert isinstance(oof, TopK) and oof.shape == (N_TRAIN, 5270) and oof.k == DEFAULT_TOP_K
+    assert np.allclose(oof.proba.astype(float).sum(axis=1) + oof.rest, 1.0, atol=1e-3)
+    assert not (tmp_path / "run" / "models" / "pixel_forest" / "oof.parquet").exists()
     submission = tmp_path / "run" / "submissions" / "best.csv"
     assert submission.read_text().startswith("_id,category_id\n")
     code, out, err = run_cli("validate", submission, "--data", challenge)

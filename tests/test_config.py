@@ -2,7 +2,7 @@
 
 import pytest
 
-from stackfold.config import BLEND_STACKERS, DEFAULT_MODELS, RunConfig, load_config
+from stackfold.config import BLEND_STACKERS, DEFAULT_MODELS, DEFAULT_TOP_K, RunConfig, load_config
 from stackfold.errors import ConfigError
 
 
@@ -31,9 +31,13 @@ def test_image_only_challenge_drops_text_models(tmp_path):
 
 def test_challenge_with_thousands_of_classes_scored_by_accuracy_defaults_to_blends(tmp_path):
     config = load_config(_write(tmp_path, 'competition = "cdiscount"\n'))
-    assert config.stackers == BLEND_STACKERS and config.decisions == ()
-    config = load_config(_write(tmp_path, 'competition = "cdiscount"\nstackers = ["lgbm"]\ndecisions = ["stage2"]\n'))
-    assert config.stackers == ("lgbm",) and config.decisions == ("stage2",)
+    assert config.stackers == BLEND_STACKERS and config.decisions == () and config.top_k == DEFAULT_TOP_K
+    assert load_config(_write(tmp_path, config.to_toml())) == config
+    config = load_config(_write(tmp_path, 'competition = "cdiscount"\nstackers = ["lgbm"]\ndecisions = ["stage2"]\n'
+                                          'top_k = 0\n'))
+    assert config.stackers == ("lgbm",) and config.decisions == ("stage2",) and config.top_k is None
+    assert load_config(_write(tmp_path, config.to_toml())) == config
+    assert load_config(None).top_k is None and "top_k" not in load_config(None).to_toml()  # Rakuten: dense
 
 
 def test_round_trip(tmp_path):
@@ -55,6 +59,11 @@ BAD_CONFIGS = [
     ("colour meta without images", 'images = false\nmeta_features = ["color"]\n', r"'color' need images"),
     ("text model on an image-only challenge", 'competition = "cdiscount"\nmodels = ["logreg"]\n',
      r"'logreg' needs text, but cdiscount products have none"),
+    ("boosted stacker over top-k probabilities", 'competition = "cdiscount"\nstackers = ["lgbm"]\n',
+     r"stacker 'lgbm' reads every class's probability, but top_k = 20 keeps 20 a row; stack with mean"),
+    ("decision rule over top-k probabilities", 'top_k = 5\nstackers = ["mean"]\ndecisions = ["stage2"]\n'
+     'decide_on = "mean"\n', r"decision 'stage2' reads every class's probability"),
+    ("negative top_k", "top_k = -1\n", r"top_k = -1: give the classes to keep per row, or 0"),
     ("text meta on an image-only challenge", 'competition = "cdiscount"\nmeta_features = ["text"]\n',
      r"'text' need text, but cdiscount"),
     ("weighted-F1 rule on an accuracy challenge",

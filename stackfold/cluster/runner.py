@@ -21,7 +21,6 @@ from stackfold.cluster.tasks import fit_fold, frame_rows, image_rows, refit, sen
 from stackfold.cluster.progress import ClusterProgress
 from stackfold.core import cv
 from stackfold.errors import ClusterError
-from stackfold.io import save_arrays_atomic
 from stackfold.progress import console, progress_bar
 
 if TYPE_CHECKING:
@@ -44,6 +43,7 @@ class FoldJob:
     folds: np.ndarray
     checkpoint_dir: Path
     refit: bool
+    top_k: int | None = None
 
     def missing(self) -> list[int]:
         """Folds without checkpoint (``-1``: the refit)."""
@@ -111,7 +111,7 @@ class ClusterRunner:
         except LostInputs:
             return self._resubmit(job, pending, resubmitted)
         where = job.checkpoint_dir
-        save_arrays_atomic(cv.fold_checkpoint(where, fold) if fold >= 0 else cv.refit_checkpoint(where), **result)
+        cv.save_checkpoint(cv.fold_checkpoint(where, fold) if fold >= 0 else cv.refit_checkpoint(where), result)
         progress.finished(job.name)
         return []
 
@@ -151,12 +151,13 @@ class ClusterRunner:
         for fold in folds:
             key = f"{job.name}-{'refit' if fold < 0 else f'fold{fold}'}-{_tag(job)}-{attempt}"
             if fold < 0:
-                submitted[fold] = self.client.submit(refit, job.make_model, X_f, y_f, test_f, self.n_jobs, key=key,
-                                                     pure=False, priority=self.submitted_jobs)
+                submitted[fold] = self.client.submit(refit, job.make_model, X_f, y_f, test_f, self.n_jobs, job.top_k,
+                                                     key=key, pure=False, priority=self.submitted_jobs)
                 continue
             train, valid = np.flatnonzero(job.folds != fold), np.flatnonzero(job.folds == fold)
             submitted[fold] = self.client.submit(fit_fold, job.make_model, X_f, y_f, test_f, train, valid,
-                                                 self.n_jobs, key=key, pure=False, priority=self.submitted_jobs)
+                                                 self.n_jobs, job.top_k, key=key, pure=False,
+                                                 priority=self.submitted_jobs)
         return submitted, inputs
 
     def image_rows(self, table: Any, feature: Any, array: Any, on_bad: str, heavy: bool) -> None:

@@ -30,17 +30,17 @@ def _as_task(n_jobs: int) -> Iterator[None]:
 
 
 def fit_fold(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, train: np.ndarray,
-             valid: np.ndarray, n_jobs: int) -> dict[str, np.ndarray]:
+             valid: np.ndarray, n_jobs: int, top_k: int | None = None) -> dict[str, Any]:
     """One fold of one model: OOF rows of ``valid``, test probabilities, scores and seconds."""
     with _as_task(n_jobs):
-        return cv.fit_fold(make_model(), X, y, X_test, train, valid)
+        return cv.fit_fold(make_model(), X, y, X_test, train, valid, top_k)
 
 
-def refit(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, n_jobs: int
-          ) -> dict[str, np.ndarray]:
+def refit(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, n_jobs: int,
+          top_k: int | None = None) -> dict[str, Any]:
     """A stacker's refit on all rows: its test probabilities and seconds."""
     with _as_task(n_jobs):
-        return cv.refit(make_model(), X, y, X_test)
+        return cv.refit(make_model(), X, y, X_test, top_k)
 
 
 def image_rows(table: Any, feature: ImageFeature, start: int, stop: int, on_bad: str, n_jobs: int

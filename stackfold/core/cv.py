@@ -3,7 +3,8 @@
 For each fold the model is fitted on the other folds only, predicts its held-out rows
 (OOF) and the test set. OOF is kept as a running sum and count, so a row no fold
 covered stays NaN instead of silently becoming zero. Finished folds are checkpointed,
-so an interrupted run resumes at the next fold.
+so an interrupted run resumes at the next fold. With ``top_k``, probabilities are kept as each
+row's top k (:mod:`stackfold.core.topk`), predicted in row chunks: many classes, bounded memory.
 """
 
 from collections.abc import Callable
@@ -17,7 +18,8 @@ import pandas as pd
 
 from stackfold.competition.metric import classification_scores
 from stackfold.core.blocks import take_rows
-from stackfold.core.estimator import BaseModel
+from stackfold.core.estimator import BaseModel, n_rows
+from stackfold.core.topk import Probabilities, TopK, average, predict_top_k, predicted_positions
 from stackfold.io import save_arrays_atomic
 from stackfold.progress import console, progress_bar
 
@@ -27,8 +29,8 @@ class CVResult:
     """OOF and test probabilities of one model, with its per-fold scores and timings."""
 
     name: str
-    oof: np.ndarray
-    test: np.ndarray
+    oof: Probabilities
+    test: Probabilities
     scores: pd.DataFrame
 
     def summary(self) -> dict[str, float]:
@@ -43,15 +45,6 @@ class CVResult:
         }
 
 
-def predicted_classes(proba: np.ndarray) -> np.ndarray:
-    """Class index of each row's highest probability; -1 for a row no fold covered (NaN).
-
-    ``argmax`` returns the position of a NaN when a row holds one, so one lookup finds those rows.
-    """
-    best = np.argmax(proba, axis=1)
-    return np.where(np.isnan(proba[np.arange(len(proba)), best]), -1, best)
-
-
 def fold_checkpoint(checkpoint_dir: Path, fold: int) -> Path:
     """Where fold ``fold``'s result is kept once finished."""
     return checkpoint_dir / f"fold_{fold}.npz"
@@ -62,18 +55,53 @@ def refit_checkpoint(checkpoint_dir: Path) -> Path:
     return checkpoint_dir / "refit.npz"
 
 
+def predict_rows(model: BaseModel, X: Any, top_k: int | None) -> tuple[Probabilities, float]:
+    """``model``'s probabilities of ``X`` (``X=None``: no rows), dense or top ``top_k``, and the seconds taken."""
+    n_classes = len(model.classes)
+    if X is None:
+        return (np.empty((0, n_classes)) if top_k is None else TopK.uncovered(0, top_k, n_classes)), 0.0
+    if top_k is None:
+        return model.predict_proba(X), model.predict_seconds_
+    seconds = []
+
+    def predict(rows: Any) -> Probabilities:
+        proba = model.predict_proba(rows)
+        seconds.append(model.predict_seconds_)
+        return proba
+
+    return predict_top_k(predict, X, n_rows(X), n_classes, top_k, take_rows), sum(seconds)
+
+
 def fit_fold(
-    model: BaseModel, X: Any, y: np.ndarray, X_test: Any | None, train: np.ndarray, valid: np.ndarray
-) -> dict[str, np.ndarray]:
+    model: BaseModel, X: Any, y: np.ndarray, X_test: Any | None, train: np.ndarray, valid: np.ndarray,
+    top_k: int | None = None,
+) -> dict[str, Any]:
     """Fit ``model`` on rows ``train``; its probabilities of rows ``valid`` and of ``X_test``, scores and seconds."""
     model.fit(take_rows(X, train), y[train])
-    valid_proba = model.predict_proba(take_rows(X, valid))
-    predict_seconds = model.predict_seconds_
-    test_proba = model.predict_proba(X_test) if X_test is not None else np.empty((0, valid_proba.shape[1]))
-    predicted = model.classes[np.argmax(valid_proba, axis=1)]
+    valid_proba, valid_seconds = predict_rows(model, take_rows(X, valid), top_k)
+    test_proba, test_seconds = predict_rows(model, X_test, top_k)
+    predicted = model.classes[predicted_positions(valid_proba)]
     scores = classification_scores(y[valid], predicted)
-    timings = {"fit_s": model.fit_seconds_, "predict_s": predict_seconds + model.predict_seconds_}
+    timings = {"fit_s": model.fit_seconds_, "predict_s": valid_seconds + test_seconds}
     return {"valid": valid_proba, "test": test_proba, **{k: np.array(v) for k, v in {**scores, **timings}.items()}}
+
+
+def save_checkpoint(path: Path, result: dict[str, Any]) -> None:
+    """Save a fold's (or refit's) result, dense or top-k, atomically."""
+    arrays = {}
+    for name, value in result.items():
+        arrays.update(value.arrays(name) if isinstance(value, TopK) else {name: value})
+    save_arrays_atomic(path, **arrays)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """A result saved by :func:`save_checkpoint`."""
+    with np.load(path) as saved:
+        result = dict(saved)
+    for part in ("valid", "test"):
+        if f"{part}_classes" in result:
+            result[part] = TopK.from_arrays(result, part)
+    return {k: v for k, v in result.items() if not k.startswith(("valid_", "test_"))}
 
 
 def cross_validate(
@@ -88,6 +116,7 @@ def cross_validate(
     refit: bool = False,
     on_fold: Callable[[int, dict[str, float]], None] | None = None,
     quiet: bool = False,
+    top_k: int | None = None,
 ) -> CVResult:
     """Fit ``make_model()`` once per fold and collect OOF and test probabilities under ``name``.
 
@@ -96,9 +125,12 @@ def cross_validate(
     tuning trial). With ``checkpoint_dir``, each finished fold is saved there and reused by
     the next call. ``on_fold(k, scores)`` is called after each fold with its scores (a tuning
     trial prunes there); ``quiet`` prints no progress (else a bar over the folds with an ETA).
+    ``top_k``: keep each row's top k classes (:class:`~stackfold.core.topk.TopK`) instead of dense rows.
     """
     n_folds = int(folds.max()) + 1
-    oof_sum = oof_count = test_sum = None
+    oof = _OOF(len(y), top_k)
+    tests: list[TopK] = []
+    test_sum = None
     rows = []
     bar = progress_bar(f"  {name}: folds", n_folds) if not quiet else nullcontext(lambda n=1: None)
     with bar as advance:
@@ -106,55 +138,77 @@ def cross_validate(
             train, valid = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
             path = fold_checkpoint(checkpoint_dir, fold) if checkpoint_dir else None
             if path is not None and path.is_file():
-                with np.load(path) as saved:
-                    result = dict(saved)
+                result = load_checkpoint(path)
                 console.print(f"  {name}: fold {fold + 1}/{n_folds} reused from checkpoint")
             else:
-                result = fit_fold(make_model(), X, y, X_test, train, valid)
+                result = fit_fold(make_model(), X, y, X_test, train, valid, top_k)
                 if path is not None:
-                    save_arrays_atomic(path, **result)
+                    save_checkpoint(path, result)
                 if not quiet:
                     console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f} "
                                   f"accuracy {float(result['accuracy']):.4f}")
-            if oof_sum is None:
-                n_classes = result["valid"].shape[1]
-                oof_sum, oof_count = np.zeros((len(y), n_classes)), np.zeros(len(y))
-                test_sum = np.zeros((len(result["test"]), n_classes))
-            oof_sum[valid] += result["valid"]
-            oof_count[valid] += 1
-            test_sum += result["test"]
-            rows.append({"fold": fold, **{k: float(v) for k, v in result.items() if v.ndim == 0}})
+            oof.add(valid, result["valid"])
+            if top_k is None:
+                test_sum = result["test"] if test_sum is None else test_sum + result["test"]
+            else:
+                tests.append(result["test"])
+            rows.append({"fold": fold, **{k: float(v) for k, v in result.items() if k not in ("valid", "test")}})
             advance()
             if on_fold is not None:
                 on_fold(fold, rows[-1])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        oof = oof_sum / oof_count[:, None]
-    test = test_sum / n_folds
     if refit:
-        test, timings = _refit(make_model, X, y, X_test, checkpoint_dir, name)
+        test, timings = _refit(make_model, X, y, X_test, checkpoint_dir, name, top_k)
         rows.append({"fold": -1, **timings})
-    scores = pd.DataFrame(rows)
-    return CVResult(name, oof, test, scores)
+    else:
+        test = test_sum / n_folds if top_k is None else average(tests, top_k)
+    return CVResult(name, oof.result(), test, pd.DataFrame(rows))
 
 
-def refit(model: BaseModel, X: Any, y: np.ndarray, X_test: Any) -> dict[str, np.ndarray]:
+class _OOF:
+    """OOF probabilities as a running sum and count (a row no fold covered stays NaN); top-k rows are placed,
+    each row being held out by exactly one fold."""
+
+    def __init__(self, n_rows: int, top_k: int | None):
+        self.n_rows, self.top_k = n_rows, top_k
+        self.total: Probabilities | None = None
+        self.count = np.zeros(n_rows)
+
+    def add(self, rows: np.ndarray, proba: Probabilities) -> None:
+        if self.total is None:
+            self.total = (np.zeros((self.n_rows, proba.shape[1])) if self.top_k is None
+                          else TopK.uncovered(self.n_rows, self.top_k, proba.n_classes))
+        if isinstance(self.total, TopK):
+            if self.count[rows].any():
+                raise ValueError("top-k OOF: a row held out by two folds; folds must partition the rows")
+            self.total.put(rows, proba)
+        else:
+            self.total[rows] += proba
+        self.count[rows] += 1
+
+    def result(self) -> Probabilities:
+        if isinstance(self.total, TopK):
+            return self.total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.total / self.count[:, None]
+
+
+def refit(model: BaseModel, X: Any, y: np.ndarray, X_test: Any, top_k: int | None = None) -> dict[str, Any]:
     """Fit ``model`` on all rows: its test probabilities and seconds."""
     model.fit(X, y)
-    test = model.predict_proba(X_test)
-    return {"test": test, "fit_s": np.array(model.fit_seconds_), "predict_s": np.array(model.predict_seconds_)}
+    test, seconds = predict_rows(model, X_test, top_k)
+    return {"test": test, "fit_s": np.array(model.fit_seconds_), "predict_s": np.array(seconds)}
 
 
 def _refit(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, checkpoint_dir: Path | None,
-           name: str) -> tuple[np.ndarray, dict[str, float]]:
+           name: str, top_k: int | None) -> tuple[Probabilities, dict[str, float]]:
     """The refit's test probabilities and seconds, from its checkpoint when one is kept."""
     path = refit_checkpoint(checkpoint_dir) if checkpoint_dir else None
     if path is not None and path.is_file():
-        with np.load(path) as saved:
-            result = dict(saved)
+        result = load_checkpoint(path)
         console.print(f"  {name}: refit reused from checkpoint")
     else:
         with console.status(f"  {name}: refitting on all rows"):
-            result = refit(make_model(), X, y, X_test)
+            result = refit(make_model(), X, y, X_test, top_k)
         if path is not None:
-            save_arrays_atomic(path, **result)
+            save_checkpoint(path, result)
     return result["test"], {"fit_s": float(result["fit_s"]), "predict_s": float(result["predict_s"])}

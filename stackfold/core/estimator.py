@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from stackfold.core.params import Param, check_params, declare, resolve_params
+from stackfold.core.topk import Probabilities, TopK, predicted_positions
 from stackfold.errors import StackfoldError
 from stackfold.progress import Cost
 
@@ -76,17 +77,18 @@ class BaseModel(ABC):
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Probabilities of shape ``(n_rows, n_classes)``, columns in the competition's class order."""
+    def predict_proba(self, X: Any) -> Probabilities:
+        """Probabilities of shape ``(n_rows, n_classes)``, columns in the competition's class order (a stacker
+        over top-k probabilities gives each row's top k, :class:`~stackfold.core.topk.TopK`)."""
         if not hasattr(self, "present_"):
             raise StackfoldError(f"{self.name}: predict_proba called before fit")
         start = time.perf_counter()
-        if len(self.present_) > 1:
-            raw = np.asarray(self._predict_proba(X), dtype=np.float64)
-        else:
-            raw = np.ones((n_rows(X), 1))
+        raw = self._predict_proba(X) if len(self.present_) > 1 else np.ones((n_rows(X), 1))
         self.predict_seconds_ = time.perf_counter() - start
         n_classes = len(self.classes)
+        if isinstance(raw, TopK):  # a blend over top-k probabilities
+            return raw.without(np.setdiff1d(np.arange(n_classes), self.present_))
+        raw = np.asarray(raw, dtype=np.float64)
         if raw.shape == (n_rows(X), len(self.present_)):
             proba = np.zeros((raw.shape[0], n_classes))
             proba[:, self.present_] = raw
@@ -102,15 +104,15 @@ class BaseModel(ABC):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class code of every row."""
-        return self.classes[np.argmax(self.predict_proba(X), axis=1)]
+        return self.classes[predicted_positions(self.predict_proba(X))]
 
     @abstractmethod
     def _fit(self, X: Any, y: np.ndarray) -> None:
         """Fit on ``y`` given as class positions (0..n_classes-1)."""
 
     @abstractmethod
-    def _predict_proba(self, X: Any) -> np.ndarray:
-        """Probabilities over ``self.present_`` (or over all classes)."""
+    def _predict_proba(self, X: Any) -> Probabilities:
+        """Probabilities over ``self.present_`` (or over all classes; a blend over top-k input: a ``TopK``)."""
 
 
 def n_rows(X: Any) -> int:

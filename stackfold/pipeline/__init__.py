@@ -24,7 +24,7 @@ from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.metric import SUMMARY_COLUMN
 from stackfold.competition.spec import get_spec
 from stackfold.config import DEFAULT_PARTITION_ROWS, RunConfig
-from stackfold.core.cv import predicted_classes
+from stackfold.core.topk import predicted_positions
 from stackfold.errors import RunFolderMismatchError
 from stackfold.features.store import FeatureStore
 from stackfold.hashing import content_key
@@ -88,7 +88,7 @@ def _submit(ctx: RunContext, trained: Trained, name: str, config_key: str, when:
     """Write ``submissions/<name>.csv`` from ``trained``'s test probabilities, kept in the history and registered."""
     path = ctx.run.submission(name)
     spec = ctx.dataset.spec
-    labels = np.asarray(spec.classes)[np.argmax(trained.result.test, axis=1)]
+    labels = np.asarray(spec.classes)[predicted_positions(trained.result.test)]
     write_submission(path, spec, ctx.dataset.test.index, labels)
     cv_score = trained.result.summary()[SUMMARY_COLUMN[spec.metric]]
     record = SubmissionRecord(path, trained.result.name, trained.level, cv_score, ctx.dataset.fingerprint, config_key)
@@ -103,7 +103,7 @@ def _publish(ctx: RunContext, trained: list[Trained]) -> RunSummary:
     rank_by = SUMMARY_COLUMN[metric]
     rows = [{"model": t.result.name, "level": t.level, **t.result.summary(), "blank_images": t.blank_images}
             for t in trained]
-    predictions = {t.result.name: predicted_classes(t.result.oof) for t in trained}
+    predictions = {t.result.name: predicted_positions(t.result.oof) for t in trained}
     y = pd.Index(ctx.dataset.spec.classes).get_indexer(ctx.dataset.y)
     board = leaderboard_frame(rows, predictions, y, ctx.dataset.spec.n_classes, metric, rank_by, ctx.config.seed)
     best = next(t for t in trained if t.result.name == board["model"].iloc[0])

@@ -19,6 +19,7 @@ from stackfold.core.cv import CVResult, cross_validate
 from stackfold.core.estimator import COST_BASE_MODELS, BaseModel
 from stackfold.core.params import resolve_params
 from stackfold.core.stack import stack_matrix
+from stackfold.core.topk import TopKStack
 from stackfold.ensembles import get_decision, get_stacker
 from stackfold.features.meta import META_FEATURES, meta_features
 from stackfold.features.store import FeatureStore
@@ -67,10 +68,12 @@ class RunContext:
         return resolve_params(model_class, self.run.tuned_params(name), self.config.model_params(name))
 
     def key(self, level: Level, model_class: type[BaseModel], inputs: Any) -> str:
-        """Content key of a model's result: code version, effective parameters, seed, inputs, folds, classes."""
+        """Content key of a model's result: code version, effective parameters, seed, inputs, folds, classes
+        (and the top k kept, in a top-k run)."""
         params = self.params(model_class)
+        top_k = () if self.config.top_k is None else (self.config.top_k,)
         return content_key(__version__, level, model_class.name, params, self.config.seed, inputs, self.fold_key,
-                           self.dataset.spec.classes)
+                           self.dataset.spec.classes, *top_k)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ def _train_level(ctx: RunContext, plans: list[_Plan]) -> list[Trained]:
 
         ctx.cluster.run_folds([
             FoldJob(p.name, ctx.make_model(p.model_class), p.inputs, ctx.dataset.y, ctx.folds,
-                    ctx.run.checkpoint_dir(p.level, p.name, p.key), refit=p.level == Level.STACK)
+                    ctx.run.checkpoint_dir(p.level, p.name, p.key), refit=p.level == Level.STACK,
+                    top_k=ctx.config.top_k)
             for p in plans if ctx.run.load_result(p.level, p.name, p.key) is None
         ])
     return [_train(ctx, p) for p in plans]
@@ -127,6 +131,7 @@ def _train(ctx: RunContext, plan: _Plan) -> Trained:
         result = cross_validate(
             ctx.make_model(plan.model_class), X, ctx.dataset.y, X_test, ctx.folds,
             checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == Level.STACK, name=name,
+            top_k=ctx.config.top_k,
         )
         info = {**plan.info, "blank_images": blanks, "params": ctx.params(plan.model_class), "seed": ctx.config.seed,
                 "folds_key": ctx.fold_key}
@@ -169,10 +174,12 @@ class _StackInputs:
         self._plain: tuple[np.ndarray, np.ndarray] | None = None
         self._with_meta: tuple[np.ndarray, np.ndarray] | None = None
 
-    def plain(self) -> tuple[np.ndarray, np.ndarray]:
+    def plain(self) -> tuple[np.ndarray, np.ndarray] | tuple[TopKStack, TopKStack]:
         if self._plain is None:
-            self._plain = (stack_matrix([t.result for t in self.base], "oof"),
-                           stack_matrix([t.result for t in self.base], "test"))
+            results = [t.result for t in self.base]
+            self._plain = ((TopKStack(tuple(r.oof for r in results)), TopKStack(tuple(r.test for r in results)))
+                           if self.ctx.config.top_k is not None
+                           else (stack_matrix(results, "oof"), stack_matrix(results, "test")))
         return self._plain
 
     def with_meta(self) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
+from stackfold.core.topk import Probabilities, TopK
+
 MAX_SHOWN_CLASSES = 40
 """Charts of challenges with more classes show some: heatmaps those with the most errors, distributions the most
 frequent (the rest summed as `other`)."""
@@ -73,12 +75,16 @@ def error_correlation(y: np.ndarray, predictions: Mapping[str, np.ndarray]) -> p
     return pd.DataFrame(np.atleast_2d(correlation), index=list(predictions), columns=list(predictions))
 
 
-def reliability(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> tuple[pd.DataFrame, float]:
+def reliability(proba: Probabilities, y: np.ndarray, bins: int = 10) -> tuple[pd.DataFrame, float]:
     """Top-label calibration: rows, mean confidence and accuracy per confidence bin; the expected calibration error."""
-    covered = ~np.isnan(proba).any(axis=1)
-    proba, y = proba[covered], y[covered]
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == y
+    if isinstance(proba, TopK):
+        covered = proba.covered()
+        confidence, predicted = proba.proba[covered, 0].astype(np.float32), proba.classes[covered, 0]
+    else:
+        covered = ~np.isnan(proba).any(axis=1)
+        confidence, predicted = proba[covered].max(axis=1), proba[covered].argmax(axis=1)
+    y = y[covered]
+    correct = predicted == y
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
     rows = np.bincount(which, minlength=bins)

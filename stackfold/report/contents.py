@@ -10,9 +10,10 @@ import pandas as pd
 from stackfold.competition.folds import FoldAssignment
 from stackfold.competition.spec import CompetitionSpec, get_spec
 from stackfold.config import RunConfig, load_config
-from stackfold.core.cv import predicted_classes
+from stackfold.core.topk import Probabilities, predicted_positions
 from stackfold.errors import RunFolderError
 from stackfold.leaderboard import COLUMNS, read_leaderboard
+from stackfold.probability_files import read_probabilities
 from stackfold.run_folder import Level, RunFolder
 
 
@@ -31,7 +32,7 @@ class RunContents:
     origin: dict
     leaderboard: pd.DataFrame
     assignment: FoldAssignment
-    best_oof: np.ndarray
+    best_oof: Probabilities
     predictions: dict[str, np.ndarray]
 
     @property
@@ -62,12 +63,12 @@ def load_run(run: Path) -> RunContents:
     predictions, best_oof = {}, np.empty(0, dtype=np.float32)
     for name, level in zip(board["model"], board["level"]):
         directory = folder.model_dir(Level(level), name)
-        proba = pd.read_parquet(folder.require(directory / "oof.parquet", f"OOF probabilities of {name!r}")
-                                ).to_numpy(np.float32)
+        proba = read_probabilities(directory, "oof")
+        proba = proba.astype(np.float32) if isinstance(proba, np.ndarray) else proba
         if len(proba) != len(assignment.labels):
-            raise RunFolderError(f"{directory / 'oof.parquet'}: {len(proba)} rows but {folder.folds} has "
+            raise RunFolderError(f"{directory}: {len(proba)} OOF rows but {folder.folds} has "
                                  f"{len(assignment.labels)}; run `stackfold run` again to rewrite it")
-        predictions[name] = predicted_classes(proba)
+        predictions[name] = predicted_positions(proba)
         if name == board["model"].iloc[0]:
             best_oof = proba
     origin = json.loads(folder.origin.read_text(encoding="utf-8")) if folder.origin.is_file() else {}
