@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from stackfold.competition.spec import get_spec
-from stackfold.core.cv import predicted_classes
+from stackfold.core.topk import predicted_positions
 from stackfold.features.views import VIEWS
 from stackfold.models import get_model
 from stackfold.run_folder import Level, RunFolder
@@ -138,7 +138,7 @@ def run_digest(root: Path) -> dict[str, dict]:
             path = run.model_dir(Level(level), model) / f"{part}.parquet"
             digest[path.relative_to(root).as_posix()] = {
                 "sha256": _sha256(path.read_bytes()), "noisy": model in noisy,
-                "labels": _labels(predicted_classes(pd.read_parquet(path).to_numpy()))}
+                "labels": _labels(predicted_positions(pd.read_parquet(path).to_numpy()))}
     return digest
 
 

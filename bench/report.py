@@ -40,7 +40,8 @@ from stackfold.competition.load import load_competition
 from stackfold.competition.metric import SUMMARY_COLUMN, classification_scores
 from stackfold.competition.spec import get_spec
 from stackfold.config import RunConfig, load_config
-from stackfold.core.cv import CVResult, predicted_classes
+from stackfold.core.cv import CVResult
+from stackfold.core.topk import predicted_positions
 from stackfold.ensembles.search_space import LGBM_SPACE, Range
 from stackfold.hashing import content_key
 from stackfold.io import write_json_atomic
@@ -161,7 +162,7 @@ def build_run(out: Path, rows: int, image_size: int) -> dict[str, float]:
     started = time.perf_counter()
     rank_by = SUMMARY_COLUMN[spec.metric]
     rows_ = [{"model": r.name, "level": level, **r.summary(), "blank_images": 0} for r, level in results]
-    predictions = {r.name: predicted_classes(r.oof) for r, _ in results}
+    predictions = {r.name: predicted_positions(r.oof) for r, _ in results}
     board = leaderboard_frame(rows_, predictions, y, spec.n_classes, spec.metric, rank_by, SEED)
     seconds["leaderboard_frame (bootstrap)"] = time.perf_counter() - started
     write_leaderboard(board, run.leaderboard, run.leaderboard_markdown)
