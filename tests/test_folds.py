@@ -25,6 +25,14 @@ def test_small_class_warns_with_name_and_count():
     assert set(folds) == set(range(5))
 
 
+def test_a_warning_about_thousands_of_small_classes_names_ten_and_counts_the_rest():
+    y = np.concatenate([np.repeat([1, 2], 10), np.arange(100, 2100)])  # Cdiscount-like: 2,000 one-row classes
+    expected = r"^2000 classes .*: 100 \(1 rows\), .*109 \(1 rows\) and 1990 more;"
+    with pytest.warns(SmallClassWarning, match=expected) as record:
+        make_folds(y, 3, seed=0)
+    assert len(str(record[0].message)) < 300
+
+
 @pytest.mark.parametrize(
     "y, n_folds, error, pattern",
     [

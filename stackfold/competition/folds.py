@@ -14,6 +14,10 @@ from stackfold.errors import ConfigError, DataError
 from stackfold.io import write_text_atomic
 
 
+MAX_NAMED_CLASSES = 10
+"""Small classes a warning names one by one (Cdiscount's twin can have thousands): the rest are counted."""
+
+
 class SmallClassWarning(UserWarning):
     """A class has fewer training rows than folds, so some folds will not see it."""
 
@@ -22,7 +26,7 @@ def make_folds(y: np.ndarray, n_folds: int = 5, seed: int = 0) -> np.ndarray:
     """Fold number (0..n_folds-1) of every row, stratified by label and seeded.
 
     Classes with fewer rows than folds are allowed (real samples have them) and get a
-    :class:`SmallClassWarning` naming each class and its count.
+    :class:`SmallClassWarning` naming the first ``MAX_NAMED_CLASSES`` of them and their counts.
     """
     if n_folds < 2:
         raise ConfigError(f"folds = {n_folds}: need at least 2 folds for out-of-fold predictions")
@@ -31,9 +35,10 @@ def make_folds(y: np.ndarray, n_folds: int = 5, seed: int = 0) -> np.ndarray:
     classes, counts = np.unique(y, return_counts=True)
     small = [f"{c} ({n} rows)" for c, n in zip(classes, counts) if n < n_folds]
     if small:
+        named = ", ".join(small[:MAX_NAMED_CLASSES]) + (f" and {len(small) - MAX_NAMED_CLASSES} more"
+                                                        if len(small) > MAX_NAMED_CLASSES else "")
         warnings.warn(
-            f"{len(small)} classes have fewer rows than the {n_folds} folds: {', '.join(small)}; "
-            "some folds will not see them",
+            f"{len(small)} classes have fewer rows than the {n_folds} folds: {named}; some folds will not see them",
             SmallClassWarning,
             stacklevel=2,
         )
