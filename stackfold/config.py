@@ -57,6 +57,9 @@ MAX_BOOSTED_CLASSES = 500
 """Above this many classes the default stackers are the blends and probabilities are kept as each row's top
 ``DEFAULT_TOP_K`` (Cdiscount: 5,270 classes)."""
 BLEND_STACKERS = ("mean", "weighted_mean", "log_pool")
+MANY_CLASS_MODELS = ("prior", "efficientnet_nn")
+"""Default models beyond ``MAX_BOOSTED_CLASSES`` classes: a linear head costs rows x classes x features an iteration
+(days at Cdiscount's size), the dense head trains in batches (README, "Cdiscount at its full size")."""
 DEFAULT_TOP_K = 20
 """Classes kept per row beyond ``MAX_BOOSTED_CLASSES`` classes; measured by ``bench/topk_tradeoff.py`` (README)."""
 
@@ -180,7 +183,8 @@ def _drop_models(config: RunConfig, given: frozenset[str], unusable: list[str], 
 def _challenge_defaults(config: RunConfig, given: frozenset[str]) -> RunConfig:
     """Default stackers and decision rules the challenge can use, where the config does not name its own.
 
-    Beyond ``MAX_BOOSTED_CLASSES`` classes only the blends, over each row's top ``DEFAULT_TOP_K``: a
+    Beyond ``MAX_BOOSTED_CLASSES`` classes the models of ``MANY_CLASS_MODELS`` and only the blends, over each
+    row's top ``DEFAULT_TOP_K``: a
     boosted stacker or a logistic regression over every model's probabilities grows with classes
     squared, and dense probabilities with rows times classes. The decision
     rules are left out unless the challenge is scored by weighted F1, which they maximise.
@@ -190,6 +194,8 @@ def _challenge_defaults(config: RunConfig, given: frozenset[str]) -> RunConfig:
         config = replace(config, stackers=BLEND_STACKERS)
     if "top_k" not in given and spec.n_classes > MAX_BOOSTED_CLASSES:
         config = replace(config, top_k=DEFAULT_TOP_K)
+    if "models" not in given and spec.n_classes > MAX_BOOSTED_CLASSES:
+        config = replace(config, models=MANY_CLASS_MODELS)
     if "decisions" not in given and spec.metric != "weighted_f1":
         config = replace(config, decisions=())
     if "class_scaling" in config.decisions and spec.metric != "weighted_f1":

@@ -11,6 +11,7 @@ from stackfold.competition.spec import SPECS
 from stackfold.ensembles import STACKERS
 from stackfold.ensembles.search_space import SPACES
 from stackfold.models import BASE_MODELS
+from stackfold.synthetic import LAYOUTS
 
 
 def test_the_choices_listed_in_help_are_the_registered_ones():
@@ -18,6 +19,7 @@ def test_the_choices_listed_in_help_are_the_registered_ones():
     assert options.TUNABLE == tuple(SPACES)
     assert options.MODELS.split(", ") == list(BASE_MODELS)
     assert options.STACKERS.split(", ") == list(STACKERS)
+    assert options.LAYOUTS == tuple(LAYOUTS)
 
 
 def test_version(run_cli):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from stackfold.config import BLEND_STACKERS, DEFAULT_MODELS, DEFAULT_TOP_K, RunConfig, load_config
+from stackfold.config import (BLEND_STACKERS, DEFAULT_MODELS, DEFAULT_TOP_K, MANY_CLASS_MODELS, RunConfig,
+                              load_config)
 from stackfold.errors import ConfigError
 
 
@@ -23,15 +24,15 @@ def test_text_only_run_drops_image_models(tmp_path):
     assert not {"efficientnet_logreg", "fusion"} & set(config.models) and "sentence_logreg" in config.models
 
 
-def test_image_only_challenge_drops_text_models(tmp_path):
+def test_image_only_challenge_of_many_classes_defaults_to_models_that_scale_to_it(tmp_path):
     config = load_config(_write(tmp_path, 'competition = "cdiscount"\n'))
-    assert "efficientnet_svc" in config.models and "prior" in config.models
-    assert not {"logreg", "tfidf_logreg", "text_nn", "sentence_logreg", "fusion"} & set(config.models)
+    assert config.models == MANY_CLASS_MODELS == ("prior", "efficientnet_nn")
 
 
 def test_challenge_with_thousands_of_classes_scored_by_accuracy_defaults_to_blends(tmp_path):
     config = load_config(_write(tmp_path, 'competition = "cdiscount"\n'))
     assert config.stackers == BLEND_STACKERS and config.decisions == () and config.top_k == DEFAULT_TOP_K
+    assert config.models == MANY_CLASS_MODELS
     assert load_config(_write(tmp_path, config.to_toml())) == config
     config = load_config(_write(tmp_path, 'competition = "cdiscount"\nstackers = ["lgbm"]\ndecisions = ["stage2"]\n'
                                           'top_k = 0\n'))

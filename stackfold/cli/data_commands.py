@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 
 from stackfold.cli.app import app
-from stackfold.cli.options import competition_option
+from stackfold.cli.options import LAYOUTS, competition_option
 from stackfold.cli.render import diff_lines, key_value_table
 from stackfold.progress import console, report
 
@@ -17,13 +17,21 @@ def demo_data(
     out: Annotated[Path, typer.Argument(help="Folder to write the synthetic data set to.")],
     products: Annotated[int, typer.Option(min=20, help="Training products (test adds the real ratio).")] = 3000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 0,
-    image_size: Annotated[int, typer.Option(min=16, help="Image side in pixels (real images: 500).")] = 500,
+    image_size: Annotated[int | None, typer.Option(
+        min=16, help="Image side in pixels; default the real one (rakuten 500, cdiscount 180).")] = None,
+    layout: Annotated[str, typer.Option(
+        help=f"Challenge to imitate: {', '.join(LAYOUTS)} (CSVs and JPEG files; BSON files, streamed).")]
+    = "rakuten",
 ) -> None:
-    """Write a calibrated synthetic twin of the Rakuten challenge in its exact file layout."""
-    from stackfold.synthetic import write_demo_data
+    """Write a calibrated synthetic twin of a challenge (Rakuten by default) in its exact file layout."""
+    from stackfold.errors import ConfigError
+    from stackfold.synthetic import LAYOUTS as WRITERS
 
-    write_demo_data(out, n_products=products, seed=seed, image_size=image_size)
-    console.print(f"wrote {products} training products to {escape(str(out))}")
+    if layout not in WRITERS:
+        raise ConfigError(f"--layout {layout!r}: unknown layout; choose one of: {', '.join(WRITERS)}")
+    twin = WRITERS[layout]
+    twin.write(out, n_products=products, seed=seed, image_size=image_size or twin.image_size)
+    console.print(f"wrote {products} training products ({layout}) to {escape(str(out))}")
 
 
 def _check_bson_file(path: Path, spec) -> None:

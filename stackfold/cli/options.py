@@ -4,6 +4,8 @@ import typer
 
 COMPETITIONS = ("rakuten", "cdiscount")
 """The built-in challenges, listed in ``--help`` (tests/test_cli.py checks they are the registered ones)."""
+LAYOUTS = ("rakuten", "cdiscount")
+"""The synthetic twins ``demo-data --layout`` writes (tests/test_cli.py checks they are ``synthetic.LAYOUTS``)."""
 TUNABLE = ("lgbm", "xgb")
 MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, complement_nb, text_nn, sentence_logreg, "
           "sentence_nn, color_forest, pixel_forest, pixel_svc, cnn, efficientnet_logreg, efficientnet_svc, "

@@ -23,7 +23,7 @@ import numpy as np
 from stackfold.io import save_arrays_atomic
 
 CHUNK_BYTES = 2**27
-"""Largest dense float64 block made at once: 128 MB, 3,184 rows at 5,270 classes."""
+"""Largest dense float64 block made at once: 128 MB, 3,183 rows at 5,270 classes."""
 _LOOKUP_CELLS = 2**24
 """Cells of the ``rows x candidates x k`` comparison of :meth:`TopK.probability_of` made at once."""
 
