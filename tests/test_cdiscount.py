@@ -88,6 +88,9 @@ def test_check_data_on_the_folder_and_on_a_single_file(cdiscount_sample, challen
     assert "82" in out and "110" in out and "36 of 5270" in out and "67 with 1" in out
     code, out, err = run_cli("check-data", challenge / "test.bson", "--competition", "cdiscount")
     assert code == 1 and "document 1 (_id" in err and "no 'category_id'" in err
+    (challenge / "train.bson").unlink()  # a folder left with its test file alone (a twin's write killed)
+    code, out, err = run_cli("check-data", challenge, "--competition", "cdiscount")
+    assert code == 1 and f"{challenge / 'train.bson'}: not found beside test.bson" in err and err.count("\n") == 1
 
 
 def _rewrite(path: Path, edit) -> None:

@@ -62,10 +62,14 @@ def check_data(
     """Validate the challenge files; each problem is reported as one line naming file, row and fix."""
     from stackfold.competition import detect, get_spec, load_competition
     from stackfold.competition.load import image_coverage
+    from stackfold.errors import DataError
 
     spec = get_spec(competition or detect(data))
     if spec.format == "bson" and not (data / spec.train_file).is_file():
         files = [data] if data.is_file() or data.suffix == ".bson" else sorted(data.glob("*.bson"))
+        if files == [data / spec.test_file]:  # a folder's test file alone: what is missing is the training file
+            raise DataError(f"{data / spec.train_file}: not found beside {spec.test_file}; put the training file "
+                            "there (or check a .bson file itself: stackfold check-data FILE.bson)")
         for path in files or [data / spec.train_file]:  # none at all: the error names the file expected
             _check_bson_file(path, spec)
         report.print("[green]ok[/green]")
