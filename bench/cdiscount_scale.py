@@ -23,7 +23,7 @@ the larger. The steps:
 - ``per product``: a per-photo model's output over the whole twin, made (``softmax`` of noise plus a
   signal on the true class) one chunk of products at a time, averaged per product and cut to the top
   20, through ``core.topk.predict_top_k`` over an ``ImageBlock`` as the OOF loop does; never a dense
-  ``photos x 5,270`` matrix (21 GB at a million photos);
+  ``photos x 5,270`` matrix (42 GB of float64 at a million photos);
 - ``blends``: the three blends over 5 made base models' top-20 OOF at the twin's product count
   (made straight into top-k), 3-fold CV each: the stacker level of a run;
 - ``run prior``: ``stackfold run`` on the twin as a user would, ``images = false`` (so ``prior`` and
@@ -187,10 +187,17 @@ def _made_scores(rng: np.random.Generator, truth: np.ndarray, signal: float) -> 
     return softmax(logits, axis=1)
 
 
+def _timeline_steps(run: Path) -> dict[str, float]:
+    """Seconds of each step of a run, from its ``timeline.csv``, named ``<kind> <name>``."""
+    timeline = pd.read_csv(run / "timeline.csv")
+    return {f"{kind} {name}": float(seconds)
+            for kind, name, seconds in timeline[["kind", "name", "seconds"]].itertuples(index=False)}
+
+
 def per_product(ctx: Context) -> dict:
     """A per-image model's output over the whole twin, as the OOF loop makes it: photos x 5,270 probabilities of
     one chunk of products at a time (``core.topk.predict_top_k`` over an ``ImageBlock``), averaged per product,
-    cut to the top 20; never a dense photos x 5,270 matrix of the file (that would be 21 GB at a million photos)."""
+    cut to the top 20; never a dense photos x 5,270 matrix of the file (42 GB of float64 at a million photos)."""
     from stackfold.core.blocks import ImageBlock, take_rows
     from stackfold.core.topk import predict_top_k
 
@@ -217,11 +224,10 @@ def run_prior(ctx: Context) -> dict:
     started = time.perf_counter()
     app(["run", str(ctx.twin), "--out", str(run), "--config", str(config), "--no-report"], standalone_mode=False)
     measured = time.perf_counter() - started
-    timeline = pd.read_csv(run / "timeline.csv")
     board = pd.read_csv(run / "leaderboard.csv")
     oof = run / "models" / "prior" / "oof.npz"
     return {"measured_s": measured, "products": int(len(pd.read_csv(run / "folds.csv"))),
-            "steps": {f"{k} {n}": float(s) for k, n, s in timeline[["kind", "name", "seconds"]].itertuples(index=False)},
+            "steps": _timeline_steps(run),
             "oof_bytes_per_row": oof.stat().st_size / len(pd.read_csv(run / "folds.csv")),
             "model_folder_bytes": sum(p.stat().st_size for p in (run / "models" / "prior").rglob("*") if p.is_file()),
             "accuracy": {m: float(a) for m, a in zip(board["model"], board["accuracy"])}}
@@ -243,12 +249,11 @@ def run_head(ctx: Context) -> dict:
                       "[features.efficientnet]\nsize = 180\n")
     started = time.perf_counter()
     app(["run", str(twin), "--out", str(run), "--config", str(config), "--no-report"], standalone_mode=False)
-    timeline = pd.read_csv(run / "timeline.csv")
     board = pd.read_csv(run / "leaderboard.csv")
     manifest = json.loads((run / "models" / "efficientnet_nn" / "manifest.json").read_text())
     return {"measured_s": time.perf_counter() - started, "products": HEAD_PRODUCTS,
             "photos": index_bson(twin / "train.bson", _classes()).n_images,
-            "steps": {f"{k} {n}": float(sec) for k, n, sec in timeline[["kind", "name", "seconds"]].itertuples(index=False)},
+            "steps": _timeline_steps(run),
             "accuracy": {m: float(a) for m, a in zip(board["model"], board["accuracy"])},
             "head_fit_s": manifest["summary"]["fit_s"], "head_predict_s": manifest["summary"]["predict_s"]}
 
@@ -433,9 +438,10 @@ def extrapolation(results: dict[str, dict]) -> pd.DataFrame:
 def full_run(results: dict[str, dict]) -> pd.DataFrame:
     """Hours of a whole ``stackfold run`` (photos at 180 px, ``prior`` + ``efficientnet_nn``, top 20, the blends)
     by setup, each part scaled linearly from its measurement: the index (one scan on the client), extraction
-    (over the workers), ``prior`` (its chunked top-k predictions), the head (its measured fit + predict per photo; a fold is one task, so at most 3
-    workers share it), the blends (per row; ``log_pool`` fits on a sample, so this is an upper bound) and the
-    leaderboard (per row). The GPU rows assume the extraction rate of ``GPU_ASSUMED`` and the head on CPUs."""
+    (over the workers), ``prior`` (its chunked top-k predictions), the head (its measured fit + predict per
+    photo; a fold is one task, so at most 3 workers share it), the blends (per row; ``log_pool`` fits on a
+    sample, so this is an upper bound) and the leaderboard (per row). The GPU rows assume the extraction rate
+    of ``GPU_ASSUMED`` and the head on CPUs."""
     needed = ("index", "extract 180", "blends", "run prior", "run head")
     if any(name not in results for name in needed):
         return pd.DataFrame()

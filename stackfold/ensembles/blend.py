@@ -139,7 +139,7 @@ class LogPool(BaseModel):
         return softmax(np.einsum("rmc,m->rc", self._log_blocks(X), self.weights_), axis=1)
 
     def _pooled_logs(self, X: TopKStack) -> tuple[Pool, np.ndarray, np.ndarray]:
-        """Each model's ``log(p + floor)`` of every row's candidates ``(n, m, u)`` and of any outside class ``(n, m)``."""
+        """Each model's ``log(p + floor)`` of every row's candidates ``(n, m, u)``, and of any outside class."""
         pool = Pool.of(X.parts)
         values, other = pool.filled()
         return pool, np.log(values + self.params["floor"]), np.log(other + self.params["floor"])
