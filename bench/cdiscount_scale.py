@@ -58,8 +58,12 @@ import numpy as np
 import pandas as pd
 import psutil
 
-REAL_TRAIN_PHOTOS, REAL_TEST_PHOTOS = 12_371_293, 3_095_080
-REAL_PRODUCTS = 7_069_896 + 1_768_182
+from stackfold.competition.spec import cdiscount
+from stackfold.config import DEFAULT_TOP_K
+from stackfold.synthetic.cdiscount import REAL_TEST_PHOTOS, REAL_TEST_PRODUCTS, REAL_TRAIN_PHOTOS, REAL_TRAIN_PRODUCTS
+
+REAL_PRODUCTS = REAL_TRAIN_PRODUCTS + REAL_TEST_PRODUCTS
+N_CLASSES = cdiscount().n_classes
 WORKERS = (1, 8, 32)
 GPUS = (1, 4)
 GPU_ASSUMED = {224: 2_000.0, 180: 2_000.0 * (224 / 180) ** 2}
@@ -69,7 +73,6 @@ on a V100 16GB (mixed precision, batch 256) and no T4 figure; a T4 has about a t
 inference throughput (65 against 125 fp16 tensor TFLOPS, 320 against 900 GB/s), hence 2,000 at 224 px.
 Lite0 (no squeeze-excite) costs about what B0 does; 180 px is (224/180)^2 = 1.55x fewer pixels."""
 TARGET_INDEX_MB_PER_MILLION, TARGET_PEAK_GIB, TARGET_OOF_BYTES = 200, 8, 100
-N_CLASSES, TOP_K = 5270, 20
 HEAD_PRODUCTS = 30_000
 """Training products of the twin ``run head`` runs with photos (its EfficientNet features are extracted here)."""
 GIB, MB = 1024**3, 1e6
@@ -101,7 +104,6 @@ def generate(ctx: Context) -> dict:
 
 
 def _classes() -> frozenset[int]:
-    from stackfold.competition.spec import cdiscount
 
     return frozenset(cdiscount().classes)
 
@@ -172,7 +174,6 @@ def extract_224(ctx: Context) -> dict:
 def _labels(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """The twin's product labels as class positions, and each photo's product (from the saved index)."""
     from stackfold.competition.bson_files import index_bson_cached
-    from stackfold.competition.spec import cdiscount
 
     built = index_bson_cached(ctx.twin / "train.bson", _classes(), ctx.index_file)
     return pd.Index(cdiscount().classes).get_indexer(built.categories), built.owner
@@ -209,7 +210,7 @@ def per_product(ctx: Context) -> dict:
         return chunk.per_product(_made_scores(rng, y[owner[chunk.rows]], 3.0))
 
     started = time.perf_counter()
-    top = predict_top_k(predict, block, len(y), N_CLASSES, TOP_K, take_rows)
+    top = predict_top_k(predict, block, len(y), N_CLASSES, DEFAULT_TOP_K, take_rows)
     return {"measured_s": time.perf_counter() - started, "products": len(y), "photos": len(owner),
             "bytes_per_row": top.nbytes / len(top), "accuracy": float((top.predicted() == y).mean())}
 
@@ -262,7 +263,6 @@ def blends(ctx: Context) -> dict:
     """The three blends over 5 made base models' top-20 OOF at the twin's products, 3-fold CV each (the
     stacker level of a run): made chunk by chunk straight into top-k, never dense."""
     from stackfold.competition.folds import make_folds
-    from stackfold.competition.spec import cdiscount
     from stackfold.core.cv import cross_validate
     from stackfold.core.topk import TopK, TopKStack
     from stackfold.ensembles.blend import LogPool, MeanBlend, WeightedBlend
@@ -271,14 +271,14 @@ def blends(ctx: Context) -> dict:
     classes = np.asarray(cdiscount().classes)
     rng = np.random.default_rng(ctx.seed)
     started = time.perf_counter()
-    parts = tuple(TopK.concat([TopK.from_dense(_made_scores(rng, y[s: s + 4096], signal), TOP_K)
+    parts = tuple(TopK.concat([TopK.from_dense(_made_scores(rng, y[s: s + 4096], signal), DEFAULT_TOP_K)
                                for s in range(0, len(y), 4096)]) for signal in (3.0, 3.2, 3.4, 3.6, 3.8))
     figures = {"made_s": time.perf_counter() - started, "products": len(y), "models": len(parts)}
     folds = make_folds(classes[y], 3, ctx.seed)
     for blend in (MeanBlend, WeightedBlend, LogPool):
         started = time.perf_counter()
         result = cross_validate(lambda b=blend: b(classes), TopKStack(parts), classes[y], None, folds,
-                                name=blend.name, quiet=True, top_k=TOP_K)
+                                name=blend.name, quiet=True, top_k=DEFAULT_TOP_K)
         figures[f"{blend.name}_s"] = time.perf_counter() - started
         figures[f"{blend.name}_accuracy"] = result.summary()["accuracy"]
     figures["single_accuracy"] = [float((p.predicted() == y).mean()) for p in parts]
@@ -446,7 +446,7 @@ def full_run(results: dict[str, dict]) -> pd.DataFrame:
     if any(name not in results for name in needed):
         return pd.DataFrame()
     idx, ext, head, prior = (results[n] for n in ("index", "extract 180", "run head", "run prior"))
-    photos, train_rows = REAL_TRAIN_PHOTOS + REAL_TEST_PHOTOS, REAL_PRODUCTS - 1_768_182
+    photos, train_rows = REAL_TRAIN_PHOTOS + REAL_TEST_PHOTOS, REAL_TRAIN_PRODUCTS
     index_h = photos / (idx["photos"] / idx["measured_s"]) / 3600
     head_h = (head["head_fit_s"] + head["head_predict_s"]) * REAL_TRAIN_PHOTOS / head["photos"] / 3600
     blends_h = results["blends"]["measured_s"] * train_rows / results["blends"]["products"] / 3600

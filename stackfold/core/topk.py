@@ -32,6 +32,11 @@ def _position_dtype(n_classes: int) -> type:
     return np.int16 if n_classes <= np.iinfo(np.int16).max else np.int32
 
 
+def _rest(listed: np.ndarray) -> np.ndarray:
+    """The mass each row's listed (float16) probabilities leave, float32, so that listed + rest is 1."""
+    return np.clip(1.0 - listed.astype(np.float64).sum(axis=1), 0.0, 1.0).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class TopK:
     """Each row's ``k`` most probable classes, best first, their probabilities and the rest of the mass.
@@ -60,7 +65,7 @@ class TopK:
         order = np.lexsort((picked, -values), axis=1)  # best first, ties to the lower class position
         classes = np.take_along_axis(picked, order, axis=1).astype(_position_dtype(n_classes))
         listed = np.take_along_axis(values, order, axis=1).astype(np.float16)
-        rest = np.clip(1.0 - listed.astype(np.float64).sum(axis=1), 0.0, 1.0).astype(np.float32)
+        rest = _rest(listed)
         listed[uncovered] = np.nan
         rest[uncovered] = np.nan
         return cls(classes, listed, rest, n_classes)
@@ -272,6 +277,6 @@ class Pool:
         classes = np.take_along_axis(self.candidates, order, axis=1)
         listed = np.take_along_axis(scored, order, axis=1)
         listed = np.where(np.isfinite(listed), listed, 0.0).astype(np.float16)
-        rest = np.clip(1.0 - listed.astype(np.float64).sum(axis=1), 0.0, 1.0).astype(np.float32)
+        rest = _rest(listed)
         return TopK(classes.astype(_position_dtype(self.n_classes)), listed, rest, self.n_classes)
 
