@@ -1,4 +1,14 @@
-"""stackfold: stacked out-of-fold ensembles for multimodal product classification challenges."""
+"""stackfold: stacked out-of-fold ensembles for multimodal product classification challenges.
+
+The Python API (:mod:`stackfold.api`)::
+
+    import stackfold
+    stackfold.demo_data("demo/data", products=1500)
+    run = stackfold.run("demo/data", "demo/run", images=False)     # or stackfold.open_run("demo/run")
+    run.leaderboard(); run.oof("logreg"); run.test_proba("mean")
+    run.predict("new/data").write("submission.csv")
+    run.report()
+"""
 
 import os
 
@@ -9,4 +19,7 @@ import os
 # A user's own setting wins.
 os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
-__version__ = "0.1.0"
+from stackfold.api import Run, demo_data, open_run, run  # noqa: E402  (after the OpenMP setting)
+from stackfold.version import __version__  # noqa: E402
+
+__all__ = ["Run", "__version__", "demo_data", "open_run", "run"]

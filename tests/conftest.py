@@ -1,5 +1,6 @@
 """Shared fixtures: the real challenge samples in ../shared, the CLI run in-process, a disk that fills up."""
 
+import json
 import os
 import resource
 import shutil
@@ -122,3 +123,25 @@ def small_disk(request, tmp_path: Path) -> Iterator[SmallDisk]:
         yield SmallDisk(folder, "tmpfs", 64 * 2**10)
     finally:
         subprocess.run(["umount", "--lazy", folder], check=True)
+
+
+TEXT_MODELS = ["prior", "tfidf_logreg", "logreg", "complement_nb", "sentence_logreg"]
+"""Fast text models of every kind of view (rows, text, counts, sentence vectors); test_pipeline.py runs the defaults."""
+TEXT_ONLY = ('images = false\nmodel_submissions = true\nstackers = ["lgbm", "mean"]\ndecisions = ["class_scaling"]\n'
+             f'meta_features = ["confidence", "text"]\nmodels = {json.dumps(TEXT_MODELS)}\n')
+STACK_ROWS = {("lgbm", "stack"), ("mean", "stack"), ("lgbm+class_scaling", "stack")}
+
+
+@pytest.fixture(scope="session")
+def text_run(rakuten_sample, tmp_path_factory):
+    """One text-only run on the real 300 rows, shared by read-only checks (tests/test_pipeline.py, test_predict.py)."""
+    root = tmp_path_factory.mktemp("run")
+    config = root / "run.toml"
+    config.write_text(TEXT_ONLY)
+    from stackfold.competition import SmallClassWarning
+    from stackfold.config import load_config
+    from stackfold.pipeline import run_pipeline
+
+    with pytest.warns(SmallClassWarning, match=r"2220 \(1 rows\)"):
+        run_pipeline(rakuten_sample, root / "out", load_config(config))
+    return root / "out"

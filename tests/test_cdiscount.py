@@ -231,3 +231,8 @@ def test_image_only_run_end_to_end_with_a_valid_submission(challenge, tmp_path, 
     assert code == 0 and f"{82 - N_TRAIN} rows" in out, err
     code, out, err = run_cli("score", submission, "--truth", submission)  # the challenge read from the header
     assert code == 0 and "accuracy 1.0000" in out, err
+    code, _, err = run_cli("predict", tmp_path / "run", challenge, "--out", tmp_path / "again.csv", "--proba",
+                           tmp_path / "again.npz")  # the saved models, on test.bson again: best.csv
+    assert code == 0, err
+    assert (tmp_path / "again.csv").read_bytes() == submission.read_bytes()
+    assert TopK.load(tmp_path / "again.npz").k == DEFAULT_TOP_K

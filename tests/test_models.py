@@ -16,6 +16,7 @@ from stackfold.ensembles import DECISIONS, STACKERS
 from stackfold.errors import ConfigError
 from stackfold.features.language import LANGUAGE_FLAG_NAMES, language_flags
 from stackfold.features.views import VIEWS
+from stackfold.model_files import FittedModels
 from stackfold.models import BASE_MODELS
 
 CLASSES = rakuten().classes
@@ -68,7 +69,7 @@ SLOW_MODELS = {"vgg_fusion", "efficientnet_nn", "fusion", "sentence_nn", "cnn", 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_MODELS else n
                                   for n in sorted(ALL_MODELS)])
-def test_model_contract(name):
+def test_model_contract(name, tmp_path):
     model_class = ALL_MODELS[name]
     rng = np.random.default_rng(0)
     present = [c for c in CLASSES if c not in (1180, 2905)]  # two classes absent from training
@@ -86,6 +87,10 @@ def test_model_contract(name):
 
     again = model_class(classes=CLASSES, seed=1, n_jobs=1).fit(X, y).predict_proba(X_new)
     assert np.array_equal(proba, again), "same seed must give the same probabilities"
+
+    saved = FittedModels(tmp_path)  # kept by every run, loaded by `stackfold predict`: the same probabilities
+    saved.save(0, model)
+    assert np.array_equal(saved.load(0, n_jobs=1).predict_proba(X_new), proba)
 
     with pytest.raises(ConfigError, match="has no parameter 'not_a_param'"):
         model_class(classes=CLASSES, not_a_param=1)

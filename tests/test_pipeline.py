@@ -5,32 +5,12 @@ import shutil
 
 import pandas as pd
 import pytest
+from conftest import STACK_ROWS, TEXT_MODELS
 
 from stackfold.competition.load import image_coverage, load_competition
 from stackfold.competition.spec import rakuten
 from stackfold.config import DEFAULT_MODELS, load_config
 from stackfold.leaderboard import COLUMNS
-
-TEXT_MODELS = ["prior", "tfidf_logreg", "logreg", "complement_nb", "sentence_logreg"]
-"""Fast text models of every kind of view (rows, text, counts, sentence vectors); the defaults run on the twin below."""
-TEXT_ONLY = ('images = false\nmodel_submissions = true\nstackers = ["lgbm", "mean"]\ndecisions = ["class_scaling"]\n'
-             f'meta_features = ["confidence", "text"]\nmodels = {json.dumps(TEXT_MODELS)}\n')
-STACK_ROWS = {("lgbm", "stack"), ("mean", "stack"), ("lgbm+class_scaling", "stack")}
-
-
-@pytest.fixture(scope="module")
-def text_run(rakuten_sample, tmp_path_factory):
-    """One text-only run on the real 300 rows, shared by the read-only checks below."""
-    root = tmp_path_factory.mktemp("run")
-    config = root / "run.toml"
-    config.write_text(TEXT_ONLY)
-    from stackfold.pipeline import run_pipeline
-
-    from stackfold.competition import SmallClassWarning
-
-    with pytest.warns(SmallClassWarning, match=r"2220 \(1 rows\)"):
-        run_pipeline(rakuten_sample, root / "out", load_config(config))
-    return root / "out"
 
 
 @pytest.mark.slow
@@ -163,6 +143,10 @@ def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
     assert len(list((tmp_path / "run" / "cache").glob("efficientnet-*/done"))) == 1
     code, out, _ = run_cli("score", tmp_path / "run" / "submissions" / "best.csv", "--truth", data / "truth" / "Y_test.csv")
     assert code == 0 and "weighted_f1" in out
+    # every default model's saved folds (keras nets, forests, SVMs, boosters) predict the test set again: best.csv
+    code, _, err = run_cli("predict", tmp_path / "run", data, "--out", tmp_path / "again.csv")
+    assert code == 0, err
+    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "run" / "submissions" / "best.csv").read_bytes()
 
 
 @pytest.mark.slow

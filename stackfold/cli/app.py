@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from stackfold import __version__
+from stackfold.version import __version__
 from stackfold.progress import console, report
 
 app = typer.Typer(

@@ -1,4 +1,4 @@
-"""Commands on run folders: run, tune, explain, leaderboard, report, compare."""
+"""Commands on run folders: run, predict, tune, explain, leaderboard, report, compare."""
 
 import warnings
 from pathlib import Path
@@ -38,17 +38,15 @@ def run(
 
     best.csv is the leaderboard's top row: the highest CV score of the challenge metric among all rows.
     """
+    from stackfold.api import run as run_api
     from stackfold.competition.folds import SmallClassWarning
-    from stackfold.config import load_config, with_scheduler
-    from stackfold.pipeline import run_pipeline
 
     warnings.simplefilter("always", SmallClassWarning)  # every run says which classes its folds miss
     given = {"models": names("--models", models), "stackers": names("--stackers", stackers), "folds": folds,
              "images": images}
     with resumable():
-        settings = load_config(config, {k: v for k, v in given.items() if v is not None})
-        finish = _report_steps(out, explain="lgbm" in settings.stackers) if write_report else ()
-        summary = run_pipeline(data, out, with_scheduler(settings, scheduler), force=force, finish=finish)
+        summary = run_api(data, out, config, force=force, report=write_report, scheduler=scheduler,
+                          **{k: v for k, v in given.items() if v is not None}).summary
     report.print(leaderboard_table(summary.leaderboard))
     report.print(f"submitted: {summary.best_model}, the highest CV {summary.metric} ({summary.best_score:.4f}) "
                  f"of {len(summary.leaderboard)} rows -> {escape(str(summary.best_submission))}", soft_wrap=True)
@@ -56,14 +54,34 @@ def run(
         _print_report_path(out)
 
 
-def _report_steps(run: Path, explain: bool) -> list:
-    """The run's last steps, done holding its lock: the lgbm stacker's SHAP shares (``explain``), then the report."""
-    from stackfold.explain import EXPLAIN_COST, explain_run
-    from stackfold.pipeline import FinalStep
-    from stackfold.report.build import REPORT_COST, write_report
+@app.command()
+def predict(
+    run: Annotated[Path, typer.Argument(help="Run folder of a finished `stackfold run`.")],
+    data: Annotated[Path, typer.Argument(help=(
+        "Folder holding the products to predict as the challenge's test file (rakuten: X_test_update.csv, "
+        "cdiscount: test.bson), with their photos in the challenge's layout if the run used photos."))],
+    out: Annotated[Path, typer.Option("--out", help="Submission file to write, in the challenge's format.")],
+    row: Annotated[str | None, typer.Option(
+        "--row", help="Leaderboard row that predicts (default: the submitted one, best.csv's).")] = None,
+    proba: Annotated[Path | None, typer.Option(help=(
+        "Also write the probabilities: FILE.parquet, a column per class (a top-k run: FILE.npz, each "
+        "product's top k)."))] = None,
+) -> None:
+    """Predict new products with the run's saved models; write a validated challenge-format submission.
 
-    steps = [FinalStep("explain", "lgbm", EXPLAIN_COST, lambda: explain_run(run))] if explain else []
-    return [*steps, FinalStep("report", "report", REPORT_COST, lambda: write_report(run))]
+    DATA's feature views are built with the run's parameters and vocabularies, and cached in RUN/cache.
+
+    Each base model's fold models are averaged, then the row's stacker applied: on the run's own data, best.csv.
+
+    Kaggle, the hidden test set at rerun time: stackfold predict my-run /kaggle/input/CHALLENGE --out submission.csv
+    """
+    from stackfold.api import open_run
+
+    with resumable():
+        prediction = open_run(run).predict(data, row=row)
+        prediction.write(out, proba)
+    report.print(f"{prediction.row} predicted {len(prediction.labels)} products -> {escape(str(out))}"
+                 + (f" (probabilities: {escape(str(proba))})" if proba else ""), soft_wrap=True)
 
 
 def _print_report_path(run: Path) -> None:

@@ -21,6 +21,7 @@ from stackfold.cluster.tasks import fit_fold, frame_rows, image_rows, refit, sen
 from stackfold.cluster.progress import ClusterProgress
 from stackfold.core import cv
 from stackfold.errors import ClusterError
+from stackfold.model_files import FittedModels
 from stackfold.progress import console, progress_bar
 
 if TYPE_CHECKING:
@@ -44,14 +45,19 @@ class FoldJob:
     checkpoint_dir: Path
     refit: bool
     top_k: int | None = None
+    keep: FittedModels | None = None
 
     def missing(self) -> list[int]:
-        """Folds without checkpoint (``-1``: the refit)."""
+        """Folds without checkpoint, or whose fitted model is not kept (``-1``: the refit)."""
         n_folds = int(self.folds.max()) + 1
-        folds = [k for k in range(n_folds) if not cv.fold_checkpoint(self.checkpoint_dir, k).is_file()]
-        if self.refit and not cv.refit_checkpoint(self.checkpoint_dir).is_file():
+        folds = [k for k in range(n_folds)
+                 if not cv.fold_checkpoint(self.checkpoint_dir, k).is_file() or not self._kept(k)]
+        if self.refit and (not cv.refit_checkpoint(self.checkpoint_dir).is_file() or not self._kept(-1)):
             folds.append(-1)
         return folds
+
+    def _kept(self, fold: int) -> bool:
+        return self.keep is None or self.keep.has(fold)
 
 
 class ClusterRunner:
@@ -110,6 +116,9 @@ class ClusterRunner:
             result = task_result(future, f"{job.name} fold {fold + 1}" if fold >= 0 else f"{job.name} refit")
         except LostInputs:
             return self._resubmit(job, pending, resubmitted)
+        model_files = result.pop("model_files")
+        if job.keep is not None:
+            job.keep.write(fold, model_files)
         where = job.checkpoint_dir
         cv.save_checkpoint(cv.fold_checkpoint(where, fold) if fold >= 0 else cv.refit_checkpoint(where), result)
         progress.finished(job.name)

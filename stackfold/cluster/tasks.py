@@ -1,7 +1,8 @@
 """What a Dask worker runs: one fold of one model, one refit, or one partition of a feature view.
 
-Each is a plain function of picklable arguments that returns arrays; the client writes every
-artifact (fold checkpoints, feature caches), so workers write nothing to the run folder.
+Each is a plain function of picklable arguments that returns arrays (and a fit, its fitted model's files);
+the client writes every artifact (fold checkpoints, fitted models, feature caches), so workers write nothing
+to the run folder.
 Threads are bounded as in a local run (the run's ``n_jobs``), so a task computes the same
 bytes as the same fit run locally; a task draws no progress bar (the client draws one for all).
 """
@@ -19,6 +20,7 @@ from stackfold.core import cv
 from stackfold.core.estimator import BaseModel
 from stackfold.features.image import ImageFeature, compute_partition
 from stackfold.features.sentence import SentenceEncoder
+from stackfold.model_files import dump_model
 from stackfold.progress import no_bars
 
 
@@ -31,16 +33,19 @@ def _as_task(n_jobs: int) -> Iterator[None]:
 
 def fit_fold(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, train: np.ndarray,
              valid: np.ndarray, n_jobs: int, top_k: int | None = None) -> dict[str, Any]:
-    """One fold of one model: OOF rows of ``valid``, test probabilities, scores and seconds."""
+    """One fold of one model: OOF rows of ``valid``, test probabilities, scores and seconds, and the fitted model's
+    files (``model_files``, :func:`~stackfold.model_files.dump_model`)."""
     with _as_task(n_jobs):
-        return cv.fit_fold(make_model(), X, y, X_test, train, valid, top_k)
+        result = cv.fit_fold(model := make_model(), X, y, X_test, train, valid, top_k)
+        return {**result, "model_files": dump_model(model)}
 
 
 def refit(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, n_jobs: int,
           top_k: int | None = None) -> dict[str, Any]:
-    """A stacker's refit on all rows: its test probabilities and seconds."""
+    """A stacker's refit on all rows: its test probabilities and seconds, and the fitted model's files."""
     with _as_task(n_jobs):
-        return cv.refit(make_model(), X, y, X_test, top_k)
+        result = cv.refit(model := make_model(), X, y, X_test, top_k)
+        return {**result, "model_files": dump_model(model)}
 
 
 def image_rows(table: Any, feature: ImageFeature, start: int, stop: int, on_bad: str, n_jobs: int

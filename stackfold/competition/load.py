@@ -197,6 +197,53 @@ def load_competition(
     return dataset
 
 
+def load_test(root: Path, spec: CompetitionSpec, images: bool = True, on_bad_image: str = "error",
+              index_file: Callable[[Path, str], Path] | None = None) -> Dataset:
+    """The test file of data folder ``root`` alone, as a dataset with no training rows: what a saved run predicts.
+
+    It is checked as :func:`load_competition` checks a test file (and its images, if asked)."""
+    check_on_bad_image(on_bad_image)
+    root, test_path = Path(root), Path(root) / spec.test_file
+    if not test_path.is_file():
+        raise DataError(f"{test_path}: not found; pass the folder holding the products to predict as "
+                        f"{spec.test_file}")
+    fingerprint = "test-" + (_sampled_digest((test_path,)) if spec.format == "bson"
+                             else hashlib.sha256(test_path.read_bytes()).hexdigest()[:16])
+    if spec.format == "bson":
+        test = index_bson_cached(test_path, None, index_file)
+        none = np.empty(0, dtype=np.int64)
+        bson = {"train": BsonIndex(test_path, none, none, none, none, none), "test": test}
+        frame = pd.DataFrame({"n_images": test.images_per_product()}, index=pd.Index(test.ids, name="_id"))
+        return Dataset(spec, root, frame.iloc[:0], none, frame, images, fingerprint, bson)
+    product_columns = tuple(spec.text_columns) + tuple(spec.id_columns)
+    test = _validate_products(test_path, read_challenge_csv(test_path, product_columns), spec)
+    return products_dataset(test, spec, root, images, on_bad_image, fingerprint)
+
+
+def products_dataset(test: pd.DataFrame, spec: CompetitionSpec, root: Path, images: bool, on_bad_image: str,
+                     fingerprint: str) -> Dataset:
+    """Validated test products (and their images under ``root``, in the spec's layout) as a dataset with no
+    training rows."""
+    dataset = Dataset(spec, Path(root), test.iloc[:0], np.empty(0, dtype=np.int64), test, images, fingerprint)
+    if images and on_bad_image == "error":
+        check_image_files(dataset.image_paths("test"), "test", test.index)
+    return dataset
+
+
+def validate_products(frame: pd.DataFrame, spec: CompetitionSpec, source: str) -> pd.DataFrame:
+    """Products given as a frame (``source`` names it in errors), checked as a test file's rows are."""
+    missing = [c for c in (*spec.text_columns, *spec.id_columns) if c not in frame.columns]
+    if missing:
+        raise DataError(f"{source}: no column {missing[0]!r}; products need the columns "
+                        f"{', '.join((*spec.text_columns, *spec.id_columns))}")
+    frame = frame.copy()
+    for column in spec.text_columns:
+        frame[column] = frame[column].fillna("").astype(str)
+    for column in spec.id_columns:  # checked as the strings of a file are
+        frame[column] = frame[column].astype(str)
+    return _validate_products(Path(source), frame, spec)
+
+
 def image_coverage(dataset: Dataset) -> dict[str, tuple[int, int]]:
     """Found and total image count per split, for reporting on data loaded without images."""
     if dataset.bson is not None:

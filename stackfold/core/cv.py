@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,15 @@ class CVResult:
             "fit_s": float(self.scores["fit_s"].sum()),
             "predict_s": float(self.scores["predict_s"].sum()),
         }
+
+
+class ModelKeeper(Protocol):
+    """Where a result's fitted models are kept (:class:`stackfold.model_files.FittedModels`): fold ``k``'s, and
+    ``-1`` for the refit on all rows."""
+
+    def has(self, fold: int) -> bool: ...
+
+    def save(self, fold: int, model: BaseModel) -> None: ...
 
 
 def fold_checkpoint(checkpoint_dir: Path, fold: int) -> Path:
@@ -117,6 +126,7 @@ def cross_validate(
     on_fold: Callable[[int, dict[str, float]], None] | None = None,
     quiet: bool = False,
     top_k: int | None = None,
+    keep: ModelKeeper | None = None,
 ) -> CVResult:
     """Fit ``make_model()`` once per fold and collect OOF and test probabilities under ``name``.
 
@@ -126,42 +136,52 @@ def cross_validate(
     the next call. ``on_fold(k, scores)`` is called after each fold with its scores (a tuning
     trial prunes there); ``quiet`` prints no progress (else a bar over the folds with an ETA).
     ``top_k``: keep each row's top k classes (:class:`~stackfold.core.topk.TopK`) instead of dense rows.
+    With ``keep``, each fitted model is kept there before its fold is checkpointed, and a checkpointed fold
+    whose model is not kept is fitted again (a run interrupted by an older stackfold).
     """
     n_folds = int(folds.max()) + 1
     oof = _OOF(len(y), top_k)
-    tests: list[TopK] = []
-    test_sum = None
+    tests: list[Probabilities] = []
     rows = []
     bar = progress_bar(f"  {name}: folds", n_folds) if not quiet else nullcontext(lambda n=1: None)
     with bar as advance:
         for fold in range(n_folds):
             train, valid = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
             path = fold_checkpoint(checkpoint_dir, fold) if checkpoint_dir else None
-            if path is not None and path.is_file():
+            if path is not None and path.is_file() and (keep is None or keep.has(fold)):
                 result = load_checkpoint(path)
                 console.print(f"  {name}: fold {fold + 1}/{n_folds} reused from checkpoint")
             else:
-                result = fit_fold(make_model(), X, y, X_test, train, valid, top_k)
+                result = fit_fold(model := make_model(), X, y, X_test, train, valid, top_k)
+                if keep is not None:
+                    keep.save(fold, model)
                 if path is not None:
                     save_checkpoint(path, result)
                 if not quiet:
                     console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f} "
                                   f"accuracy {float(result['accuracy']):.4f}")
             oof.add(valid, result["valid"])
-            if top_k is None:
-                test_sum = result["test"] if test_sum is None else test_sum + result["test"]
-            else:
-                tests.append(result["test"])
+            tests.append(result["test"])
             rows.append({"fold": fold, **{k: float(v) for k, v in result.items() if k not in ("valid", "test")}})
             advance()
             if on_fold is not None:
                 on_fold(fold, rows[-1])
     if refit:
-        test, timings = _refit(make_model, X, y, X_test, checkpoint_dir, name, top_k)
+        test, timings = _refit(make_model, X, y, X_test, checkpoint_dir, name, top_k, keep)
         rows.append({"fold": -1, **timings})
     else:
-        test = test_sum / n_folds if top_k is None else average(tests, top_k)
+        test = fold_average(tests, top_k)
     return CVResult(name, oof.result(), test, pd.DataFrame(rows))
+
+
+def fold_average(tests: list[Probabilities], top_k: int | None) -> Probabilities:
+    """The fold models' test probabilities averaged, summed in fold order (what ``stackfold predict`` repeats)."""
+    if top_k is not None:
+        return average(tests, top_k)
+    total = tests[0]
+    for test in tests[1:]:
+        total = total + test
+    return total / len(tests)
 
 
 class _OOF:
@@ -200,15 +220,17 @@ def refit(model: BaseModel, X: Any, y: np.ndarray, X_test: Any, top_k: int | Non
 
 
 def _refit(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, checkpoint_dir: Path | None,
-           name: str, top_k: int | None) -> tuple[Probabilities, dict[str, float]]:
+           name: str, top_k: int | None, keep: ModelKeeper | None) -> tuple[Probabilities, dict[str, float]]:
     """The refit's test probabilities and seconds, from its checkpoint when one is kept."""
     path = refit_checkpoint(checkpoint_dir) if checkpoint_dir else None
-    if path is not None and path.is_file():
+    if path is not None and path.is_file() and (keep is None or keep.has(-1)):
         result = load_checkpoint(path)
         console.print(f"  {name}: refit reused from checkpoint")
     else:
         with console.status(f"  {name}: refitting on all rows"):
-            result = refit(make_model(), X, y, X_test, top_k)
+            result = refit(model := make_model(), X, y, X_test, top_k)
+        if keep is not None:
+            keep.save(-1, model)
         if path is not None:
             save_checkpoint(path, result)
     return result["test"], {"fit_s": float(result["fit_s"]), "predict_s": float(result["predict_s"])}

@@ -9,7 +9,7 @@ training rows lacked some classes: those columns are zero, whatever the model's 
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -113,6 +113,13 @@ class BaseModel(ABC):
     @abstractmethod
     def _predict_proba(self, X: Any) -> Probabilities:
         """Probabilities over ``self.present_`` (or over all classes; a blend over top-k input: a ``TopK``)."""
+
+
+def saved_with_models(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a module-level function that fitted models hold (a ``FunctionTransformer``'s), so that
+    :func:`stackfold.model_files.load_model` may load it: no other function of stackfold is loaded."""
+    function.saved_with_models = True  # type: ignore[attr-defined]
+    return function
 
 
 def n_rows(X: Any) -> int:

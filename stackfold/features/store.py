@@ -9,6 +9,7 @@ splits are complete, and the arrays are then memory-mapped read-only.
 """
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from stackfold.competition.images import ImageTable, check_on_bad_image
 from stackfold.competition.load import Dataset
 from stackfold.core.blocks import Block, ImageBlock, Views
 from stackfold.core.estimator import DEFAULT_N_JOBS
-from stackfold.errors import ConfigError
+from stackfold.errors import ConfigError, RunFolderError
 from stackfold.features.image import ImageFeature, extract
 from stackfold.features.image_cache import ResumableArray
 from stackfold.features.views import PARTIAL_STEM, VIEWS, Extraction, View, view_params
@@ -72,6 +73,21 @@ def _file_stamps(params: dict[str, Any]) -> list[tuple[int, int]]:
     return [(stat.st_size, stat.st_mtime_ns)]
 
 
+@dataclass(frozen=True)
+class ViewStates:
+    """Where views keep what they learned from a run's rows (``View.learns``): ``folder/<view>-<key>.npy``.
+
+    Building the run's views writes them under the views' own keys. To predict new rows, ``run_keys`` gives
+    the run's key of each view: its state is read from there, and never learned from the new rows.
+    """
+
+    folder: Path
+    run_keys: dict[str, str] | None = None
+
+    def path(self, name: str, key: str) -> Path:
+        return self.folder / f"{name}-{(self.run_keys or {}).get(name, key)}.npy"
+
+
 class FeatureStore:
     """Builds views on demand and keeps them under ``cache_dir`` by content key.
 
@@ -79,13 +95,14 @@ class FeatureStore:
     :attr:`bad_images` counts, per image view obtained, the images replaced by white.
     ``n_jobs`` bounds the threads of feature extraction networks; with ``extraction`` (a
     cluster), image and sentence views are computed there in row partitions. With ``pace`` (the
-    run's), every view built is a step of the run, timed on its own.
+    run's), every view built is a step of the run, timed on its own. ``states``: where views keep what they
+    learn from the run's rows (:class:`ViewStates`; ``None``: nowhere, they learn it each time they are built).
     """
 
     def __init__(
         self, dataset: Dataset, cache_dir: Path, options: dict[str, dict[str, Any]] | None = None,
         on_bad_image: str = "error", n_jobs: int = DEFAULT_N_JOBS, extraction: Extraction | None = None,
-        pace: Pace | None = None,
+        pace: Pace | None = None, states: ViewStates | None = None,
     ):
         check_on_bad_image(on_bad_image)
         self.dataset = dataset
@@ -95,16 +112,20 @@ class FeatureStore:
         self.n_jobs = n_jobs
         self.extraction = extraction
         self.pace = pace or Pace()
+        self.states = states
         self.bad_images: dict[str, int] = {}
         self._memory: dict[str, tuple[Block, Block]] = {}
 
     def key(self, name: str) -> str:
-        """Content key of a view: raw files, parameters, builder version, required views' keys (and image policy)."""
+        """Content key of a view: raw files, parameters, builder version, required views' keys (and image policy;
+        for new rows, the key of the run's view whose learned state builds them)."""
         view = self._view(name)
         params = view_params(name, self.options)
         policy = [self.on_bad_image] if view.image is not None else []
+        run_keys = self.states.run_keys if self.states is not None else None
+        learned_from = [run_keys.get(name)] if view.learns and run_keys is not None else []
         return content_key(name, self.dataset.fingerprint, VIEW_VERSION, params, [self.key(r) for r in view.requires],
-                           *policy, *_file_stamps(params))
+                           *policy, *_file_stamps(params), *learned_from)
 
     def get(self, name: str) -> tuple[Block, Block]:
         """Train and test blocks of view ``name``."""
@@ -120,8 +141,30 @@ class FeatureStore:
         return self._memory[name]
 
     def is_built(self, name: str) -> bool:
-        """Whether view ``name`` is complete in the cache (loading it does no work)."""
-        return (self.folder(name) / "done").is_file()
+        """Whether view ``name`` is complete in the cache (loading it does no work), with what it learned kept."""
+        states = self.states
+        learning = self._view(name).learns and states is not None and states.run_keys is None
+        return (self.folder(name) / "done").is_file() and (not learning or self._state_path(states, name).is_file())
+
+    def learned(self, name: str) -> np.ndarray | None:
+        """The state view ``name`` learned from the run's rows, when predicting new rows (else, or if the view
+        learns nothing, ``None``)."""
+        if self.states is None or self.states.run_keys is None or not self._view(name).learns:
+            return None
+        path = self._state_path(self.states, name)
+        if not path.is_file():
+            raise RunFolderError(f"{path}: what view {name!r} learned from the run's rows is not kept (a run made "
+                                 "before stackfold kept it); rerun `stackfold run` to predict with it")
+        return np.load(path, allow_pickle=False)
+
+    def learn(self, name: str, state: np.ndarray) -> None:
+        """Keep what view ``name`` learned from the run's rows, atomically (no-op without ``states``)."""
+        if self.states is not None and self.states.run_keys is None:
+            with atomic_file(self._state_path(self.states, name)) as f:
+                np.save(f, state, allow_pickle=False)
+
+    def _state_path(self, states: ViewStates, name: str) -> Path:
+        return states.path(name, self.key(name))
 
     def missing(self, names: tuple[str, ...]) -> list[str]:
         """The views among ``names`` and those they are built from that are not in the cache, each once."""
@@ -170,7 +213,7 @@ class FeatureStore:
         done = folder / "done"
         if view.image is not None:
             return self._image_view(name, view, folder)
-        if done.is_file():
+        if self.is_built(name):
             return tuple(_load(_saved(folder, split)) for split in ("train", "test"))
         train, test = view.build(self, view_params(name, self.options))
         _save(folder / f"train{_suffix(train)}", train)

@@ -32,5 +32,6 @@ def title_descr(
     frame: pd.DataFrame, columns: tuple[str, ...] = ("designation", "description"), description: str = "cleaning text"
 ) -> np.ndarray:
     """One cleaned string per product: the text columns joined, missing parts as empty strings."""
-    joined = frame[list(columns)].fillna("").astype(str).agg(" ".join, axis=1)
+    parts = frame[list(columns)].fillna("").astype(str).itertuples(index=False, name=None)
+    joined = [" ".join(row) for row in parts]  # (DataFrame.agg on no rows gives one value per column)
     return np.array([strip_html(text) for text in track(joined, description)], dtype=object)

@@ -38,11 +38,11 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
 
 from stackfold.competition.load import Dataset
 from stackfold.core.blocks import Block
 from stackfold.core.params import Param, check_params, count, declare, fraction, resolve_params
+from stackfold.features.counts import count_over, count_terms
 from stackfold.features.efficientnet import EfficientNetFeatures
 from stackfold.features.efficientnet import MIN_SIZE as EFFICIENTNET_MIN_SIZE
 from stackfold.features.efficientnet import N_FEATURES as EFFICIENTNET_FEATURES
@@ -90,6 +90,13 @@ class ViewSource(Protocol):
 
     def folder(self, name: str) -> Path: ...
 
+    def learned(self, name: str) -> np.ndarray | None:
+        """What view ``name`` learned from the run's rows, when predicting new rows; ``None`` when building the
+        run's own views (then the builder learns it and gives it to :meth:`learn`)."""
+
+    def learn(self, name: str, state: np.ndarray) -> None:
+        """Keep what view ``name`` learned from the run's rows (a plain array: its vocabulary)."""
+
 
 @dataclass(frozen=True)
 class View:
@@ -113,6 +120,8 @@ class View:
     """How its parameters scale ``cost`` (a network's input size)."""
     cpu_dispatched: bool = False
     """Computed in kernels picked for the CPU at run time (XNNPACK, oneDNN): equal across CPUs up to float rounding."""
+    learns: bool = False
+    """It learns something from the run's rows (a vocabulary), kept to build new rows' view (``ViewSource.learn``)."""
 
 
 def _split(dataset: Dataset, split: str) -> pd.DataFrame:
@@ -163,21 +172,25 @@ def _rows(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.D
     return pd.DataFrame(index=store.dataset.train.index), pd.DataFrame(index=store.dataset.test.index)
 
 
-def _counts(column: str, **vectorizer: Any) -> Callable[[ViewSource, dict[str, Any]], tuple[Block, Block]]:
+def _counts(name: str, column: str, **vectorizer: Any) -> Callable[[ViewSource, dict[str, Any]], tuple[Block, Block]]:
+    """The builder of count view ``name``: its vocabulary is learned from the run's texts (train and test, a pure
+    count: no label is read) and kept; rows predicted later are counted over that vocabulary."""
+
     def build(store: ViewSource, params: dict[str, Any]) -> tuple[Block, Block]:
         train, test = store.get("text")
         texts = pd.concat([train[column], test[column]]).to_numpy(dtype=object)
-        vectorizer_ = CountVectorizer(**vectorizer, ngram_range=(params["ngram_min"], params["ngram_max"]),
-                                      min_df=params["min_df"], lowercase=True, dtype=np.float32)
-        with console.status(f"counting n-grams of {column} ({len(texts)} texts)"):
-            try:
-                counts = vectorizer_.fit_transform(texts)
-            except ValueError as e:  # scikit-learn's "empty vocabulary": no n-gram is in min_df texts
-                if "empty vocabulary" not in str(e):
-                    raise
+        options = {**vectorizer, "ngram_range": (params["ngram_min"], params["ngram_max"]), "lowercase": True,
+                   "dtype": np.float32}
+        learned = store.learned(name)
+        if learned is not None:
+            counts = count_over(learned, texts, options)
+        else:
+            with console.status(f"counting n-grams of {column} ({len(texts)} texts)"):
+                counts, terms = count_terms(texts, options, params["min_df"])
+            if not len(terms):
                 console.print(f"[yellow]warning[/yellow]: no n-gram of {column} is in {params['min_df']} texts; "
                               "the models reading it learn the class prior only")
-                counts = sp.csr_matrix((len(texts), 0), dtype=np.float32)
+            store.learn(name, terms)
         return counts[: len(train)], counts[len(train):]
 
     return build
@@ -232,10 +245,10 @@ VIEWS: dict[str, View] = {
     "text": View(_text, declare({"language_threshold": fraction(0.9999), "lemmatize": True, "remove_stop_words": False,
                                  "fold_accents": True, "token_pattern": r"\w+"}), needs_text=True,
                  cost=Cost(64.0, rows=PRODUCTS)),
-    "word_counts": View(_counts("tokens", analyzer="word", token_pattern=r"\S+"), COUNT_PARAMETERS,
-                        requires=("text",), cost=Cost(10.0, rows=PRODUCTS)),
-    "char_counts": View(_counts("text", analyzer="char_wb"), {**COUNT_PARAMETERS, "ngram_max": count(4)},
-                        requires=("text",), cost=Cost(45.0, rows=PRODUCTS)),
+    "word_counts": View(_counts("word_counts", "tokens", analyzer="word", token_pattern=r"\S+"), COUNT_PARAMETERS,
+                        requires=("text",), cost=Cost(10.0, rows=PRODUCTS), learns=True),
+    "char_counts": View(_counts("char_counts", "text", analyzer="char_wb"), {**COUNT_PARAMETERS,
+                        "ngram_max": count(4)}, requires=("text",), cost=Cost(45.0, rows=PRODUCTS), learns=True),
     "sentence": View(_sentence, {"description_chars": count(600, low=0), "batch_size": count(256)}, needs_text=True,
                      pretrained=True, cost=Cost(460.0, rows=PRODUCTS)),
     "color": View(parameters={"bins": count(8), **CROP_PARAMETERS}, needs_images=True, image=_color,

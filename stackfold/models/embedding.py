@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, normalize
 
 from stackfold.core.blocks import ImageBlock, Views
-from stackfold.core.estimator import BaseModel
+from stackfold.core.estimator import BaseModel, saved_with_models
 from stackfold.core.params import count, fraction, positive
 from stackfold.models.image_vgg import VggNN
 from stackfold.models.keras_support import training_parameters
@@ -63,6 +63,7 @@ class SentenceNN(VggNN):
         return ImageBlock.one_per_product(np.asarray(X["sentence"]))
 
 
+@saved_with_models
 def power_normalise(features: np.ndarray) -> np.ndarray:
     """Square root of non-negative pooled activations, then unit length: tames the few large activations.
 

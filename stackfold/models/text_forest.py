@@ -1,6 +1,6 @@
 """Random forest on a reduced text representation: SVD of TF-IDF plus token length and language flags."""
 
-from operator import methodcaller
+from typing import Any
 
 import numpy as np
 from sklearn.decomposition import TruncatedSVD
@@ -8,12 +8,18 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.preprocessing import FunctionTransformer
 
 from stackfold.core.blocks import Views
-from stackfold.core.estimator import BaseModel
+from stackfold.core.estimator import BaseModel, saved_with_models
 from stackfold.core.params import Param, count
 from stackfold.features.language import LANGUAGE_FLAG_NAMES
 from stackfold.features.tfidf import ViewsTfidf
 
 META_COLUMNS = ["token_len", *LANGUAGE_FLAG_NAMES]
+
+
+@saved_with_models
+def dense(features: Any) -> np.ndarray:
+    """A sparse block as a dense array: what a fold with a single TF-IDF column gets instead of an SVD."""
+    return features.toarray()
 
 
 class TextForest(BaseModel):
@@ -47,7 +53,7 @@ class TextForest(BaseModel):
         n_components = max(1, min(self.params["n_components"], tfidf.shape[1] - 1, X.shape[0] - 1))
         self.svd_: TruncatedSVD | FunctionTransformer = (
             TruncatedSVD(n_components=n_components, n_iter=self.params["svd_iterations"], random_state=self.seed)
-            if tfidf.shape[1] > 1 else FunctionTransformer(methodcaller("toarray"))
+            if tfidf.shape[1] > 1 else FunctionTransformer(dense)
         )
         reduced = self.svd_.fit_transform(tfidf)
         self.forest_ = RandomForestClassifier(

@@ -26,7 +26,7 @@ from stackfold.competition.spec import get_spec
 from stackfold.config import DEFAULT_PARTITION_ROWS, RunConfig
 from stackfold.core.topk import predicted_positions
 from stackfold.errors import RunFolderMismatchError
-from stackfold.features.store import FeatureStore
+from stackfold.features.store import FeatureStore, ViewStates
 from stackfold.hashing import content_key
 from stackfold.io import write_text_atomic
 from stackfold.leaderboard import leaderboard_frame, write_leaderboard
@@ -169,7 +169,7 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = Fal
             folds = prepare_folds(run, dataset, config)
             ctx = RunContext(run, config, dataset, folds, folds_digest(dataset.train.index, folds), pace, cluster)
             store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs,
-                                 extraction=cluster, pace=pace)
+                                 extraction=cluster, pace=pace, states=ViewStates(run.view_states))
             trained = train_all(ctx, store)
         console.print(f"leaderboard and submissions ({pace.status()})")
         with pace.step("leaderboard", "leaderboard"):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stackfold import __version__
+from stackfold.version import __version__
 from stackfold.competition.load import Dataset
 from stackfold.config import RunConfig
 from stackfold.core.cv import CVResult, cross_validate
@@ -107,8 +107,8 @@ def _train_level(ctx: RunContext, plans: list[_Plan]) -> list[Trained]:
         ctx.cluster.run_folds([
             FoldJob(p.name, ctx.make_model(p.model_class), p.inputs, ctx.dataset.y, ctx.folds,
                     ctx.run.checkpoint_dir(p.level, p.name, p.key), refit=p.level == Level.STACK,
-                    top_k=ctx.config.top_k)
-            for p in plans if ctx.run.load_result(p.level, p.name, p.key) is None
+                    top_k=ctx.config.top_k, keep=ctx.run.fitted(p.level, p.name, p.key))
+            for p in plans if ctx.run.load_result(p.level, p.name, p.key, with_models=True) is None
         ])
     return [_train(ctx, p) for p in plans]
 
@@ -119,7 +119,7 @@ def _train(ctx: RunContext, plan: _Plan) -> Trained:
     The views it reads are built (and timed as steps of their own) before its own step starts.
     """
     name, level, key = plan.name, plan.level, plan.key
-    cached = ctx.run.load_result(level, name, key)
+    cached = ctx.run.load_result(level, name, key, with_models=True)
     if cached is not None:
         console.print(f"[dim]{name}: unchanged, reusing saved OOF (key {key})[/dim]")
         ctx.pace.skip(level, name)
@@ -131,10 +131,10 @@ def _train(ctx: RunContext, plan: _Plan) -> Trained:
         result = cross_validate(
             ctx.make_model(plan.model_class), X, ctx.dataset.y, X_test, ctx.folds,
             checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == Level.STACK, name=name,
-            top_k=ctx.config.top_k,
+            top_k=ctx.config.top_k, keep=ctx.run.fitted(level, name, key),
         )
         info = {**plan.info, "blank_images": blanks, "params": ctx.params(plan.model_class), "seed": ctx.config.seed,
-                "folds_key": ctx.fold_key}
+                "folds_key": ctx.fold_key, "fitted_models": True}
         ctx.run.save_result(
             level, result, key, list(ctx.dataset.spec.classes), ctx.dataset.train.index, ctx.dataset.test.index, info
         )

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from stackfold import __version__
+from stackfold.version import __version__
 from stackfold.progress import Cost
 from stackfold.report import model_sections, run_sections
 from stackfold.report.contents import RunContents, load_run

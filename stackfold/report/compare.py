@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stackfold import __version__
+from stackfold.version import __version__
 from stackfold.bootstrap import N_RESAMPLES, bootstrap_scores
 from stackfold.errors import RunFolderMismatchError
 from stackfold.report import charts

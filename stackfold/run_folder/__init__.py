@@ -19,6 +19,9 @@
           test.parquet               test probabilities (fold average; stackers: refit on all rows)
           oof.npz, test.npz          instead, in a top-k run: each row's top k (`probability_files`)
           checkpoints-<key>/fold_k.npz   finished folds of an interrupted run
+          fitted-<key>/fold_k/, refit/   the fitted models of the result (`model_files`): each fold's, and
+                                     a stacker's refit on all rows; `stackfold predict` applies them
+      views/<view>-<key>.npy         what a view learned from the run's rows: a count view's vocabulary
       meta/train.parquet, meta/test.parquet   meta-features of the boosted stackers (when configured)
       tuning/<stacker>.json          best parameters of `stackfold tune`, used by the next run
       tuning/<stacker>.db            the Optuna study (SQLite) unless --storage names another
@@ -42,33 +45,21 @@ import json
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from stackfold.competition.folds import FoldAssignment, load_folds
-from stackfold.core.cv import CVResult
-from stackfold.core.stack import stack_columns
-from stackfold.errors import RunFolderError, RunFolderMismatchError
+from stackfold.errors import RunFolderMismatchError
 from stackfold.io import atomic_file, write_json_atomic
-from stackfold.probability_files import read_probabilities, write_probabilities
+from stackfold.run_folder.results import Level, ResultFiles
 
-
-class Level(StrEnum):
-    """Where a result sits: a base model over features, or a stacker (or decision rule) over the stack."""
-
-    BASE = "base"
-    STACK = "stack"
-
-
-_LEVEL_FOLDERS = {Level.BASE: "models", Level.STACK: "stackers"}
+__all__ = ["Level", "RunFolder"]
 
 
 @dataclass(frozen=True)
-class RunFolder:
+class RunFolder(ResultFiles):
     """Paths and (de)serialisation of a run's artifacts: no other module builds a path inside a run folder."""
 
     root: Path
@@ -156,10 +147,6 @@ class RunFolder:
         return sum(path.stat().st_size for path in self.root.rglob("*") if path.is_file() and not path.is_symlink())
 
     @property
-    def meta(self) -> Path:
-        return self.root / "meta"
-
-    @property
     def tuning(self) -> Path:
         return self.root / "tuning"
 
@@ -180,28 +167,6 @@ class RunFolder:
     def load_fold_assignment(self) -> FoldAssignment:
         return load_folds(self.require(self.folds, "fold assignment"))
 
-    def stack_inputs(self, models: list[str], meta: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """OOF and test probabilities of base ``models`` side by side (then the meta-features), as stackers see them."""
-        parts = []
-        for name in models:
-            folder = self.model_dir(Level.BASE, name)
-            self.require(folder / "manifest.json", f"result of model {name!r}")
-            parts.append([read_probabilities(folder, part, dense=True) for part in ("oof", "test")])
-        if meta:
-            parts.append([frame.to_numpy() for frame in self.load_meta()])
-        return (np.hstack([p[0] for p in parts]).astype(np.float32),
-                np.hstack([p[1] for p in parts]).astype(np.float32))
-
-    def save_meta(self, train: pd.DataFrame, test: pd.DataFrame) -> None:
-        """Write the meta-features (frames indexed like the train and test files)."""
-        for part, frame in (("train", train), ("test", test)):
-            with atomic_file(self.meta / f"{part}.parquet") as f:
-                frame.to_parquet(f)
-
-    def load_meta(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return tuple(pd.read_parquet(self.require(self.meta / f"{part}.parquet", "meta-features"))
-                     for part in ("train", "test"))
-
     def save_shares(self, overall: pd.Series, per_class: pd.DataFrame, stacker_key: str | None) -> None:
         """Write ``explain/shares.json``: the shares overall and per class code, of stacker result ``stacker_key``."""
         write_json_atomic(self.shares, {
@@ -215,45 +180,6 @@ class RunFolder:
             return None
         saved = json.loads(self.shares.read_text(encoding="utf-8"))
         return pd.Series(saved["overall"], name="share") if saved.get("stacker_key") == stacker_key else None
-
-    def model_dir(self, level: Level, name: str) -> Path:
-        """Folder of a base model or a stacker; a level that is not a :class:`Level` is a bug, never a new folder."""
-        return self.root / _LEVEL_FOLDERS[Level(level)] / name
-
-    def checkpoint_dir(self, level: Level, name: str, key: str) -> Path:
-        return self.model_dir(level, name) / f"checkpoints-{key}"
-
-    def manifest(self, level: Level, name: str) -> dict[str, Any]:
-        """The saved manifest of a model; empty if it has none."""
-        path = self.model_dir(level, name) / "manifest.json"
-        return json.loads(path.read_text()) if path.is_file() else {}
-
-    def has_result(self, level: Level, name: str, key: str) -> bool:
-        """Whether a result of content key ``key`` is saved for the model (nothing is loaded)."""
-        return self.manifest(level, name).get("key") == key
-
-    def load_result(self, level: Level, name: str, key: str) -> CVResult | None:
-        """The saved result of a model if its content key matches ``key``, else ``None``."""
-        folder = self.model_dir(level, name)
-        manifest = self.manifest(level, name)
-        if manifest.get("key") != key:
-            return None
-        oof, test = (read_probabilities(folder, part) for part in ("oof", "test"))
-        return CVResult(name, oof, test, pd.DataFrame(manifest["folds"]))
-
-    def save_result(
-        self, level: Level, result: CVResult, key: str, classes: list[int], train_index: pd.Index,
-        test_index: pd.Index, info: dict[str, Any],
-    ) -> None:
-        """Write probabilities, then the manifest last: a result without manifest is not trusted."""
-        folder = self.model_dir(level, result.name)
-        columns = stack_columns(result.name, classes)
-        for part, index in (("oof", train_index), ("test", test_index)):
-            write_probabilities(folder, part, getattr(result, part), index, columns)
-        manifest = {"key": key, "name": result.name, "level": level, **info,
-                    "summary": result.summary(), "folds": result.scores.to_dict("records")}
-        write_json_atomic(folder / "manifest.json", manifest)
-        shutil.rmtree(self.checkpoint_dir(level, result.name, key), ignore_errors=True)
 
     def check_folder(self) -> None:
         """A one-line error, before any work, when the run folder's path names a file."""
@@ -281,19 +207,14 @@ class RunFolder:
 
     def remove_dead_temp_files(self) -> int:
         """Delete the temporary files of atomic writes a killed process left (call only holding the exclusive lock)."""
-        stale = list(self.root.rglob(".*.tmp"))
+        stale = list(self.root.rglob(".*.tmp"))  # a folder among them: a fitted model's, half written
         for path in stale:
-            path.unlink(missing_ok=True)
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         return len(stale)
 
     def clear_results(self) -> None:
         """Delete every result (``--force``); feature caches, which are keyed by content, and submissions stay."""
-        for folder in ("models", "stackers", "meta", "tuning"):
+        for folder in ("models", "stackers", "meta", "tuning", "views"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
         for path in (self.origin, self.folds, self.config, self.leaderboard, self.leaderboard_markdown):
             path.unlink(missing_ok=True)
-
-    def require(self, path: Path, what: str) -> Path:
-        if not path.is_file():
-            raise RunFolderError(f"{path}: no {what} in {self.root}; run `stackfold run DATA --out {self.root}` first")
-        return path

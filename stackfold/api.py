@@ -1,0 +1,181 @@
+"""The Python API, for notebooks and scripts: the same functions the command line calls, nothing else.
+
+>>> import stackfold
+>>> stackfold.demo_data("demo/data", products=1500)                          # doctest: +SKIP
+>>> run = stackfold.run("demo/data", "demo/run", images=False, models=["tfidf_logreg", "logreg"])  # doctest: +SKIP
+>>> run.leaderboard()[["model", "wf1_mean"]]                                 # doctest: +SKIP
+>>> run.predict("new/data").write("submission.csv")                          # doctest: +SKIP
+
+Heavy libraries are imported by the calls that need them, so ``import stackfold`` stays quick.
+"""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from stackfold.pipeline import FinalStep, RunSummary
+    from stackfold.predict import Prediction
+
+
+def demo_data(out: str | Path, products: int = 3000, seed: int = 0, image_size: int | None = None,
+              layout: str = "rakuten") -> Path:
+    """Write a calibrated synthetic twin of a challenge in its exact file layout (``stackfold demo-data``).
+
+    ``layout``: ``"rakuten"`` (CSVs and JPEG files) or ``"cdiscount"`` (BSON files); same seed, same bytes.
+    ``image_size``: the photos' side in pixels (default the challenge's). Returns ``out``.
+
+    >>> stackfold.demo_data("demo/data", products=300)                        # doctest: +SKIP
+    """
+    from stackfold.errors import ConfigError
+    from stackfold.synthetic import LAYOUTS
+
+    if layout not in LAYOUTS:
+        raise ConfigError(f"layout {layout!r}: unknown; choose one of: {', '.join(LAYOUTS)}")
+    twin = LAYOUTS[layout]
+    twin.write(Path(out), n_products=products, seed=seed, image_size=image_size or twin.image_size)
+    return Path(out)
+
+
+def run(data: str | Path, out: str | Path, config: str | Path | None = None, *, force: bool = False,
+        report: bool = True, scheduler: str | None = None, **overrides: Any) -> "Run":
+    """Cross-validate the configured base models and stackers on ``data``, write the leaderboard, the submissions
+    and (``report``) the HTML report into run folder ``out`` (``stackfold run``); the finished :class:`Run`.
+
+    ``config``: a TOML run configuration; ``overrides``: any of its keys, e.g. ``models=["logreg"]``,
+    ``images=False``, ``folds=5``, ``params={"logreg": {"C": 10.0}}``. A rerun reuses every unchanged result.
+
+    >>> run = stackfold.run("demo/data", "demo/run", images=False)            # doctest: +SKIP
+    """
+    from stackfold.config import load_config, with_scheduler
+    from stackfold.pipeline import run_pipeline
+
+    settings = with_scheduler(load_config(Path(config) if config else None, overrides), scheduler)
+    finish = report_steps(Path(out), explain="lgbm" in settings.stackers) if report else ()
+    summary = run_pipeline(Path(data), Path(out), settings, force=force, finish=finish)
+    return Run(Path(out), summary)
+
+
+def report_steps(out: Path, explain: bool) -> list["FinalStep"]:
+    """A run's last steps, done holding its lock: the lgbm stacker's SHAP shares (``explain``), then the report."""
+    from stackfold.explain import EXPLAIN_COST, explain_run
+    from stackfold.pipeline import FinalStep
+    from stackfold.report.build import REPORT_COST, write_report
+
+    steps = [FinalStep("explain", "lgbm", EXPLAIN_COST, lambda: explain_run(out))] if explain else []
+    return [*steps, FinalStep("report", "report", REPORT_COST, lambda: write_report(out))]
+
+
+def open_run(path: str | Path) -> "Run":
+    """The finished run in folder ``path``, to read and to predict with; one line if it holds no finished run.
+
+    >>> run = stackfold.open_run("demo/run")                                  # doctest: +SKIP
+    """
+    return Run(Path(path))
+
+
+class Run:
+    """A finished run folder: its leaderboard, its models' probabilities, predictions of new products, its report.
+
+    ``summary``: what :func:`run` finished with (``None`` for a run opened later).
+    """
+
+    def __init__(self, path: Path, summary: "RunSummary | None" = None):
+        from stackfold.predict import run_config
+        from stackfold.run_folder import RunFolder
+
+        self.path, self.summary = Path(path), summary
+        self.folder = RunFolder(self.path)
+        self.config = run_config(self.folder)
+
+    def __repr__(self) -> str:
+        return f"stackfold.open_run({str(self.path)!r})"
+
+    def leaderboard(self) -> "pd.DataFrame":
+        """One row per base model, stacker and decision rule, best CV score first; ``submitted`` marks best.csv's.
+
+        >>> run.leaderboard()[["model", "level", "wf1_mean", "submitted"]]    # doctest: +SKIP
+        """
+        from stackfold.leaderboard import read_leaderboard
+
+        return read_leaderboard(self.folder.require(self.folder.leaderboard, "leaderboard"))
+
+    def oof(self, name: str) -> "pd.DataFrame":
+        """Leaderboard row ``name``'s out-of-fold probabilities: a row per training product (the train file's index),
+        a column per class code. Every row comes from a model that never saw it.
+
+        >>> run.oof("logreg").idxmax(axis=1)                                  # doctest: +SKIP
+        """
+        return self._probabilities(name, "oof")
+
+    def test_proba(self, name: str) -> "pd.DataFrame":
+        """Leaderboard row ``name``'s probabilities of the run's test products, a column per class code."""
+        return self._probabilities(name, "test")
+
+    def _probabilities(self, name: str, part: str) -> "pd.DataFrame":
+        import pandas as pd
+
+        from stackfold.errors import RunFolderError
+        from stackfold.run_folder import Level
+
+        levels = dict(zip(self.leaderboard()["model"], self.leaderboard()["level"]))
+        if name not in levels:
+            raise RunFolderError(f"{self.folder.leaderboard}: no row {name!r}; choose one of {', '.join(levels)}")
+        path = self.folder.model_dir(Level(levels[name]), name) / f"{part}.parquet"
+        frame = pd.read_parquet(self.folder.require(path, f"dense {part} probabilities of {name!r} (a top-k run "
+                                                          "keeps .npz files)"))
+        frame.columns = [int(column.rsplit("__", 1)[1]) for column in frame.columns]
+        return frame
+
+    def predict(self, products: "str | Path | pd.DataFrame", images: str | Path | None = None,
+                row: str | None = None) -> "Prediction":
+        """Predict new products with the run's saved models (``stackfold predict``): leaderboard ``row``'s (default
+        the submitted one, best.csv's). ``products``: a folder holding the challenge's test file (and its images,
+        if the run used photos), or a frame of products in the test file's columns with ``images`` the folder
+        holding their photo files. The :class:`~stackfold.predict.Prediction` has ``labels``, ``probabilities()``
+        and ``write(submission_csv, proba=None)``.
+
+        >>> prediction = run.predict(new_products_frame)                      # doctest: +SKIP
+        >>> prediction.labels.value_counts()                                  # doctest: +SKIP
+        """
+        from stackfold.predict import predict_products
+
+        return predict_products(self.path, self._products(products, images), row)
+
+    def _products(self, products: "str | Path | pd.DataFrame", images: str | Path | None) -> Any:
+        import hashlib
+
+        import pandas as pd
+
+        from stackfold.competition.load import load_test, products_dataset, validate_products
+        from stackfold.competition.spec import get_spec
+        from stackfold.errors import DataError
+
+        spec, config = get_spec(self.config.competition), self.config
+        if not isinstance(products, pd.DataFrame):
+            return load_test(Path(products), spec, images=config.images, on_bad_image=config.on_bad_image,
+                             index_file=self.folder.bson_index)
+        if spec.format == "bson":
+            raise DataError(f"{spec.name} products are read from a BSON file: pass the folder holding "
+                            f"{spec.test_file}")
+        if config.images and images is None:
+            raise DataError(f"{self.path}: the run reads the products' photos; pass images=FOLDER holding their "
+                            f"files ({spec.image_template})")
+        frame = validate_products(products, spec, "products frame")
+        digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        digest.update(str(Path(images or ".").resolve()).encode())
+        return products_dataset(frame, replace(spec, test_image_dir="."), Path(images or "."), config.images,
+                                config.on_bad_image, "frame-" + digest.hexdigest()[:16])
+
+    def report(self, data: str | Path | None = None) -> Path:
+        """Write the run's HTML report (``RUN/report/index.html``) and return its path (``data``: the challenge
+        folder, if it moved since the run)."""
+        from stackfold.report.build import write_report
+
+        return write_report(self.path, Path(data) if data else None)
+
+
+__all__: Sequence[str] = ["Run", "demo_data", "open_run", "run"]

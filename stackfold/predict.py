@@ -1,0 +1,186 @@
+"""Predicting new products with a finished run's saved models: views -> base models -> stacker -> labels.
+
+The new products' views are built with the run's parameters (a count view over the vocabulary the run
+learned, :class:`~stackfold.features.store.ViewStates`) and cached in the run's ``cache/`` under keys of
+their own. Each base model's fold models predict them and are averaged as the run averaged them
+(:func:`~stackfold.core.cv.fold_average`); a stacker's refit model (a decision rule's, over its stacker)
+then predicts from their probabilities side by side, as in the run. On the run's own test set this gives
+the run's test probabilities, so ``submissions/best.csv`` again, byte for byte.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stackfold.competition.load import Dataset
+from stackfold.competition.spec import CompetitionSpec
+from stackfold.config import RunConfig, load_config
+from stackfold.core.cv import fold_average, predict_rows
+from stackfold.core.topk import Probabilities, TopK, TopKStack, predicted_positions
+from stackfold.errors import RunFolderError
+from stackfold.features.meta import meta_features
+from stackfold.features.store import FeatureStore, ViewStates
+from stackfold.leaderboard import read_leaderboard
+from stackfold.locking import folder_lock
+from stackfold.model_files import FittedModels, check_saved
+from stackfold.models import get_model
+from stackfold.progress import console
+from stackfold.run_folder import Level, RunFolder
+from stackfold.submissions import write_submission
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A run's prediction of new products: the leaderboard ``row`` that made it, each product's label, and the
+    probabilities (a column per class, or each row's top k in a top-k run)."""
+
+    row: str
+    labels: pd.Series
+    proba: Probabilities
+    spec: CompetitionSpec
+
+    def probabilities(self) -> pd.DataFrame:
+        """The probabilities as a frame: a column per class code, a row per product (dense runs only)."""
+        if isinstance(self.proba, TopK):
+            raise RunFolderError(f"{self.row}: a top-k run keeps each product's top {self.proba.k} classes only; "
+                                 "write them with `stackfold predict --proba FILE.npz`")
+        return pd.DataFrame(self.proba, index=self.labels.index, columns=list(self.spec.classes))
+
+    def write(self, submission: Path, proba: Path | None = None) -> None:
+        """Write the challenge-format submission (validated first, atomically) and, if asked, the probabilities
+        (``.parquet``: a column per class; a top-k run's: ``.npz`` of each row's top k)."""
+        write_submission(Path(submission), self.spec, self.labels.index, self.labels.to_numpy())
+        if proba is None:
+            return
+        proba = Path(proba)
+        wanted = ".npz" if isinstance(self.proba, TopK) else ".parquet"
+        if proba.suffix != wanted:
+            raise RunFolderError(f"{proba}: this run's probabilities are written as {wanted}; name a {wanted} file")
+        if isinstance(self.proba, TopK):
+            self.proba.save(proba, self.labels.index.to_numpy())
+        else:
+            from stackfold.io import atomic_file
+
+            frame = self.probabilities()
+            frame.columns = [str(c) for c in frame.columns]
+            with atomic_file(proba) as f:
+                frame.to_parquet(f)
+
+
+def run_config(run: RunFolder) -> RunConfig:
+    """The configuration of the run's last finished ``stackfold run`` (``config.toml``), checked."""
+    return load_config(run.require(run.config, "finished run (config.toml)"))
+
+
+def predict_products(run_dir: Path, dataset: Dataset, row: str | None = None) -> Prediction:
+    """The prediction of leaderboard ``row`` (default: the submitted one, ``best.csv``'s) of ``dataset``'s test
+    products (:func:`~stackfold.competition.load.load_test`), with the run's saved models.
+
+    The run folder is held with a shared lock, so no ``stackfold run`` replaces its models meanwhile.
+    """
+    run = RunFolder(Path(run_dir))
+    config = run_config(run)
+    if dataset.spec.name != config.competition:
+        raise RunFolderError(f"{run.root}: a {config.competition} run cannot predict {dataset.spec.name} products")
+    with folder_lock(run.lock, "predict", shared=True):
+        board = read_leaderboard(run.require(run.leaderboard, "leaderboard"))
+        row = _row(board, row, run)
+        predictor = _Predictor(run, config, dataset, {m: Level(v) for m, v in zip(board["model"], board["level"])})
+        predictor.check(row)  # a run folder missing anything is one line before any work
+        proba = predictor.predict(row)
+    labels = np.asarray(dataset.spec.classes)[predicted_positions(proba)]
+    return Prediction(row, pd.Series(labels, index=dataset.test.index, name=dataset.spec.label_column), proba,
+                      dataset.spec)
+
+
+def _row(board: pd.DataFrame, row: str | None, run: RunFolder) -> str:
+    if row is None:
+        return str(board.loc[board["submitted"].astype(str) == "True", "model"].iloc[0])
+    if row not in set(board["model"]):
+        raise RunFolderError(f"{run.leaderboard}: no row {row!r}; choose one of {', '.join(board['model'])}")
+    return row
+
+
+class _Predictor:
+    """Predicts the rows of one run, each base model once."""
+
+    def __init__(self, run: RunFolder, config: RunConfig, dataset: Dataset, levels: dict[str, Level]):
+        self.run, self.config, self.dataset, self.levels = run, config, dataset, levels
+        self.probabilities: dict[str, Probabilities] = {}
+        view_keys = {}
+        for folder in (run.root / "models").glob("*/manifest.json"):
+            view_keys.update(run.manifest(Level.BASE, folder.parent.name).get("views", {}))
+        self.store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs,
+                                  states=ViewStates(run.view_states, view_keys))
+
+    def _manifest(self, name: str) -> dict:
+        level = self.levels[name]
+        manifest = self.run.manifest(level, name)
+        if not manifest:
+            raise RunFolderError(f"{self.run.model_dir(level, name)}: no result of {name!r}; the run folder is "
+                                 "incomplete: rerun `stackfold run`")
+        if not manifest.get("fitted_models"):
+            raise RunFolderError(f"{self.run.model_dir(level, name)}: {name!r} was trained by a stackfold that kept "
+                                 "no fitted models; rerun `stackfold run` on this folder to keep them, then predict")
+        return manifest
+
+    def _inputs(self, name: str) -> list[str]:
+        """The rows whose probabilities row ``name`` reads (none for a base model)."""
+        return [] if self.levels[name] == Level.BASE else self._manifest(name)["inputs"]
+
+    def _folds(self, name: str) -> list[int]:
+        """The saved models row ``name`` averages (a base model's folds) or applies (``-1``: a stacker's refit)."""
+        if self.levels[name] != Level.BASE:
+            return [-1]
+        return [int(f["fold"]) for f in self._manifest(name)["folds"] if f["fold"] >= 0]
+
+    def _fitted(self, name: str) -> FittedModels:
+        return self.run.fitted(self.levels[name], name, self._manifest(name)["key"])
+
+    def check(self, name: str) -> None:
+        """One line unless every saved model row ``name`` needs is there, in the format this stackfold reads."""
+        for fold in self._folds(name):
+            check_saved(self._fitted(name).path(fold))
+        if self.levels[name] == Level.BASE:
+            for view in get_model(name).views:
+                self.store.learned(view)  # a view that learns nothing: None
+        for used in self._inputs(name):
+            self.check(used)
+
+    def predict(self, name: str) -> Probabilities:
+        """Row ``name``'s probabilities of the new products: a base model's fold average, a stacker's (or decision
+        rule's) refit model over its inputs' probabilities, each base model predicted once."""
+        if name in self.probabilities:
+            return self.probabilities[name]
+        manifest, fitted = self._manifest(name), self._fitted(name)
+        if self.levels[name] == Level.BASE:
+            X = self.store.views(get_model(name).views)[1]
+        elif "decision" in manifest:
+            target = manifest["inputs"][0]
+            X = np.hstack([np.asarray(self.predict(target), dtype=np.float32),
+                           self._stack_matrix(self._inputs(target))])
+        else:
+            X = self._stack_matrix(manifest["inputs"])
+            if manifest.get("meta_features"):
+                X = np.hstack([X, self._meta(manifest["meta_features"], manifest["inputs"], X)])
+        tests = []
+        for fold in self._folds(name):
+            console.print(f"  {name}: {'refit' if fold < 0 else f'fold {fold + 1}'} predicting "
+                          f"{len(self.dataset.test)} products")
+            tests.append(predict_rows(fitted.load(fold, self.config.n_jobs), X, self.config.top_k)[0])
+        base = self.levels[name] == Level.BASE  # a base model's folds are averaged; a stacker's refit is one model
+        self.probabilities[name] = fold_average(tests, self.config.top_k) if base else tests[0]
+        return self.probabilities[name]
+
+    def _stack_matrix(self, inputs: list[str]) -> np.ndarray | TopKStack:
+        probabilities = [self.predict(name) for name in inputs]
+        if self.config.top_k is not None:
+            return TopKStack(tuple(probabilities))
+        return np.hstack(probabilities).astype(np.float32)
+
+    def _meta(self, groups: list[str], inputs: list[str], stack: np.ndarray) -> np.ndarray:
+        empty = np.empty((0, stack.shape[1]), dtype=stack.dtype)
+        _, test = meta_features(tuple(groups), (empty, stack), inputs, self.dataset.spec.n_classes, self.store.get)
+        return test.to_numpy(np.float32)
