@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/predict.py [--products 5000] [--new 2000] [--modes text,photos]
         [--work bench-runs/predict] [--data-root bench-data]
+    .venv/bin/python bench/predict.py --run RUN --new-data DATA   (a finished run, products of a test file)
 
 For each mode (``text``: ``--no-images``, every default text model; ``photos``: every default model) it
 trains a run on the synthetic twin of ``--products`` training products (once; kept in ``--work``), then
@@ -11,6 +12,9 @@ test file) twice, each cold (the new products' views are removed from the run's 
 * ``stackfold predict RUN NEW --out SUB.csv``: the whole command, in its own process;
 * the encoders alone: a process that only builds the views the run's base models read, for the same
   products, with the run's parameters and vocabularies (what ``predict`` does before any model runs).
+
+With ``--run`` and ``--new-data`` it measures that run on the test file of that data folder instead (its own
+test set: the submission is then compared with the run's ``best.csv``, byte for byte).
 
 It prints products/s of each, and the overhead of ``predict`` over the encoders: loading the saved fold
 models, their predictions, the stacker, writing the submission (target: at most 10%). The machine's load
@@ -84,12 +88,16 @@ def _cold(run: Path, kept: set[str]) -> None:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
 
-def measure(mode: str, train: Path, new: Path, work: Path) -> dict:
-    run = work / f"run-{mode}-{train.name}"
+def measure(mode: str, train: Path | None, new: Path, work: Path, run: Path | None = None) -> dict:
+    """Train (unless ``run`` is given), then time the encoders alone and ``stackfold predict``, each cold; a given
+    ``run`` predicts its own test set, whose submission must be its ``best.csv``."""
+    own_test = run is not None
+    run = run or work / f"run-{mode}-{train.name}"
     if not (run / "config.toml").is_file():
         flags = ["--no-images"] if mode == "text" else []
         seconds = _timed([str(STACKFOLD), "run", str(train), "--out", str(run), "--no-report", *flags], "the run")
         print(f"{mode}: trained {run} in {seconds:.0f} s", flush=True)
+    if not (run / "kept-cache.txt").is_file():  # the run's own views: what a cold prediction starts from
         (run / "kept-cache.txt").write_text("\n".join(sorted(p.name for p in (run / "cache").iterdir())))
     kept = set((run / "kept-cache.txt").read_text().split())
     n_new = len(pd.read_csv(new / "X_test_update.csv", usecols=[0]))
@@ -97,8 +105,12 @@ def measure(mode: str, train: Path, new: Path, work: Path) -> dict:
     encoders = _timed([sys.executable, "-c", ENCODERS, str(run), str(new)], "the encoders")
     _cold(run, kept)
     load = os.getloadavg()[0]
-    predict = _timed([str(STACKFOLD), "predict", str(run), str(new), "--out", str(work / f"{mode}.csv")], "predict")
-    return {"mode": mode, "products": n_new, "encoders s": round(encoders, 1), "predict s": round(predict, 1),
+    submission = work / f"{mode}.csv"
+    predict = _timed([str(STACKFOLD), "predict", str(run), str(new), "--out", str(submission)], "predict")
+    row = {"mode": mode, "products": n_new}
+    if own_test:
+        row["best.csv again"] = submission.read_bytes() == (run / "submissions" / "best.csv").read_bytes()
+    return {**row, "encoders s": round(encoders, 1), "predict s": round(predict, 1),
             "encoders products/s": round(n_new / encoders, 1), "predict products/s": round(n_new / predict, 1),
             "overhead": f"{(predict - encoders) / encoders:+.1%}", "load (1 min)": round(load, 1)}
 
@@ -110,8 +122,15 @@ def main() -> None:
     parser.add_argument("--modes", default="text,photos", help="text (no photos) and/or photos (every default)")
     parser.add_argument("--work", type=Path, default=Path("bench-runs/predict"))
     parser.add_argument("--data-root", type=Path, default=Path("bench-data"))
+    parser.add_argument("--run", type=Path, help="a finished run to measure (trained by nobody here)")
+    parser.add_argument("--new-data", type=Path, help="with --run: the folder whose test file it predicts")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.run is not None:
+        images = "images = true" in (args.run / "config.toml").read_text()
+        row = measure("photos" if images else "text", None, args.new_data, args.work, args.run)
+        print(pd.DataFrame([row]).to_markdown(index=False))
+        return
     train = _twin(args.data_root, args.products, 0)
     new = _new_products(_twin(args.data_root, args.new, 1), args.work / f"new-{args.new}")
     rows = [measure(mode, train, new, args.work) for mode in args.modes.split(",")]
