@@ -58,7 +58,7 @@ store.views(tuple(views))
 def _timed(command: list[str], what: str) -> float:
     """Wall seconds of ``command``; its output goes to a log beside nothing: a failure prints its last lines."""
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"{what} failed ({' '.join(map(str, command))}):\n{done.stderr[-2000:]}")
     return time.perf_counter() - start

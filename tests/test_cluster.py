@@ -78,6 +78,10 @@ def test_a_run_on_a_local_cluster_gives_the_bytes_of_a_local_run(twin, local_run
     assert "cluster: local:2, 2 workers" in err and "image feature rows, 2 partitions" in err
     assert "view rows, 2 partitions" in err
     assert_same_outputs(tmp_path / "run", local_run)
+    # the fitted models came back from the workers: they predict the test set again, best.csv
+    code, _, err = run_cli("predict", tmp_path / "run", twin[0], "--out", tmp_path / "again.csv")
+    assert code == 0, err
+    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "run" / "submissions" / "best.csv").read_bytes()
 
 
 def test_a_worker_killed_mid_task_reruns_it_elsewhere_and_the_run_ends_with_the_same_bytes(twin, local_run, tmp_path):

@@ -48,6 +48,12 @@ def test_artifacts_are_documented_and_readable(text_run):
     written = {"best.csv", *(f"{m}.csv" for m in manifest["inputs"]), *(f"{m}.csv" for m, _ in STACK_ROWS)}
     assert set(registry["file"]) == written
     assert not list(text_run.rglob("*.tmp")) and not list(text_run.rglob("checkpoints-*"))
+    for name in TEXT_MODELS:  # each fold's fitted model, under the result's key; a stacker's refit
+        key = json.loads((text_run / "models" / name / "manifest.json").read_text())["key"]
+        assert sorted(p.name for p in (text_run / "models" / name / f"fitted-{key}").iterdir()) == [
+            f"fold_{k}" for k in range(5)]
+    assert [p.name for p in (text_run / "stackers" / "lgbm" / f"fitted-{manifest['key']}").iterdir()] == ["refit"]
+    assert sorted(p.name.split("-")[0] for p in (text_run / "views").iterdir()) == ["char_counts", "word_counts"]
 
 
 @pytest.mark.slow

@@ -48,10 +48,11 @@ class FoldJob:
     keep: FittedModels | None = None
 
     def missing(self) -> list[int]:
-        """Folds without checkpoint, or whose fitted model is not kept (``-1``: the refit)."""
+        """Folds without checkpoint, or whose fitted model is not kept (``-1``: the refit; with a refit, the folds'
+        models are not kept, as in ``core.cv``)."""
         n_folds = int(self.folds.max()) + 1
         folds = [k for k in range(n_folds)
-                 if not cv.fold_checkpoint(self.checkpoint_dir, k).is_file() or not self._kept(k)]
+                 if not cv.fold_checkpoint(self.checkpoint_dir, k).is_file() or not (self.refit or self._kept(k))]
         if self.refit and (not cv.refit_checkpoint(self.checkpoint_dir).is_file() or not self._kept(-1)):
             folds.append(-1)
         return folds
@@ -117,7 +118,7 @@ class ClusterRunner:
         except LostInputs:
             return self._resubmit(job, pending, resubmitted)
         model_files = result.pop("model_files")
-        if job.keep is not None:
+        if job.keep is not None and model_files is not None:
             job.keep.write(fold, model_files)
         where = job.checkpoint_dir
         cv.save_checkpoint(cv.fold_checkpoint(where, fold) if fold >= 0 else cv.refit_checkpoint(where), result)
@@ -165,7 +166,7 @@ class ClusterRunner:
                 continue
             train, valid = np.flatnonzero(job.folds != fold), np.flatnonzero(job.folds == fold)
             submitted[fold] = self.client.submit(fit_fold, job.make_model, X_f, y_f, test_f, train, valid,
-                                                 self.n_jobs, job.top_k, key=key, pure=False,
+                                                 self.n_jobs, job.top_k, not job.refit, key=key, pure=False,
                                                  priority=self.submitted_jobs)
         return submitted, inputs
 

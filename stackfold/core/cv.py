@@ -136,11 +136,13 @@ def cross_validate(
     the next call. ``on_fold(k, scores)`` is called after each fold with its scores (a tuning
     trial prunes there); ``quiet`` prints no progress (else a bar over the folds with an ETA).
     ``top_k``: keep each row's top k classes (:class:`~stackfold.core.topk.TopK`) instead of dense rows.
-    With ``keep``, each fitted model is kept there before its fold is checkpointed, and a checkpointed fold
-    whose model is not kept is fitted again (a run interrupted by an older stackfold).
+    With ``keep``, each fitted model that makes test probabilities (each fold's, or with ``refit`` the refit's) is
+    kept there before it is checkpointed, and a checkpointed fit whose model is not kept is fitted again (a run
+    interrupted by an older stackfold).
     """
     n_folds = int(folds.max()) + 1
     oof = _OOF(len(y), top_k)
+    keep_folds = None if refit else keep  # with a refit, the fold models make no test probability: not kept
     tests: list[Probabilities] = []
     rows = []
     bar = progress_bar(f"  {name}: folds", n_folds) if not quiet else nullcontext(lambda n=1: None)
@@ -148,13 +150,13 @@ def cross_validate(
         for fold in range(n_folds):
             train, valid = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
             path = fold_checkpoint(checkpoint_dir, fold) if checkpoint_dir else None
-            if path is not None and path.is_file() and (keep is None or keep.has(fold)):
+            if path is not None and path.is_file() and (keep_folds is None or keep_folds.has(fold)):
                 result = load_checkpoint(path)
                 console.print(f"  {name}: fold {fold + 1}/{n_folds} reused from checkpoint")
             else:
                 result = fit_fold(model := make_model(), X, y, X_test, train, valid, top_k)
-                if keep is not None:
-                    keep.save(fold, model)
+                if keep_folds is not None:
+                    keep_folds.save(fold, model)
                 if path is not None:
                     save_checkpoint(path, result)
                 if not quiet:
