@@ -131,22 +131,24 @@ class Run:
         return frame
 
     def predict(self, products: "str | Path | pd.DataFrame", images: str | Path | None = None,
-                row: str | None = None) -> "Prediction":
+                row: str | None = None, cache: str | Path | None = None) -> "Prediction":
         """Predict new products with the run's saved models (``stackfold predict``): leaderboard ``row``'s (default
         the submitted one, best.csv's). ``products``: a folder holding the challenge's test file (and its images,
         if the run used photos), or a frame of products in the test file's columns with ``images`` the folder
-        holding their photo files. The :class:`~stackfold.predict.Prediction` has ``labels``, ``probabilities()``
-        and ``write(submission_csv, proba=None)``.
+        holding their photo files. Their views are cached in ``cache`` (default the run's ``cache/``; a read-only
+        run folder: a temporary folder). The :class:`~stackfold.predict.Prediction` has ``labels``,
+        ``probabilities()`` and ``write(submission_csv, proba=None)``.
 
         >>> prediction = run.predict(new_products_frame)                      # doctest: +SKIP
         >>> prediction.labels.value_counts()                                  # doctest: +SKIP
         """
         from stackfold.predict import predict_products
 
-        return predict_products(self.path, self._products(products, images), row)
+        return predict_products(self.path, self._products(products, images), row, Path(cache) if cache else None)
 
     def _products(self, products: "str | Path | pd.DataFrame", images: str | Path | None) -> Any:
         import hashlib
+        import os
 
         import pandas as pd
 
@@ -156,8 +158,9 @@ class Run:
 
         spec, config = get_spec(self.config.competition), self.config
         if not isinstance(products, pd.DataFrame):
+            writable = os.access(self.path, os.W_OK)  # a read-only run keeps no index of a BSON file
             return load_test(Path(products), spec, images=config.images, on_bad_image=config.on_bad_image,
-                             index_file=self.folder.bson_index)
+                             index_file=self.folder.bson_index if writable else None)
         if spec.format == "bson":
             raise DataError(f"{spec.name} products are read from a BSON file: pass the folder holding "
                             f"{spec.test_file}")

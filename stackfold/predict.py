@@ -8,6 +8,9 @@ then predicts from their probabilities side by side, as in the run. On the run's
 the run's test probabilities, so ``submissions/best.csv`` again, byte for byte.
 """
 
+import os
+import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,20 +77,31 @@ def run_config(run: RunFolder) -> RunConfig:
     return load_config(run.require(run.config, "finished run (config.toml)"))
 
 
-def predict_products(run_dir: Path, dataset: Dataset, row: str | None = None) -> Prediction:
+def predict_products(run_dir: Path, dataset: Dataset, row: str | None = None, cache: Path | None = None
+                     ) -> Prediction:
     """The prediction of leaderboard ``row`` (default: the submitted one, ``best.csv``'s) of ``dataset``'s test
     products (:func:`~stackfold.competition.load.load_test`), with the run's saved models.
 
-    The run folder is held with a shared lock, so no ``stackfold run`` replaces its models meanwhile.
+    The new products' views are cached in ``cache``, by default the run's ``cache/``. A run folder one may write
+    to is held with a shared lock, so no ``stackfold run`` replaces its models meanwhile; a read-only one (a
+    Kaggle dataset) is not locked, and without ``cache`` its views go to a temporary folder, said in one line.
     """
     run = RunFolder(Path(run_dir))
     config = run_config(run)
     if dataset.spec.name != config.competition:
         raise RunFolderError(f"{run.root}: a {config.competition} run cannot predict {dataset.spec.name} products")
-    with folder_lock(run.lock, "predict", shared=True):
+    writable = os.access(run.root, os.W_OK)
+    with ExitStack() as stack:
+        if writable:
+            stack.enter_context(folder_lock(run.lock, "predict", shared=True))
+        elif cache is None:
+            cache = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stackfold-predict-")))
+            console.print(f"{run.root} is read-only: the new products' views are built in {cache}, deleted at the "
+                          "end (--cache DIR keeps them)", soft_wrap=True)
         board = read_leaderboard(run.require(run.leaderboard, "leaderboard"))
         row = _row(board, row, run)
-        predictor = _Predictor(run, config, dataset, {m: Level(v) for m, v in zip(board["model"], board["level"])})
+        levels = {m: Level(v) for m, v in zip(board["model"], board["level"])}
+        predictor = _Predictor(run, config, dataset, levels, Path(cache) if cache else run.cache)
         predictor.check(row)  # a run folder missing anything is one line before any work
         proba = predictor.predict(row)
     labels = np.asarray(dataset.spec.classes)[predicted_positions(proba)]
@@ -106,13 +120,13 @@ def _row(board: pd.DataFrame, row: str | None, run: RunFolder) -> str:
 class _Predictor:
     """Predicts the rows of one run, each base model once."""
 
-    def __init__(self, run: RunFolder, config: RunConfig, dataset: Dataset, levels: dict[str, Level]):
+    def __init__(self, run: RunFolder, config: RunConfig, dataset: Dataset, levels: dict[str, Level], cache: Path):
         self.run, self.config, self.dataset, self.levels = run, config, dataset, levels
         self.probabilities: dict[str, Probabilities] = {}
         view_keys = {}
         for folder in (run.root / "models").glob("*/manifest.json"):
             view_keys.update(run.manifest(Level.BASE, folder.parent.name).get("views", {}))
-        self.store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs,
+        self.store = FeatureStore(dataset, cache, config.features, config.on_bad_image, config.n_jobs,
                                   states=ViewStates(run.view_states, view_keys))
 
     def _manifest(self, name: str) -> dict:

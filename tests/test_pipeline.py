@@ -90,6 +90,8 @@ def test_same_seed_same_bytes_and_unchanged_models_are_reused(rakuten_sample, tm
     assert run_cli("run", rakuten_sample, "--out", first, "--config", config, "--no-report")[0] == 0
     assert run_cli("run", rakuten_sample, "--out", second, "--config", config, "--no-report")[0] == 0
     assert (first / "submissions" / "best.csv").read_bytes() == (second / "submissions" / "best.csv").read_bytes()
+    fitted = {p.relative_to(first): p.read_bytes() for p in first.glob("*/*/fitted-*/*/*")}
+    assert len(fitted) > 10 and fitted == {p.relative_to(second): p.read_bytes() for p in second.glob("*/*/fitted-*/*/*")}
 
     manifest = first / "models" / "tfidf_logreg" / "manifest.json"
     before = manifest.stat().st_mtime_ns

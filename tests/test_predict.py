@@ -194,3 +194,37 @@ def test_a_model_folder_is_written_whole_or_not_at_all(tmp_path):
     assert not target.exists() and target.with_name(f".{target.name}.tmp").is_dir()
     assert run.remove_dead_temp_files() == 1  # what the next run does, holding the folder's lock
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.fixture
+def read_only_run(small_run, tmp_path) -> Path:
+    """A copy of the finished run, seen through a read-only bind mount (an uploaded Kaggle dataset)."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("a read-only bind mount needs root")
+    shutil.copytree(small_run, tmp_path / "run")
+    mounted = tmp_path / "read-only"
+    mounted.mkdir()
+    for options in (["--bind"], ["-o", "remount,ro,bind"]):
+        done = subprocess.run(["mount", *options, str(tmp_path / "run"), str(mounted)], capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount read-only ({done.stderr.strip()})")
+    try:
+        yield mounted
+    finally:
+        subprocess.run(["umount", "--lazy", str(mounted)], check=True)
+
+
+def test_a_read_only_run_folder_predicts_with_its_views_in_a_temporary_folder(read_only_run, rakuten_sample,
+                                                                              tmp_path, run_cli):
+    code, out, err = run_cli("predict", read_only_run, rakuten_sample, "--out", tmp_path / "sub.csv")
+    assert code == 0, err
+    assert f"{read_only_run} is read-only: the new products' views are built in" in err
+    assert (tmp_path / "sub.csv").read_bytes() == (read_only_run / "submissions" / "best.csv").read_bytes()
+    code, _, err = run_cli("predict", read_only_run, rakuten_sample, "--out", tmp_path / "again.csv",
+                           "--cache", tmp_path / "views")
+    assert code == 0 and "read-only" not in err, err
+    assert list((tmp_path / "views").glob("text-*/done"))

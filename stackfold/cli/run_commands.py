@@ -66,6 +66,8 @@ def predict(
     proba: Annotated[Path | None, typer.Option(help=(
         "Also write the probabilities: FILE.parquet, a column per class (a top-k run: FILE.npz, each "
         "product's top k)."))] = None,
+    cache: Annotated[Path | None, typer.Option(help=(
+        "Folder caching DATA's feature views (default RUN/cache; a read-only RUN: a temporary folder)."))] = None,
 ) -> None:
     """Predict new products with the run's saved models; write a validated challenge-format submission.
 
@@ -78,7 +80,7 @@ def predict(
     from stackfold.api import open_run
 
     with resumable():
-        prediction = open_run(run).predict(data, row=row)
+        prediction = open_run(run).predict(data, row=row, cache=cache)
         prediction.write(out, proba)
     report.print(f"{prediction.row} predicted {len(prediction.labels)} products -> {escape(str(out))}"
                  + (f" (probabilities: {escape(str(proba))})" if proba else ""), soft_wrap=True)
