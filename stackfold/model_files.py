@@ -68,16 +68,21 @@ def dump_model(model: BaseModel) -> dict[str, bytes]:
 
 
 def write_model(folder: Path, files: dict[str, bytes]) -> None:
-    """Write a model's files as ``folder``, atomically: a killed write leaves no folder, only a dead temporary one."""
+    """Write a model's files as ``folder``, whole or not at all: a failed write (a full disk) leaves nothing, a
+    killed one only a dead temporary folder, which the next run removes (``RunFolder.remove_dead_temp_files``)."""
     folder = Path(folder)
     temporary = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir(parents=True)
-    for name, data in files.items():
-        with atomic_file(temporary / name) as f:
-            f.write(data)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(temporary, folder)
+    try:
+        temporary.mkdir(parents=True)
+        for name, data in files.items():
+            with atomic_file(temporary / name) as f:
+                f.write(data)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(temporary, folder)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
 
 
 def load_model(folder: Path, n_jobs: int = DEFAULT_N_JOBS) -> BaseModel:

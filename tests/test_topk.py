@@ -144,6 +144,7 @@ def test_a_cluster_task_returns_top_k_folds_that_its_checkpoint_keeps(tmp_path):
     train, valid = np.flatnonzero(folds != 0), np.flatnonzero(folds == 0)
     remote = tasks.fit_fold(lambda: _LogisticModel(CLASSES), X, y, X_test, train, valid, 1, 4)
     local = fit_fold(_LogisticModel(CLASSES), X, y, X_test, train, valid, 4)
+    assert set(remote.pop("model_files")) == {"model.pkl", "format.json"}  # the client writes them apart
     save_checkpoint(tmp_path / "fold_0.npz", remote)
     saved = load_checkpoint(tmp_path / "fold_0.npz")
     for part in ("valid", "test"):
