@@ -84,20 +84,6 @@ def test_new_rows_are_predicted_as_a_run_that_had_them_as_its_test_set(rakuten_s
     assert labels.equals(pd.read_csv(tmp_path / "second.csv", index_col=0)["prdtypecode"].rename(labels.name))
 
 
-@pytest.fixture(scope="module")
-def small_run(rakuten_sample, tmp_path_factory) -> Path:
-    """A finished fast text run; tests that break it work on a copy."""
-    root = tmp_path_factory.mktemp("predict")
-    (root / "run.toml").write_text(FAST_TEXT)
-    from stackfold.competition import SmallClassWarning
-    from stackfold.config import load_config
-    from stackfold.pipeline import run_pipeline
-
-    with pytest.warns(SmallClassWarning):
-        run_pipeline(rakuten_sample, root / "run", load_config(root / "run.toml"))
-    return root / "run"
-
-
 def _drop_column(data: Path) -> None:
     test = pd.read_csv(data / "X_test_update.csv", index_col=0)
     test.drop(columns="designation").to_csv(data / "X_test_update.csv")
@@ -124,7 +110,7 @@ BROKEN = {
     "incomplete run: a result": (lambda run, data: shutil.rmtree(run / "models" / "complement_nb"),
                                  r"no result of 'complement_nb'; the run folder is incomplete"),
     "no finished run": (lambda run, data: (run / "config.toml").unlink(), r"no finished run \(config.toml\)"),
-    "another model format": (lambda run, data: _set(_fitted(run, "mean", "stackers") / "refit", FORMAT_FILE,
+    "another model format": (lambda run, data: _set(_fitted(run, "lgbm", "stackers") / "refit", FORMAT_FILE,
                                                     "format", 0),
                              r"saved by stackfold .* in model format 0, and stackfold .* reads format 1; rerun"),
     "a run made before models were kept": (
@@ -136,23 +122,24 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-def test_each_problem_is_one_line_and_writes_no_submission(case, small_run, rakuten_sample, tmp_path, run_cli):
+def test_each_problem_is_one_line_and_writes_no_submission(case, text_run, rakuten_sample, tmp_path, run_cli):
     run, data = tmp_path / "run", tmp_path / "data"
-    shutil.copytree(small_run, run)
+    shutil.copytree(text_run, run)
     shutil.copytree(rakuten_sample, data)
     breaks, message = BROKEN[case]
     breaks(run, data)
-    code, _, err = run_cli("predict", run, data, "--out", tmp_path / "sub.csv")
+    # the decision rule's row reads every saved model: its stacker's, each base model's folds
+    code, _, err = run_cli("predict", run, data, "--out", tmp_path / "sub.csv", "--row", "lgbm+class_scaling")
     assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert re.search(message, err), err
     assert not (tmp_path / "sub.csv").exists()
 
 
-def test_a_row_not_on_the_leaderboard_and_a_wrong_proba_file_are_one_line(small_run, rakuten_sample, tmp_path,
+def test_a_row_not_on_the_leaderboard_and_a_wrong_proba_file_are_one_line(text_run, rakuten_sample, tmp_path,
                                                                           run_cli):
-    code, _, err = run_cli("predict", small_run, rakuten_sample, "--out", tmp_path / "a.csv", "--row", "lgbmx")
+    code, _, err = run_cli("predict", text_run, rakuten_sample, "--out", tmp_path / "a.csv", "--row", "lgbmx")
     assert code == 1 and "no row 'lgbmx'; choose one of" in err
-    code, _, err = run_cli("predict", small_run, rakuten_sample, "--out", tmp_path / "a.csv", "--proba",
+    code, _, err = run_cli("predict", text_run, rakuten_sample, "--out", tmp_path / "a.csv", "--proba",
                            tmp_path / "p.csv")
     assert code == 1 and "p.csv: this run's probabilities are written as .parquet" in err
 
@@ -198,14 +185,14 @@ def test_a_model_folder_is_written_whole_or_not_at_all(tmp_path):
 
 
 @pytest.fixture
-def read_only_run(small_run, tmp_path) -> Path:
+def read_only_run(text_run, tmp_path) -> Path:
     """A copy of the finished run, seen through a read-only bind mount (an uploaded Kaggle dataset)."""
     import os
     import subprocess
 
     if os.geteuid() != 0:
         pytest.skip("a read-only bind mount needs root")
-    shutil.copytree(small_run, tmp_path / "run")
+    shutil.copytree(text_run, tmp_path / "run")
     mounted = tmp_path / "read-only"
     mounted.mkdir()
     for options in (["--bind"], ["-o", "remount,ro,bind"]):
