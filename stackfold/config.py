@@ -34,7 +34,7 @@ from stackfold.competition.images import check_on_bad_image
 from stackfold.competition.spec import get_spec
 from stackfold.core.estimator import DEFAULT_N_JOBS
 from stackfold.core.params import check_params
-from stackfold.ensembles import DECISIONS, STACKERS, get_decision, get_stacker
+from stackfold.ensembles import DECISIONS, STACKERS, TOP_K_STACKERS, get_decision, get_stacker
 from stackfold.errors import ConfigError
 from stackfold.features.meta import META_FEATURES
 from stackfold.features.views import VIEWS, reads_text, view_params
@@ -183,21 +183,21 @@ def _drop_models(config: RunConfig, given: frozenset[str], unusable: list[str], 
 def _challenge_defaults(config: RunConfig, given: frozenset[str]) -> RunConfig:
     """Default stackers and decision rules the challenge can use, where the config does not name its own.
 
-    Beyond ``MAX_BOOSTED_CLASSES`` classes the models of ``MANY_CLASS_MODELS`` and only the blends, over each
-    row's top ``DEFAULT_TOP_K``: a
-    boosted stacker or a logistic regression over every model's probabilities grows with classes
-    squared, and dense probabilities with rows times classes. The decision
-    rules are left out unless the challenge is scored by weighted F1, which they maximise.
+    Beyond ``MAX_BOOSTED_CLASSES`` classes the models of ``MANY_CLASS_MODELS`` and only the blends, over each row's
+    top ``DEFAULT_TOP_K``: a boosted stacker or a logistic regression over every model's probabilities grows with
+    classes squared, and dense probabilities with rows times classes. The decision rules are left out unless the
+    challenge is scored by weighted F1, which they maximise; ``selection`` maximises the challenge's metric unless
+    ``[params.selection] metric`` names one.
     """
     spec = get_spec(config.competition)
-    if "stackers" not in given and spec.n_classes > MAX_BOOSTED_CLASSES:
-        config = replace(config, stackers=BLEND_STACKERS)
-    if "top_k" not in given and spec.n_classes > MAX_BOOSTED_CLASSES:
-        config = replace(config, top_k=DEFAULT_TOP_K)
-    if "models" not in given and spec.n_classes > MAX_BOOSTED_CLASSES:
-        config = replace(config, models=MANY_CLASS_MODELS)
+    if spec.n_classes > MAX_BOOSTED_CLASSES:
+        many = {"stackers": BLEND_STACKERS, "top_k": DEFAULT_TOP_K, "models": MANY_CLASS_MODELS}
+        config = replace(config, **{key: value for key, value in many.items() if key not in given})
     if "decisions" not in given and spec.metric != "weighted_f1":
         config = replace(config, decisions=())
+    selection = config.params.get("selection", {})
+    if "selection" in config.stackers and isinstance(selection, dict) and spec.metric != "weighted_f1":
+        config = replace(config, params={**config.params, "selection": {"metric": spec.metric, **selection}})
     if "class_scaling" in config.decisions and spec.metric != "weighted_f1":
         raise ConfigError(f"decision 'class_scaling' maximises weighted F1, but {spec.name} is scored by "
                           f"{spec.metric}; remove it from decisions")
@@ -258,16 +258,16 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset()) -> R
 
 
 def _check_top_k(config: RunConfig) -> RunConfig:
-    """``top_k = 0`` is dense (``None``); with a top k only the blends stack, and nothing reads dense columns."""
+    """``top_k = 0`` is dense (``None``); with a top k only ``TOP_K_STACKERS`` stack; nothing reads dense columns."""
     if config.top_k is None or config.top_k == 0:
         return replace(config, top_k=None)
     if config.top_k < 0:
         raise ConfigError(f"top_k = {config.top_k}: give the classes to keep per row, or 0 for every class")
-    dense_readers = [f"stacker {s!r}" for s in config.stackers if s not in BLEND_STACKERS]
+    dense_readers = [f"stacker {s!r}" for s in config.stackers if s not in TOP_K_STACKERS]
     dense_readers += [f"decision {d!r}" for d in config.decisions] + [f"meta-features {m!r}" for m in config.meta_features]
     if dense_readers:
         raise ConfigError(f"{dense_readers[0]} reads every class's probability, but top_k = {config.top_k} keeps "
-                          f"{config.top_k} a row; stack with {', '.join(BLEND_STACKERS)}, or set top_k = 0")
+                          f"{config.top_k} a row; stack with {', '.join(TOP_K_STACKERS)}, or set top_k = 0")
     return config
 
 

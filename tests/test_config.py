@@ -41,6 +41,16 @@ def test_challenge_with_thousands_of_classes_scored_by_accuracy_defaults_to_blen
     assert load_config(None).top_k is None and "top_k" not in load_config(None).to_toml()  # Rakuten: dense
 
 
+def test_selection_maximises_the_challenge_metric_unless_configured_and_reads_top_k(tmp_path):
+    config = load_config(_write(tmp_path, 'competition = "cdiscount"\nstackers = ["mean", "selection"]\n'))
+    assert config.params == {"selection": {"metric": "accuracy"}} and config.top_k == DEFAULT_TOP_K
+    assert load_config(_write(tmp_path, config.to_toml())) == config
+    config = load_config(_write(tmp_path, 'competition = "cdiscount"\nstackers = ["selection"]\n'
+                                          '[params.selection]\nmetric = "weighted_f1"\nrounds = 9\n'))
+    assert config.params == {"selection": {"metric": "weighted_f1", "rounds": 9}}
+    assert load_config(_write(tmp_path, 'stackers = ["selection"]\n')).params == {}  # Rakuten: the default
+
+
 def test_round_trip(tmp_path):
     config = load_config(_write(tmp_path, 'seed = 3\nmodels = ["prior"]\n[params.lgbm]\nnum_leaves = 7\n'
                                           '[cluster]\nscheduler = "tcp://h:8786"\nresources = {GPU = 1}\n'))

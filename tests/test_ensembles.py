@@ -1,16 +1,18 @@
-"""Stackers' own behaviour beyond the contract: blends, decision rules, SHAP shares."""
+"""Stackers' own behaviour beyond the contract: blends, ensemble selection, decision rules, SHAP shares."""
 
 import numpy as np
 import pytest
 from scipy.optimize import check_grad
 from scipy.special import softmax
 
-from stackfold.competition.metric import weighted_f1
+from stackfold.competition.metric import accuracy, weighted_f1
 from stackfold.competition.spec import rakuten
 from stackfold.core.stack import column_groups
 from stackfold.ensembles.blend import LogPool, MeanBlend, WeightedBlend
 from stackfold.ensembles.decide import ClassScaling, StageTwo, confusable_groups
 from stackfold.ensembles.lgbm import LGBMStacker
+from stackfold.ensembles.selection import EnsembleSelection
+from stackfold.errors import ConfigError
 from stackfold.explain import model_contributions
 from stackfold.features.meta import confidence_features
 
@@ -74,6 +76,61 @@ def test_mean_blend_skips_uncovered_rows():
     X[:5, : len(CLASSES)] = np.nan
     proba = MeanBlend(CLASSES).fit(X, y).predict_proba(X)
     assert np.allclose(proba[:5], X[:5, len(CLASSES):] / X[:5, len(CLASSES):].sum(axis=1, keepdims=True))
+
+
+def _confidently_wrong(y, seed):
+    """A block of one-hot probabilities of random classes: a model sure of itself and right by chance only."""
+    guesses = np.random.default_rng(seed).integers(0, len(CLASSES), len(y))
+    return np.eye(len(CLASSES), dtype=np.float32)[guesses]
+
+
+def test_selection_puts_every_pick_on_the_one_perfect_model():
+    y, perfect = _stack([12.0])
+    positions = np.searchsorted(CLASSES, y)
+    X = np.hstack([_confidently_wrong(positions, 1), perfect, _confidently_wrong(positions, 2)])
+    selection = EnsembleSelection(CLASSES, rounds=10).fit(X, y)
+    assert selection.counts_.tolist() == [0, 10, 0] and selection.weights_.tolist() == [0.0, 1.0, 0.0]
+    assert weighted_f1(y, selection.predict(X)) == 1.0
+
+
+def test_selection_weights_count_picks_of_rounds_and_the_best_model_leads():
+    y, X = _stack([1.0, 2.5, 1.5, 0.0])
+    selection = EnsembleSelection(CLASSES, rounds=7).fit(X, y)
+    assert selection.counts_.sum() == 7 and np.allclose(selection.weights_ * 7, selection.counts_)
+    assert selection.weights_.argmax() == 1
+    singles = [weighted_f1(y, CLASSES[X[:, m * len(CLASSES):(m + 1) * len(CLASSES)].argmax(axis=1)]) for m in range(4)]
+    assert weighted_f1(y, selection.predict(X)) >= max(singles)
+    # the same rows and parameters give the same weights whatever the seed: nothing is drawn at random
+    assert EnsembleSelection(CLASSES, rounds=7, seed=5).fit(X, y).counts_.tolist() == selection.counts_.tolist()
+
+
+def test_selection_ties_go_to_the_earlier_model_and_init_starts_from_the_best_singles():
+    y, X = _stack([2.0])
+    assert EnsembleSelection(CLASSES, rounds=5).fit(np.hstack([X, X]), y).counts_.tolist() == [5, 0]
+    y, X = _stack([2.0, 0.0, 1.0])
+    started = EnsembleSelection(CLASSES, rounds=4, init=2).fit(X, y).counts_
+    assert started[0] >= 1 and started[2] >= 1 and started.sum() == 4
+    assert EnsembleSelection(CLASSES, rounds=2, init=5).fit(X, y).counts_.tolist() == [1, 0, 1]  # init <= rounds
+    assert EnsembleSelection(CLASSES, rounds=9, init=5).fit(X, y).counts_.sum() == 9  # init <= the models
+
+
+def test_selection_maximises_the_metric_it_is_given():
+    y, X = _stack([1.0, 1.2, 0.8])
+    for metric, score in (("accuracy", accuracy), ("weighted_f1", weighted_f1)):
+        selection = EnsembleSelection(CLASSES, rounds=1, metric=metric).fit(X, y)
+        singles = [score(y, CLASSES[X[:, m * len(CLASSES):(m + 1) * len(CLASSES)].argmax(axis=1)]) for m in range(3)]
+        assert selection.counts_.argmax() == int(np.argmax(singles))
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"rounds": 0}, r"\[params\.selection\] rounds = 0: must be at least 1"),
+    ({"init": 0}, r"init = 0: must be at least 1"),
+    ({"metric": "f1"}, r"metric = 'f1': expected one of 'accuracy', 'weighted_f1'"),
+    ({"rounds": 2.5}, r"rounds = 2.5: expected int"),
+])
+def test_selection_refuses_bad_parameters(params, match):
+    with pytest.raises(ConfigError, match=match):
+        EnsembleSelection(CLASSES, **params)
 
 
 def test_class_scaling_never_lowers_training_score():

@@ -10,6 +10,7 @@ from stackfold.core.estimator import BaseModel
 from stackfold.core.stack import stack_matrix
 from stackfold.core.topk import TopK, TopKStack, average
 from stackfold.ensembles.blend import LogPool, MeanBlend, WeightedBlend
+from stackfold.ensembles.selection import EnsembleSelection
 
 N_CLASSES = 12
 CLASSES = list(range(100, 100 + N_CLASSES))
@@ -71,7 +72,7 @@ def test_top_k_of_every_class_gives_the_dense_oof_and_test():
         assert t.summary()["accuracy"] == pytest.approx(d.summary()["accuracy"], abs=0.01)
 
 
-@pytest.mark.parametrize("stacker", [MeanBlend, WeightedBlend, LogPool])
+@pytest.mark.parametrize("stacker", [MeanBlend, WeightedBlend, LogPool, EnsembleSelection])
 def test_blends_over_top_k_of_every_class_equal_the_dense_blends(stacker):
     dense, y, folds = _base_results(None)
     top, _, _ = _base_results(N_CLASSES)
@@ -86,7 +87,7 @@ def test_blends_over_top_k_of_every_class_equal_the_dense_blends(stacker):
     assert on_top.summary()["accuracy"] == pytest.approx(on_dense.summary()["accuracy"], abs=0.01)
 
 
-@pytest.mark.parametrize("stacker", [MeanBlend, WeightedBlend, LogPool])
+@pytest.mark.parametrize("stacker", [MeanBlend, WeightedBlend, LogPool, EnsembleSelection])
 def test_blends_over_a_small_top_k_stay_close_to_dense(stacker):
     dense, y, folds = _base_results(None)
     top, _, _ = _base_results(4)

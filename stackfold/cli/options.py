@@ -10,7 +10,7 @@ TUNABLE = ("lgbm", "xgb")
 MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, complement_nb, text_nn, sentence_logreg, "
           "sentence_nn, color_forest, pixel_forest, pixel_svc, cnn, efficientnet_logreg, efficientnet_svc, "
           "efficientnet_nn, vgg_nn, vgg_fusion, fusion")
-STACKERS = "lgbm, xgb, mean, weighted_mean, log_pool, logreg_stack"
+STACKERS = "lgbm, xgb, mean, weighted_mean, log_pool, logreg_stack, selection"
 
 
 def competition_option(default_help: str) -> typer.models.OptionInfo:

@@ -5,11 +5,15 @@ from stackfold.core.registry import lookup
 from stackfold.ensembles.blend import LogitStack, LogPool, MeanBlend, WeightedBlend
 from stackfold.ensembles.decide import ClassScaling, StageTwo
 from stackfold.ensembles.lgbm import LGBMStacker
+from stackfold.ensembles.selection import EnsembleSelection
 from stackfold.ensembles.xgb import XGBStacker
 
 STACKERS: dict[str, type[BaseModel]] = {
-    m.name: m for m in (LGBMStacker, XGBStacker, MeanBlend, WeightedBlend, LogPool, LogitStack)
+    m.name: m for m in (LGBMStacker, XGBStacker, MeanBlend, WeightedBlend, LogPool, LogitStack,
+                        EnsembleSelection)
 }
+TOP_K_STACKERS = ("mean", "weighted_mean", "log_pool", "selection")
+"""The stackers that read a top-k stack (:class:`~stackfold.core.topk.TopKStack`) as well as a dense one."""
 DECISIONS: dict[str, type[BaseModel]] = {m.name: m for m in (ClassScaling, StageTwo)}
 
 
@@ -26,6 +30,7 @@ def get_decision(name: str) -> type[BaseModel]:
 __all__ = [
     "DECISIONS",
     "STACKERS",
+    "TOP_K_STACKERS",
     "get_decision",
     "get_stacker",
 ]
