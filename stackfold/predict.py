@@ -25,6 +25,7 @@ from stackfold.core.topk import Probabilities, TopK, TopKStack, predicted_positi
 from stackfold.errors import RunFolderError
 from stackfold.features.meta import meta_features
 from stackfold.features.store import FeatureStore, ViewStates
+from stackfold.io import atomic_file
 from stackfold.leaderboard import read_leaderboard
 from stackfold.locking import folder_lock
 from stackfold.model_files import FittedModels, check_saved
@@ -54,18 +55,16 @@ class Prediction:
     def write(self, submission: Path, proba: Path | None = None) -> None:
         """Write the challenge-format submission (validated first, atomically) and, if asked, the probabilities
         (``.parquet``: a column per class; a top-k run's: ``.npz`` of each row's top k)."""
+        wanted = ".npz" if isinstance(self.proba, TopK) else ".parquet"
+        if proba is not None and Path(proba).suffix != wanted:  # refused before anything is written
+            raise RunFolderError(f"{proba}: this run's probabilities are written as {wanted}; name a {wanted} file")
         write_submission(Path(submission), self.spec, self.labels.index, self.labels.to_numpy())
         if proba is None:
             return
         proba = Path(proba)
-        wanted = ".npz" if isinstance(self.proba, TopK) else ".parquet"
-        if proba.suffix != wanted:
-            raise RunFolderError(f"{proba}: this run's probabilities are written as {wanted}; name a {wanted} file")
         if isinstance(self.proba, TopK):
             self.proba.save(proba, self.labels.index.to_numpy())
         else:
-            from stackfold.io import atomic_file
-
             frame = self.probabilities()
             frame.columns = [str(c) for c in frame.columns]
             with atomic_file(proba) as f:

@@ -142,6 +142,7 @@ def test_a_row_not_on_the_leaderboard_and_a_wrong_proba_file_are_one_line(text_r
     code, _, err = run_cli("predict", text_run, rakuten_sample, "--out", tmp_path / "a.csv", "--proba",
                            tmp_path / "p.csv")
     assert code == 1 and "p.csv: this run's probabilities are written as .parquet" in err
+    assert not (tmp_path / "a.csv").exists()  # refused before the submission was written
 
 
 class _Payload:
