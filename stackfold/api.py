@@ -152,7 +152,11 @@ class Run:
 
         import pandas as pd
 
-        from stackfold.competition.load import load_test, products_dataset, validate_products
+        from stackfold.competition.load import (
+            load_test,
+            products_dataset,
+            validate_products,
+        )
         from stackfold.competition.spec import get_spec
         from stackfold.errors import DataError
 

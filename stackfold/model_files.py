@@ -35,11 +35,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from stackfold.version import __version__
 from stackfold.core.estimator import DEFAULT_N_JOBS, BaseModel
 from stackfold.errors import RunFolderError
 from stackfold.features.tfidf import ViewsTfidf
 from stackfold.io import atomic_file
+from stackfold.version import __version__
 
 FORMAT = 1
 """The version of this layout; a folder of another version is refused in one line (rerun to predict)."""

@@ -209,7 +209,7 @@ def read_only_run(text_run, tmp_path) -> Path:
 
 def test_a_read_only_run_folder_predicts_with_its_views_in_a_temporary_folder(read_only_run, rakuten_sample,
                                                                               tmp_path, run_cli):
-    code, out, err = run_cli("predict", read_only_run, rakuten_sample, "--out", tmp_path / "sub.csv")
+    code, _, err = run_cli("predict", read_only_run, rakuten_sample, "--out", tmp_path / "sub.csv")
     assert code == 0, err
     assert f"{read_only_run} is read-only: the new products' views are built in" in err
     assert (tmp_path / "sub.csv").read_bytes() == (read_only_run / "submissions" / "best.csv").read_bytes()
