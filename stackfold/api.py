@@ -121,7 +121,8 @@ class Run:
         from stackfold.errors import RunFolderError
         from stackfold.run_folder import Level
 
-        levels = dict(zip(self.leaderboard()["model"], self.leaderboard()["level"]))
+        board = self.leaderboard()
+        levels = dict(zip(board["model"], board["level"]))
         if name not in levels:
             raise RunFolderError(f"{self.folder.leaderboard}: no row {name!r}; choose one of {', '.join(levels)}")
         path = self.folder.model_dir(Level(levels[name]), name) / f"{part}.parquet"
