@@ -76,7 +76,8 @@ def _views(y: np.ndarray, text: str | None, blank: np.ndarray, rng: np.random.Ge
     blocks = {name: ImageBlock.whole(data, owner, len(y)) for name, data in {**features, "images": images}.items()}
     sentence = rng.normal(size=(len(y), 512)).astype(np.float32) + 5 * (y / len(CLASSES))[:, None].astype(np.float32)
     return Views({"rows": pd.DataFrame(index=range(len(y))), "text": frame, "word_counts": _counts(texts, "word"),
-                  "char_counts": _counts(texts, "char_wb"), "sentence": sentence, **blocks})
+                  "title_counts": _counts(texts, "word"),
+                  "title_char_counts": _counts(texts, "char_wb"), "char_counts": _counts(texts, "char_wb"), "sentence": sentence, **blocks})
 
 
 def _stack(y: np.ndarray, constant: bool, rng: np.random.Generator) -> np.ndarray:

@@ -6,6 +6,7 @@ import pytest
 from stackfold.competition import load_competition, rakuten
 from stackfold.errors import DataError
 from stackfold.features.image import color_feature_matrix, color_feature_names, load_thumbnail
+from stackfold.features.store import FeatureStore
 from stackfold.features.text import strip_html, title_descr
 
 
@@ -54,3 +55,14 @@ def test_bad_images_name_the_file(tmp_path, content, pattern):
         path.write_bytes(content)
     with pytest.raises(DataError, match=rf"image_1_product_2\.jpg: {pattern}"):
         load_thumbnail(path)
+
+
+def test_title_view_is_the_first_text_column_alone(rakuten_sample, tmp_path):
+    data = load_competition(rakuten_sample, rakuten(), images=False)
+    store = FeatureStore(data, tmp_path)
+    (text, _), (title, _) = store.get("text"), store.get("title")
+    assert len(title) == len(text) == 300
+    assert title["tokens"].iloc[0].startswith("olivia personalisiertes notizbuch")
+    assert all(set(t.split()) <= set(w.split()) for t, w in zip(title["tokens"], text["tokens"]))  # a part of it
+    counts, _ = store.get("title_counts")
+    assert counts.shape[0] == 300 and 0 < counts.shape[1] < store.get("word_counts")[0].shape[1]

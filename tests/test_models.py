@@ -30,7 +30,8 @@ def _views(y: np.ndarray, rng: np.random.Generator) -> Views:
     text[list(LANGUAGE_FLAG_NAMES)] = language_flags(np.array(["fr"] * len(y), dtype=object))
     counts = {
         name: CountVectorizer(analyzer=analyzer, dtype=np.float32).fit_transform(texts)
-        for name, analyzer in (("word_counts", "word"), ("char_counts", "char_wb"))
+        for name, analyzer in (("word_counts", "word"), ("title_counts", "word"), ("char_counts", "char_wb"),
+                               ("title_char_counts", "char_wb"))
     }
     # image views: one or two 16x16 images per product, label-dependent
     owner = np.repeat(np.arange(len(y)), 1 + np.arange(len(y)) % 2)

@@ -53,7 +53,8 @@ def test_artifacts_are_documented_and_readable(text_run):
         assert sorted(p.name for p in (text_run / "models" / name / f"fitted-{key}").iterdir()) == [
             f"fold_{k}" for k in range(5)]
     assert [p.name for p in (text_run / "stackers" / "lgbm" / f"fitted-{manifest['key']}").iterdir()] == ["refit"]
-    assert sorted(p.name.split("-")[0] for p in (text_run / "views").iterdir()) == ["char_counts", "word_counts"]
+    assert sorted(p.name.split("-")[0] for p in (text_run / "views").iterdir()) == [
+        "char_counts", "title_char_counts", "title_counts", "word_counts"]
 
 
 @pytest.mark.slow
@@ -62,7 +63,8 @@ def test_timeline_times_every_step_in_order(text_run):
     assert list(timeline.columns) == ["kind", "name", "started_at", "started_s", "seconds", "peak_rss_bytes",
                                       "expected_s", "eta_s", "disk_bytes"]
     steps = list(zip(timeline["kind"], timeline["name"]))
-    views = [("view", v) for v in ("rows", "text", "word_counts", "char_counts", "sentence")]
+    views = [("view", v) for v in ("rows", "text", "word_counts", "char_counts", "title", "title_counts",
+                                   "title_char_counts", "sentence")]
     models = [("base", m) for m in TEXT_MODELS]
     stack = [("stack", "lgbm"), ("stack", "mean"), ("stack", "lgbm+class_scaling")]
     assert steps[0] == ("data", "check") and steps[-1] == ("leaderboard", "leaderboard")

@@ -10,8 +10,11 @@ Built-in views:
 ``rows``        frame without columns: just the products, for models that need no feature (``prior``)
 ``text``        frame: ``text`` (HTML stripped), ``tokens`` (normalised), ``language``,
                 ``token_len``, ``is_fr``, ``is_en``, ``lang_other``
+``title``       frame: ``text`` and ``tokens`` of the title alone (first text column), cleaned as ``text``'s
 ``word_counts`` sparse counts of word 1-2-grams of ``tokens``, terms in >= 2 texts
+``title_counts`` the same of the title's ``tokens``
 ``char_counts`` sparse counts of ``char_wb`` 1-4-grams of lower-cased ``text``, terms in >= 2 texts
+``title_char_counts`` the same of the title's ``text``
 ``sentence``    float32 512-d multilingual sentence vectors of the title + the start of the description
                 (see :mod:`stackfold.features.sentence`), encoded resumably
 
@@ -31,71 +34,24 @@ They are built and cached by :class:`~stackfold.features.store.FeatureStore`.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
-import pandas as pd
-import scipy.sparse as sp
-
-from stackfold.competition.load import Dataset
 from stackfold.core.blocks import Block
 from stackfold.core.params import Param, check_params, count, declare, fraction, resolve_params
-from stackfold.features.counts import count_over, count_terms
+from stackfold.features import text_views
 from stackfold.features.efficientnet import EfficientNetFeatures
 from stackfold.features.efficientnet import MIN_SIZE as EFFICIENTNET_MIN_SIZE
 from stackfold.features.efficientnet import N_FEATURES as EFFICIENTNET_FEATURES
 from stackfold.features.image import ImageFeature, color_feature, pixel_array_feature, pixel_feature
-from stackfold.features.image_cache import ResumableArray
 from stackfold.features.image_io import ImageOptions
-from stackfold.features.language import LANGUAGE_FLAG_NAMES, detect_languages, language_flags
-from stackfold.features.sentence import N_FEATURES as SENTENCE_FEATURES
-from stackfold.features.sentence import SentenceEncoder, encode_texts, sentence_inputs
-from stackfold.features.text import title_descr
-from stackfold.features.tokens import normalise_texts, token_lengths
+from stackfold.features.text_views import NORMALISATION
 from stackfold.features.vgg16 import MIN_SIZE as VGG16_MIN_SIZE
 from stackfold.features.vgg16 import N_FEATURES as VGG16_FEATURES
 from stackfold.features.vgg16 import VGG16Features
-from stackfold.progress import Cost, console
+from stackfold.features.view_source import PARTIAL_STEM, PARTIAL_SUFFIX, Extraction, ViewSource
+from stackfold.progress import Cost
 
-
-
-class Extraction(Protocol):
-    """Somewhere else to compute the rows of slow views, in row partitions (a Dask cluster: ``stackfold.cluster``).
-
-    The array methods compute the rows ``array`` (a :class:`~stackfold.features.image_cache.ResumableArray`)
-    lacks and write them into it as they arrive, so the cache stays resumable.
-    """
-
-    def image_rows(self, table: Any, feature: ImageFeature, array: Any, on_bad: str, heavy: bool) -> None: ...
-
-    def sentence_rows(self, texts: list[str], array: Any, batch_size: int) -> None: ...
-
-    def frame_rows(self, frame: pd.DataFrame, rows: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
-        """``rows`` of ``frame``'s row partitions, concatenated in order with a fresh index (not resumable:
-        the view is cached once whole)."""
-
-
-class ViewSource(Protocol):
-    """What a view's builder reads: the data set, the thread budget, other views, its own folder
-    (the :class:`~stackfold.features.store.FeatureStore` building it), and where slow views are
-    computed (``extraction``; ``None``: here)."""
-
-    dataset: Dataset
-    n_jobs: int
-    extraction: Extraction | None
-
-    def get(self, name: str) -> tuple[Block, Block]: ...
-
-    def folder(self, name: str) -> Path: ...
-
-    def learned(self, name: str) -> np.ndarray | None:
-        """What view ``name`` learned from the run's rows, when predicting new rows; ``None`` when building the
-        run's own views (then the builder learns it and gives it to :meth:`learn`)."""
-
-    def learn(self, name: str, state: np.ndarray) -> None:
-        """Keep what view ``name`` learned from the run's rows (a plain array: its vocabulary)."""
+__all__ = ["PARTIAL_STEM", "PARTIAL_SUFFIX", "VIEWS", "Extraction", "View", "ViewSource", "reads_text", "view_params"]
 
 
 @dataclass(frozen=True)
@@ -122,78 +78,6 @@ class View:
     """Computed in kernels picked for the CPU at run time (XNNPACK, oneDNN): equal across CPUs up to float rounding."""
     learns: bool = False
     """It learns something from the run's rows (a vocabulary), kept to build new rows' view (``ViewSource.learn``)."""
-
-
-def _split(dataset: Dataset, split: str) -> pd.DataFrame:
-    return dataset.train if split == "train" else dataset.test
-
-
-def text_rows(frame: pd.DataFrame, columns: tuple[str, ...], params: dict[str, Any], split: str) -> pd.DataFrame:
-    """The ``text`` view's rows of ``frame``: each row is computed from its own product alone, so
-    row partitions concatenated (with a fresh index) are the whole split's view."""
-    text = title_descr(frame, columns, f"cleaning text ({split})")
-    languages = detect_languages(text, threshold=params["language_threshold"])
-    tokens = normalise_texts(
-        text, languages, lemmatize=params["lemmatize"], remove_stop_words=params["remove_stop_words"],
-        fold_accents=params["fold_accents"], token_pattern=params["token_pattern"],
-    )
-    rows = pd.DataFrame({"text": text, "tokens": tokens, "language": languages, "token_len": token_lengths(tokens)})
-    rows[list(LANGUAGE_FLAG_NAMES)] = language_flags(languages)
-    return rows
-
-
-def _text(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    columns = store.dataset.spec.text_columns
-    frames = []
-    for split in ("train", "test"):
-        products = _split(store.dataset, split)[list(columns)]
-        rows = partial(text_rows, columns=columns, params=params, split=split)
-        frames.append(rows(products) if store.extraction is None else store.extraction.frame_rows(products, rows))
-    return frames[0], frames[1]
-
-
-def _sentence(store: ViewSource, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    encoder = SentenceEncoder(store.n_jobs)
-    columns = store.dataset.spec.text_columns
-    blocks = []
-    for split in ("train", "test"):
-        texts = sentence_inputs(_split(store.dataset, split), columns, params["description_chars"])
-        path = store.folder("sentence") / f"{split}{PARTIAL_SUFFIX}"
-        if store.extraction is None:
-            blocks.append(encode_texts(texts, encoder, path, params["batch_size"], split))
-            continue
-        array = ResumableArray(path, (len(texts), SENTENCE_FEATURES), "float32")
-        store.extraction.sentence_rows(texts, array, params["batch_size"])
-        blocks.append(array.result())
-    return blocks[0], blocks[1]
-
-
-def _rows(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return pd.DataFrame(index=store.dataset.train.index), pd.DataFrame(index=store.dataset.test.index)
-
-
-def _counts(name: str, column: str, **vectorizer: Any) -> Callable[[ViewSource, dict[str, Any]], tuple[Block, Block]]:
-    """The builder of count view ``name``: its vocabulary is learned from the run's texts (train and test, a pure
-    count: no label is read) and kept; rows predicted later are counted over that vocabulary."""
-
-    def build(store: ViewSource, params: dict[str, Any]) -> tuple[Block, Block]:
-        train, test = store.get("text")
-        texts = pd.concat([train[column], test[column]]).to_numpy(dtype=object)
-        options = {**vectorizer, "ngram_range": (params["ngram_min"], params["ngram_max"]), "lowercase": True,
-                   "dtype": np.float32}
-        learned = store.learned(name)
-        if learned is not None:
-            counts = count_over(learned, texts, options)
-        else:
-            with console.status(f"counting n-grams of {column} ({len(texts)} texts)"):
-                counts, terms = count_terms(texts, options, params["min_df"])
-            if not len(terms):
-                console.print(f"[yellow]warning[/yellow]: no n-gram of {column} is in {params['min_df']} texts; "
-                              "the models reading it learn the class prior only")
-            store.learn(name, terms)
-        return counts[: len(train)], counts[len(train):]
-
-    return build
 
 
 CROP_PARAMETERS = {"content_crop": Param(True), "border": Param(0.0, low=0, below=0.5)}
@@ -241,15 +125,20 @@ def _efficientnet_scale(params: dict[str, Any]) -> float:
 
 
 VIEWS: dict[str, View] = {
-    "rows": View(_rows, cost=Cost(0.1)),
-    "text": View(_text, declare({"language_threshold": fraction(0.9999), "lemmatize": True, "remove_stop_words": False,
-                                 "fold_accents": True, "token_pattern": r"\w+"}), needs_text=True,
+    "rows": View(text_views.rows, cost=Cost(0.1)),
+    "text": View(text_views.text, {"language_threshold": fraction(0.9999), **NORMALISATION}, needs_text=True,
                  cost=Cost(64.0, rows=PRODUCTS)),
-    "word_counts": View(_counts("word_counts", "tokens", analyzer="word", token_pattern=r"\S+"), COUNT_PARAMETERS,
+    "title": View(text_views.title, NORMALISATION, requires=("text",), needs_text=True, cost=Cost(8.0, rows=PRODUCTS)),
+    "word_counts": View(text_views.counts("word_counts", "tokens", analyzer="word", token_pattern=r"\S+"), COUNT_PARAMETERS,
                         requires=("text",), cost=Cost(10.0, rows=PRODUCTS), learns=True),
-    "char_counts": View(_counts("char_counts", "text", analyzer="char_wb"), {**COUNT_PARAMETERS,
+    "title_counts": View(text_views.counts("title_counts", "tokens", "title", analyzer="word", token_pattern=r"\S+"),
+                         COUNT_PARAMETERS, requires=("title",), cost=Cost(2.0, rows=PRODUCTS), learns=True),
+    "title_char_counts": View(text_views.counts("title_char_counts", "text", "title", analyzer="char_wb"),
+                              {**COUNT_PARAMETERS, "ngram_max": count(4)}, requires=("title",),
+                              cost=Cost(6.0, rows=PRODUCTS), learns=True),
+    "char_counts": View(text_views.counts("char_counts", "text", analyzer="char_wb"), {**COUNT_PARAMETERS,
                         "ngram_max": count(4)}, requires=("text",), cost=Cost(45.0, rows=PRODUCTS), learns=True),
-    "sentence": View(_sentence, {"description_chars": count(600, low=0), "batch_size": count(256)}, needs_text=True,
+    "sentence": View(text_views.sentence, {"description_chars": count(600, low=0), "batch_size": count(256)}, needs_text=True,
                      pretrained=True, cost=Cost(460.0, rows=PRODUCTS)),
     "color": View(parameters={"bins": count(8), **CROP_PARAMETERS}, needs_images=True, image=_color,
                   cost=PHOTO_DECODING),
@@ -283,6 +172,3 @@ def view_params(name: str, overrides: dict[str, dict[str, Any]]) -> dict[str, An
     return resolve_params(view, configured=given)
 
 
-PARTIAL_STEM = ".partial"
-PARTIAL_SUFFIX = f"{PARTIAL_STEM}.npy"
-"""A view built in resumable steps keeps its unfinished arrays in its folder under this suffix."""

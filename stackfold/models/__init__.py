@@ -11,6 +11,7 @@ from stackfold.models.image_cnn import CNN
 from stackfold.models.image_forest import ColorForest, PixelForest
 from stackfold.models.image_svc import PixelSVC
 from stackfold.models.image_vgg import VggNN
+from stackfold.models.neighbours import TitleKNN
 from stackfold.models.prior import PriorModel
 from stackfold.models.text_forest import TextForest
 from stackfold.models.text_linear import ComplementNaiveBayes, LinearSVM, LogReg, RbfSVM, TfidfLogisticRegression
@@ -19,7 +20,7 @@ from stackfold.models.text_nn import TextNN
 BASE_MODELS: dict[str, type[BaseModel]] = {
     m.name: m
     for m in (PriorModel, TfidfLogisticRegression, LogReg, LinearSVM, RbfSVM, TextForest, ComplementNaiveBayes,
-              TextNN, SentenceLogReg, SentenceNN, ColorForest, PixelForest, PixelSVC, CNN, EfficientNetLogReg,
+              TitleKNN, TextNN, SentenceLogReg, SentenceNN, ColorForest, PixelForest, PixelSVC, CNN, EfficientNetLogReg,
               EfficientNetSVC, EfficientNetNN, VggNN, VggFusion, Fusion)
 }
 
