@@ -20,7 +20,7 @@ from stackfold.progress import Cost
 
 
 class NeighbourVotes(ClassifierMixin, BaseEstimator):
-    """Votes of the ``n_neighbors`` training rows nearest by cosine distance ``d``, each weighing ``exp(-d / temperature)``.
+    """Votes of the ``n_neighbors`` training rows nearest by cosine distance ``d``, each ``exp(-d / temperature)``.
 
     A small ``temperature`` lets a near-duplicate (``d`` close to 0) outvote many loose matches.
     ``smoothing`` is added to every class's votes, so no class gets a probability of exactly 0.
