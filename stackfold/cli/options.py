@@ -7,9 +7,9 @@ COMPETITIONS = ("rakuten", "cdiscount")
 LAYOUTS = ("rakuten", "cdiscount")
 """The synthetic twins ``demo-data --layout`` writes (tests/test_cli.py checks they are ``synthetic.LAYOUTS``)."""
 TUNABLE = ("lgbm", "xgb")
-MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, complement_nb, text_nn, sentence_logreg, "
-          "sentence_nn, color_forest, pixel_forest, pixel_svc, cnn, efficientnet_logreg, efficientnet_svc, "
-          "efficientnet_nn, vgg_nn, vgg_fusion, fusion")
+MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, complement_nb, title_knn, text_nn, "
+          "sentence_logreg, sentence_nn, color_forest, pixel_forest, pixel_svc, cnn, efficientnet_logreg, "
+          "efficientnet_svc, efficientnet_nn, vgg_nn, vgg_fusion, fusion")
 STACKERS = "lgbm, xgb, mean, weighted_mean, log_pool, logreg_stack, selection"
 
 

@@ -41,20 +41,21 @@ def text_rows(frame: pd.DataFrame, columns: tuple[str, ...], params: dict[str, A
     return rows
 
 
-def title(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_title(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first text column (the title) cleaned and normalised alone, in the language found for the whole text."""
-    title = store.dataset.spec.text_columns[:1]
+    column = store.dataset.spec.text_columns[:1]
     frames = []
-    for split, text in zip(("train", "test"), store.get("text")):
-        cleaned = title_descr(split_frame(store.dataset, split), title, f"cleaning titles ({split})")
-        tokens = normalise_texts(cleaned, text["language"].to_numpy(), lemmatize=params["lemmatize"],
+    for split, whole in zip(("train", "test"), store.get("text")):
+        cleaned = title_descr(split_frame(store.dataset, split), column, f"cleaning titles ({split})")
+        tokens = normalise_texts(cleaned, whole["language"].to_numpy(), lemmatize=params["lemmatize"],
                                  remove_stop_words=params["remove_stop_words"], fold_accents=params["fold_accents"],
                                  token_pattern=params["token_pattern"])
         frames.append(pd.DataFrame({"text": cleaned, "tokens": tokens}))
     return frames[0], frames[1]
 
 
-def text(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_text(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``text`` view of both splits (:func:`text_rows`), on the cluster when there is one."""
     columns = store.dataset.spec.text_columns
     frames = []
     for split in ("train", "test"):
@@ -64,7 +65,8 @@ def text(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.Da
     return frames[0], frames[1]
 
 
-def sentence(store: ViewSource, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def build_sentence(store: ViewSource, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence vectors of both splits, encoded resumably into the view's folder (on the cluster when there is one)."""
     encoder = SentenceEncoder(store.n_jobs)
     columns = store.dataset.spec.text_columns
     blocks = []
@@ -80,12 +82,8 @@ def sentence(store: ViewSource, params: dict[str, Any]) -> tuple[np.ndarray, np.
     return blocks[0], blocks[1]
 
 
-def rows(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return pd.DataFrame(index=store.dataset.train.index), pd.DataFrame(index=store.dataset.test.index)
-
-
-def counts(name: str, column: str, source: str = "text",
-            **vectorizer: Any) -> Callable[[ViewSource, dict[str, Any]], tuple[Block, Block]]:
+def counts_builder(name: str, column: str, source: str = "text",
+                   **vectorizer: Any) -> Callable[[ViewSource, dict[str, Any]], tuple[Block, Block]]:
     """The builder of count view ``name`` over view ``source``'s ``column``: its vocabulary is learned from the
     run's texts (train and test, a pure count: no label is read) and kept; rows predicted later are counted over
     that vocabulary."""

@@ -36,15 +36,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from stackfold.core.blocks import Block
 from stackfold.core.params import Param, check_params, count, declare, fraction, resolve_params
-from stackfold.features import text_views
 from stackfold.features.efficientnet import EfficientNetFeatures
 from stackfold.features.efficientnet import MIN_SIZE as EFFICIENTNET_MIN_SIZE
 from stackfold.features.efficientnet import N_FEATURES as EFFICIENTNET_FEATURES
 from stackfold.features.image import ImageFeature, color_feature, pixel_array_feature, pixel_feature
 from stackfold.features.image_io import ImageOptions
-from stackfold.features.text_views import NORMALISATION
+from stackfold.features.text_views import NORMALISATION, build_sentence, build_text, build_title, counts_builder
 from stackfold.features.vgg16 import MIN_SIZE as VGG16_MIN_SIZE
 from stackfold.features.vgg16 import N_FEATURES as VGG16_FEATURES
 from stackfold.features.vgg16 import VGG16Features
@@ -78,6 +79,10 @@ class View:
     """Computed in kernels picked for the CPU at run time (XNNPACK, oneDNN): equal across CPUs up to float rounding."""
     learns: bool = False
     """It learns something from the run's rows (a vocabulary), kept to build new rows' view (``ViewSource.learn``)."""
+
+
+def _rows(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.DataFrame(index=store.dataset.train.index), pd.DataFrame(index=store.dataset.test.index)
 
 
 CROP_PARAMETERS = {"content_crop": Param(True), "border": Param(0.0, low=0, below=0.5)}
@@ -125,22 +130,22 @@ def _efficientnet_scale(params: dict[str, Any]) -> float:
 
 
 VIEWS: dict[str, View] = {
-    "rows": View(text_views.rows, cost=Cost(0.1)),
-    "text": View(text_views.text, {"language_threshold": fraction(0.9999), **NORMALISATION}, needs_text=True,
+    "rows": View(_rows, cost=Cost(0.1)),
+    "text": View(build_text, {"language_threshold": fraction(0.9999), **NORMALISATION}, needs_text=True,
                  cost=Cost(64.0, rows=PRODUCTS)),
-    "title": View(text_views.title, NORMALISATION, requires=("text",), needs_text=True,
+    "title": View(build_title, NORMALISATION, requires=("text",), needs_text=True,
                   cost=Cost(4.0, rows=PRODUCTS)),
-    "word_counts": View(text_views.counts("word_counts", "tokens", analyzer="word", token_pattern=r"\S+"),
+    "word_counts": View(counts_builder("word_counts", "tokens", analyzer="word", token_pattern=r"\S+"),
                         COUNT_PARAMETERS, requires=("text",), cost=Cost(10.0, rows=PRODUCTS), learns=True),
-    "title_counts": View(text_views.counts("title_counts", "tokens", "title", analyzer="word", token_pattern=r"\S+"),
+    "title_counts": View(counts_builder("title_counts", "tokens", "title", analyzer="word", token_pattern=r"\S+"),
                          COUNT_PARAMETERS, requires=("title",), cost=Cost(5.0, rows=PRODUCTS), learns=True),
-    "char_counts": View(text_views.counts("char_counts", "text", analyzer="char_wb"),
+    "char_counts": View(counts_builder("char_counts", "text", analyzer="char_wb"),
                         {**COUNT_PARAMETERS, "ngram_max": count(4)}, requires=("text",), cost=Cost(45.0, rows=PRODUCTS),
                         learns=True),
-    "title_char_counts": View(text_views.counts("title_char_counts", "text", "title", analyzer="char_wb"),
+    "title_char_counts": View(counts_builder("title_char_counts", "text", "title", analyzer="char_wb"),
                               {**COUNT_PARAMETERS, "ngram_max": count(4)}, requires=("title",),
                               cost=Cost(11.5, rows=PRODUCTS), learns=True),
-    "sentence": View(text_views.sentence, {"description_chars": count(600, low=0), "batch_size": count(256)},
+    "sentence": View(build_sentence, {"description_chars": count(600, low=0), "batch_size": count(256)},
                      needs_text=True, pretrained=True, cost=Cost(460.0, rows=PRODUCTS)),
     "color": View(parameters={"bins": count(8), **CROP_PARAMETERS}, needs_images=True, image=_color,
                   cost=PHOTO_DECODING),

@@ -59,7 +59,7 @@ class TitleKNN(BaseModel):
     """
 
     name = "title_knn"
-    cost = Cost(40.0)
+    cost = Cost(200.0)
     views = ("title_counts",)
     parameters = {"n_neighbors": count(10), "temperature": positive(0.05), "smoothing": positive(0.01),
                   "min_df": count(2), "max_features": count(200_000)}

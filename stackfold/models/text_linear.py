@@ -125,7 +125,7 @@ class LogReg(_TfidfModel):
     """
 
     name = "logreg"
-    cost = Cost(300.0)
+    cost = Cost(425.0)
     views = (*_TfidfModel.views, *TITLE_VIEWS)
     parameters = {**_TfidfModel.tfidf_parameters, **_TfidfModel.title_parameters, "C": positive(30.0),
                   "max_iter": count(15), "tol": positive(1e-3)}
@@ -150,7 +150,7 @@ class LinearSVM(_TfidfModel):
     """Linear SVM on word + char TF-IDF, and the title's, probabilities by sigmoid calibration on an inner 3-fold CV."""
 
     name = "linear_svc"
-    cost = Cost(500.0)
+    cost = Cost(830.0)
     views = (*_TfidfModel.views, *TITLE_VIEWS)
     parameters = {**_TfidfModel.tfidf_parameters, **_TfidfModel.title_parameters, "C": positive(0.5),
                   "calibration_folds": count(3, low=1)}
