@@ -75,9 +75,9 @@ def _views(y: np.ndarray, text: str | None, blank: np.ndarray, rng: np.random.Ge
         features[name][white] = rng.normal(size=width).astype(np.float32)
     blocks = {name: ImageBlock.whole(data, owner, len(y)) for name, data in {**features, "images": images}.items()}
     sentence = rng.normal(size=(len(y), 512)).astype(np.float32) + 5 * (y / len(CLASSES))[:, None].astype(np.float32)
-    return Views({"rows": pd.DataFrame(index=range(len(y))), "text": frame, "word_counts": _counts(texts, "word"),
-                  "title_counts": _counts(texts, "word"),
-                  "title_char_counts": _counts(texts, "char_wb"), "char_counts": _counts(texts, "char_wb"), "sentence": sentence, **blocks})
+    words, chars = _counts(texts, "word"), _counts(texts, "char_wb")
+    return Views({"rows": pd.DataFrame(index=range(len(y))), "text": frame, "word_counts": words, "char_counts": chars,
+                  "title_counts": words, "title_char_counts": chars, "sentence": sentence, **blocks})
 
 
 def _stack(y: np.ndarray, constant: bool, rng: np.random.Generator) -> np.ndarray:
