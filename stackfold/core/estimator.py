@@ -33,7 +33,8 @@ class BaseModel(ABC):
     for stackers, which read the stack matrix); ``parameters`` declares every hyper-parameter
     it accepts (:class:`~stackfold.core.params.Param`: default, type, range; a plain value is
     a parameter of its type); a stacker with ``reads_meta_features`` also gets the run's
-    meta-feature columns after the stack matrix (see :mod:`stackfold.features.meta`); ``cost``
+    meta-feature columns after the stack matrix (see :mod:`stackfold.features.meta`); a stacker with
+    ``reads_top_k`` also reads a stack of each row's top k (:class:`~stackfold.core.topk.TopKStack`); ``cost``
     is what its 5-fold CV takes on the reference machine, for the run's ETA (a stacker's: over
     ``COST_BASE_MODELS`` base models).
     """
@@ -42,6 +43,7 @@ class BaseModel(ABC):
     views: ClassVar[tuple[str, ...]] = ()
     parameters: ClassVar[dict[str, Param]] = {}
     reads_meta_features: ClassVar[bool] = False
+    reads_top_k: ClassVar[bool] = False
     cost: ClassVar[Cost] = Cost(10.0)
     cpu_dispatched: ClassVar[bool] = False
     """Its arithmetic runs in kernels picked for the CPU at run time (TensorFlow's oneDNN): the same bytes run

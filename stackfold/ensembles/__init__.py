@@ -12,7 +12,7 @@ STACKERS: dict[str, type[BaseModel]] = {
     m.name: m for m in (LGBMStacker, XGBStacker, MeanBlend, WeightedBlend, LogPool, LogitStack,
                         EnsembleSelection)
 }
-TOP_K_STACKERS = ("mean", "weighted_mean", "log_pool", "selection")
+TOP_K_STACKERS = tuple(name for name, stacker in STACKERS.items() if stacker.reads_top_k)
 """The stackers that read a top-k stack (:class:`~stackfold.core.topk.TopKStack`) as well as a dense one."""
 DECISIONS: dict[str, type[BaseModel]] = {m.name: m for m in (ClassScaling, StageTwo)}
 

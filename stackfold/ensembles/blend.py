@@ -49,6 +49,7 @@ class MeanBlend(BaseModel):
 
     name = "mean"
     cost = Cost(1.0)
+    reads_top_k = True
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         pass
@@ -69,6 +70,7 @@ class WeightedBlend(BaseModel):
 
     name = "weighted_mean"
     cost = Cost(2.5)
+    reads_top_k = True
     parameters = {"l2": positive(1e-3), "max_iter": count(200)}
 
     def _fit(self, X: np.ndarray | TopKStack, y: np.ndarray) -> None:
@@ -105,6 +107,7 @@ class LogPool(BaseModel):
 
     name = "log_pool"
     cost = Cost(13.0)
+    reads_top_k = True
     parameters = {"floor": positive(0.01), "l2": positive(1e-3), "max_iter": count(200)}
 
     def _log_blocks(self, X: np.ndarray) -> np.ndarray:
