@@ -9,13 +9,10 @@ from typing import Self
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.dummy import DummyClassifier
 from sklearn.neighbors import NearestNeighbors
 
-from stackfold.core.blocks import Views
-from stackfold.core.estimator import BaseModel
 from stackfold.core.params import count, positive
-from stackfold.features.tfidf import ViewsTfidf
+from stackfold.models.text_linear import TfidfModel
 from stackfold.progress import Cost
 
 
@@ -48,7 +45,7 @@ class NeighbourVotes(ClassifierMixin, BaseEstimator):
         return votes / votes.sum(axis=1, keepdims=True)
 
 
-class TitleKNN(BaseModel):
+class TitleKNN(TfidfModel):
     """Neighbour votes (:class:`NeighbourVotes`) on the fold-fitted word 1-2-gram TF-IDF of the title alone.
 
     Titles name the item; descriptions (often empty, often boilerplate) blur the match: offline, on the
@@ -61,17 +58,9 @@ class TitleKNN(BaseModel):
     name = "title_knn"
     cost = Cost(200.0)
     views = ("title_counts",)
-    parameters = {"n_neighbors": count(10), "temperature": positive(0.05), "smoothing": positive(0.01),
-                  "min_df": count(2), "max_features": count(200_000)}
+    parameters = {"min_df": count(2), "title_word_max_features": count(200_000), "n_neighbors": count(10),
+                  "temperature": positive(0.05), "smoothing": positive(0.01)}
 
-    def _fit(self, X: Views, y: np.ndarray) -> None:
-        self.tfidf_ = ViewsTfidf({"title_counts": self.params["max_features"]}, min_df=self.params["min_df"])
-        features = self.tfidf_.fit_transform(X)
-        if features.shape[1] == 0:  # no title term in min_df of the fold's titles: nothing to match on
-            self.votes_: NeighbourVotes | DummyClassifier = DummyClassifier(strategy="prior").fit(features, y)
-            return
+    def _estimator(self, y: np.ndarray) -> NeighbourVotes:
         p = self.params
-        self.votes_ = NeighbourVotes(p["n_neighbors"], p["temperature"], p["smoothing"], self.n_jobs).fit(features, y)
-
-    def _predict_proba(self, X: Views) -> np.ndarray:
-        return self.votes_.predict_proba(self.tfidf_.transform(X))
+        return NeighbourVotes(p["n_neighbors"], p["temperature"], p["smoothing"], self.n_jobs)

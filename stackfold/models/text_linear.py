@@ -75,9 +75,10 @@ BLOCKS = {"word_counts": "word_max_features", "char_counts": "char_max_features"
 TITLE_VIEWS = ("title_counts", "title_char_counts")
 
 
-class _TfidfModel(BaseModel):
-    """A classifier on fold-fitted word (normalised tokens) and char TF-IDF, and of the title alone if it reads
-    ``TITLE_VIEWS``: each block l2-normalised on its own, so the title's terms count twice.
+class TfidfModel(BaseModel):
+    """A classifier on the fold-fitted TF-IDF of the count views it reads (``BLOCKS``): word (normalised tokens)
+    and char by default, and the title's (``TITLE_VIEWS``), each block l2-normalised on its own, so the
+    title's terms count twice.
 
     The title blocks (``linear_svc`` and ``logreg``) raised every stacker on the real rows (5-fold CV, fold
     seeds 0-2: ``log_pool`` 0.7153 -> 0.7217, +0.3 to +1.1 points on each seed, 10 of 15 folds; ``lgbm`` +1.3)
@@ -116,7 +117,7 @@ class _TfidfModel(BaseModel):
         """An unfitted scikit-learn classifier with ``predict_proba``, for training labels ``y``."""
 
 
-class LogReg(_TfidfModel):
+class LogReg(TfidfModel):
     """Multinomial logistic regression on word + char TF-IDF, and the title's, by SAGA with a fixed budget of epochs.
 
     Char n-grams put ~700 non-zeros in a row; newton-cg took 4x longer than 15 SAGA epochs
@@ -126,8 +127,8 @@ class LogReg(_TfidfModel):
 
     name = "logreg"
     cost = Cost(425.0)
-    views = (*_TfidfModel.views, *TITLE_VIEWS)
-    parameters = {**_TfidfModel.tfidf_parameters, **_TfidfModel.title_parameters, "C": positive(30.0),
+    views = (*TfidfModel.views, *TITLE_VIEWS)
+    parameters = {**TfidfModel.tfidf_parameters, **TfidfModel.title_parameters, "C": positive(30.0),
                   "max_iter": count(15), "tol": positive(1e-3)}
 
     def _estimator(self, y: np.ndarray) -> LogisticRegression:
@@ -146,20 +147,20 @@ def _calibrated_svc(C: float, seed: int, y: np.ndarray, folds: int) -> Calibrate
     return sigmoid_calibrated(LinearSVC(C=C, random_state=seed), inner_folds(y, folds, seed), y)
 
 
-class LinearSVM(_TfidfModel):
+class LinearSVM(TfidfModel):
     """Linear SVM on word + char TF-IDF, and the title's, probabilities by sigmoid calibration on an inner 3-fold CV."""
 
     name = "linear_svc"
     cost = Cost(830.0)
-    views = (*_TfidfModel.views, *TITLE_VIEWS)
-    parameters = {**_TfidfModel.tfidf_parameters, **_TfidfModel.title_parameters, "C": positive(0.5),
+    views = (*TfidfModel.views, *TITLE_VIEWS)
+    parameters = {**TfidfModel.tfidf_parameters, **TfidfModel.title_parameters, "C": positive(0.5),
                   "calibration_folds": count(3, low=1)}
 
     def _estimator(self, y: np.ndarray) -> CalibratedClassifierCV | DummyClassifier:
         return _calibrated_svc(self.params["C"], self.seed, y, self.params["calibration_folds"])
 
 
-class RbfSVM(_TfidfModel):
+class RbfSVM(TfidfModel):
     """RBF-kernel SVM made feasible at 85k rows: a Nystroem map of the kernel, then a linear SVM by SGD.
 
     An exact kernel SVC is quadratic in rows (the published one took 5 hours on half the data);
@@ -170,7 +171,7 @@ class RbfSVM(_TfidfModel):
 
     name = "rbf_svc"
     parameters = {
-        **_TfidfModel.tfidf_parameters,
+        **TfidfModel.tfidf_parameters,
         "word_max_features": count(100_000),
         "char_max_features": count(0, low=0),
         "alpha": positive(1e-4),
@@ -191,12 +192,12 @@ class RbfSVM(_TfidfModel):
         )
 
 
-class ComplementNaiveBayes(_TfidfModel):
+class ComplementNaiveBayes(TfidfModel):
     """Complement naive Bayes on word + char TF-IDF: cheap, and wrong in other ways than the rest."""
 
     name = "complement_nb"
     cost = Cost(22.0)
-    parameters = {**_TfidfModel.tfidf_parameters, "alpha": positive(0.1)}
+    parameters = {**TfidfModel.tfidf_parameters, "alpha": positive(0.1)}
 
     def _estimator(self, y: np.ndarray) -> ComplementNB:
         return ComplementNB(alpha=self.params["alpha"])
