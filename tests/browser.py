@@ -123,12 +123,13 @@ def open_page(driver: "WebDriver", path: str | Path) -> PageLoad:
     from selenium.webdriver.support.ui import WebDriverWait
 
     url = Path(path).resolve().as_uri()
+    driver.get("about:blank")  # leave the earlier page first: its loads still in flight are cancelled there
     driver.get_log("browser")  # reading a log empties it: drop what earlier pages left
     driver.get_log("performance")
     driver.get(url)
     WebDriverWait(driver, PAGE_LOAD_TIMEOUT).until(lambda d: d.execute_script("return document.readyState") == "complete")
     load = PageLoad(url=url)
-    load.console_errors = [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
+    severe = [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
     urls_by_id: dict[str, str] = {}
     for event in _performance_events(driver):
         params = event.get("params", {})
@@ -139,7 +140,19 @@ def open_page(driver: "WebDriver", path: str | Path) -> PageLoad:
         elif event.get("method") == "Network.loadingFailed":
             failed_url = urls_by_id.get(params.get("requestId", ""), "?")
             load.failed_requests.append((failed_url, params.get("errorText", "")))
+    load.console_errors = [entry for entry in severe if _is_this_pages(entry, load.requests)]
     return load
+
+
+def _is_this_pages(entry: dict, requests: list[str]) -> bool:
+    """Whether a console entry belongs to the page: a network error counts only for a URL the page requested.
+
+    A request the earlier page started can fail after the logs were emptied (its failure is reported
+    asynchronously, later on a loaded CI machine); its entry names a URL this page never asked for.
+    """
+    if entry.get("source") != "network":
+        return True
+    return any(entry.get("message", "").startswith(f"{request} ") for request in requests)
 
 
 def element_sizes(driver: "WebDriver", css: str) -> list[tuple[float, float]]:

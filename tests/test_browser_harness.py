@@ -46,6 +46,8 @@ def test_external_request_is_reported_though_offline(chromium_driver, tmp_path):
     assert load.external_requests == ["http://example.com/x.png"]
     assert load.failed_requests == [("http://example.com/x.png", "net::ERR_NAME_NOT_RESOLVED")]
     assert load.requests[0] == load.url  # the page itself, not counted as external
+    assert [e["source"] for e in load.console_errors] == ["network"]  # the page's own failed request is its error
+    assert load.error_messages[0].startswith("http://example.com/x.png ")
 
 
 def test_request_for_another_local_file_is_listed(chromium_driver, tmp_path):
@@ -79,6 +81,21 @@ def test_second_page_does_not_see_the_first_pages_events(chromium_driver, tmp_pa
     load = open_page(chromium_driver, quiet)
     assert load.requests == [quiet.resolve().as_uri()]
     assert load.console_errors == []
+
+
+
+@pytest.mark.parametrize(
+    ("entry", "belongs"),
+    [
+        ({"source": "network", "message": "http://example.com/a.png - Failed to load resource: x"}, True),
+        ({"source": "network", "message": "http://example.com/late.png - Failed to load resource: x"}, False),
+        ({"source": "network", "message": "http://example.com/a.png.map - Failed to load resource: x"}, False),
+        ({"source": "console-api", "message": "http://example.com/late.png boom"}, True),
+        ({"source": "javascript", "message": "Uncaught ReferenceError"}, True),
+    ],
+)
+def test_a_network_error_counts_only_for_a_url_the_page_requested(entry, belongs):
+    assert browser._is_this_pages(entry, ["file:///p.html", "http://example.com/a.png"]) is belongs
 
 
 SORTABLE_TABLE = """
