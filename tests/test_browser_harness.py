@@ -83,7 +83,6 @@ def test_second_page_does_not_see_the_first_pages_events(chromium_driver, tmp_pa
     assert load.console_errors == []
 
 
-
 @pytest.mark.parametrize(
     ("entry", "belongs"),
     [

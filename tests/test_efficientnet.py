@@ -45,9 +45,15 @@ def test_litert_logits_match_pytorch():
     assert (logits.argmax(axis=1) == reference["logits"].argmax(axis=1)).all()
 
 
+@pytest.fixture(scope="module")
+def small_network() -> LiteNetwork:
+    """One converted 32 px network for the chunk tests (converting takes seconds; the calls are what is tested)."""
+    return LiteNetwork(convert(efficientnet_model(32, "package", 1, 0)), 1)
+
+
 @pytest.mark.parametrize("rows", [0, 3, 8, 11])  # none, a padded chunk, exactly one chunk, one and a padded one
-def test_litert_rows_do_not_depend_on_their_chunk(rows):
-    network = LiteNetwork(convert(efficientnet_model(32, "package", 1, 0)), 1)
+def test_litert_rows_do_not_depend_on_their_chunk(small_network, rows):
+    network = small_network
     pixels = np.random.default_rng(2).integers(0, 256, (11, 32, 32, 3)).astype(np.float32)
     alone = np.concatenate([network(pixels[i: i + 1]) for i in range(rows)] or [np.empty((0, N_FEATURES))])
     together = network(pixels[:rows])
