@@ -25,7 +25,8 @@ def demo_data(out: str | Path, products: int = 3000, seed: int = 0, image_size: 
               layout: str = "rakuten") -> Path:
     """Write a calibrated synthetic twin of a challenge in its exact file layout (``stackfold demo-data``).
 
-    ``layout``: ``"rakuten"`` (CSVs and JPEG files) or ``"cdiscount"`` (BSON files); same seed, same bytes.
+    ``layout``: ``"rakuten"`` (CSVs and JPEG files), ``"cdiscount"`` (BSON files) or ``"kaggle"`` (a generic
+    Kaggle challenge: ``train.csv``, ``test.csv``, ``sample_submission.csv`` and JPEG files); same seed, same bytes.
     ``image_size``: the photos' side in pixels (default the challenge's). Returns ``out``.
 
     >>> stackfold.demo_data("demo/data", products=300)                        # doctest: +SKIP

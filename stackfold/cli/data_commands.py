@@ -18,9 +18,10 @@ def demo_data(
     products: Annotated[int, typer.Option(min=20, help="Training products (test adds the real ratio).")] = 3000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 0,
     image_size: Annotated[int | None, typer.Option(
-        min=16, help="Image side in pixels; default the real one (rakuten 500, cdiscount 180).")] = None,
+        min=16, help="Image side in pixels; default the real one (rakuten 500, cdiscount 180, kaggle 500).")] = None,
     layout: Annotated[str, typer.Option(
-        help=f"Challenge to imitate: {', '.join(LAYOUTS)} (CSVs and JPEG files; BSON files, streamed).")]
+        help=f"Challenge to imitate: {', '.join(LAYOUTS)} (CSVs and JPEG files; BSON files, streamed; a generic "
+        "Kaggle challenge: train.csv, test.csv, sample_submission.csv, class names, image paths).")]
     = "rakuten",
 ) -> None:
     """Write a calibrated synthetic twin of a challenge (Rakuten by default) in its exact file layout."""

@@ -4,7 +4,7 @@ import typer
 
 COMPETITIONS = ("rakuten", "cdiscount")
 """The built-in challenges, listed in ``--help`` (tests/test_cli.py checks they are the registered ones)."""
-LAYOUTS = ("rakuten", "cdiscount")
+LAYOUTS = ("rakuten", "cdiscount", "kaggle")
 """The synthetic twins ``demo-data --layout`` writes (tests/test_cli.py checks they are ``synthetic.LAYOUTS``)."""
 TUNABLE = ("lgbm", "xgb")
 MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, complement_nb, title_knn, text_nn, "

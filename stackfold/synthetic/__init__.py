@@ -7,13 +7,16 @@ data they read (class codes, counts, the category tree), never inside it.
 ``write_demo_data`` writes the Rakuten train/test CSVs and JPEG pictures with the real class
 frequencies, text statistics and a difficulty tuned so that simple baselines score about as
 they do on the real data (see ``bench/calibration.py``); ``write_cdiscount_twin`` writes
-Cdiscount's BSON files, streamed, at any size up to the real one and beyond.
+Cdiscount's BSON files, streamed, at any size up to the real one and beyond; ``write_kaggle_twin``
+writes the Rakuten twin's rows as a generic Kaggle challenge (``train.csv``, ``test.csv``,
+``sample_submission.csv``, string ids and class names, an image path column).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from stackfold.synthetic.cdiscount import REAL_IMAGE_SIZE, write_cdiscount_twin
+from stackfold.synthetic.kaggle import write_kaggle_twin
 from stackfold.synthetic.writer import write_demo_data
 
 
@@ -25,7 +28,11 @@ class Layout:
     image_size: int
 
 
-LAYOUTS = {"rakuten": Layout(write_demo_data, 500), "cdiscount": Layout(write_cdiscount_twin, REAL_IMAGE_SIZE)}
+LAYOUTS = {
+    "rakuten": Layout(write_demo_data, 500),
+    "cdiscount": Layout(write_cdiscount_twin, REAL_IMAGE_SIZE),
+    "kaggle": Layout(write_kaggle_twin, 500),
+}
 """The twins ``stackfold demo-data --layout`` writes (tests/test_cli.py checks ``--help`` lists these)."""
 
-__all__ = ["LAYOUTS", "Layout", "write_cdiscount_twin", "write_demo_data"]
+__all__ = ["LAYOUTS", "Layout", "write_cdiscount_twin", "write_demo_data", "write_kaggle_twin"]

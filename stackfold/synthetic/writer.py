@@ -49,7 +49,7 @@ def write_demo_data(out: Path, n_products: int, seed: int = 0, image_size: int =
     total = n_products + n_test
     rng = np.random.default_rng(seed)
     true_codes = rng.choice(np.array(catalogue.codes), size=total, p=catalogue.probabilities)
-    labels = _add_label_noise(true_codes, catalogue, rng)
+    labels = add_label_noise(true_codes, catalogue, rng)
     product_ids = _unique_ids(rng, total, PRODUCT_ID_RANGE)
     image_ids = _unique_ids(rng, total, IMAGE_ID_RANGE)
 
@@ -76,7 +76,7 @@ def write_demo_data(out: Path, n_products: int, seed: int = 0, image_size: int =
     _write_csv(pd.DataFrame({"prdtypecode": labels[n_products:]}, index=test.index), out / "truth" / "Y_test.csv")
 
 
-def _add_label_noise(codes: np.ndarray, catalogue: Catalogue, rng: np.random.Generator) -> np.ndarray:
+def add_label_noise(codes: np.ndarray, catalogue: Catalogue, rng: np.random.Generator) -> np.ndarray:
     """Reassign a few labels, mostly to a sibling class, as real annotation mistakes do."""
     labels = codes.copy()
     for i in np.flatnonzero(rng.random(len(codes)) < LABEL_NOISE):
@@ -110,6 +110,12 @@ def _write_images(out: Path, frame: pd.DataFrame, codes: np.ndarray, n_train: in
         (i, int(code), str(_image_path(out, "train" if i < n_train else "test", int(pid), int(iid))))
         for i, (code, pid, iid) in enumerate(zip(codes, frame["productid"], frame["imageid"]))
     ]
+    write_pictures(jobs, seed, size)
+
+
+def write_pictures(jobs: list[tuple[int, int, str]], seed: int, size: int) -> None:
+    """Draw the picture of each ``(index, class, path)`` job into its (existing) folder, seeded by
+    ``(seed, index)``; in parallel chunks when there are many (shared with the Kaggle-layout twin)."""
     chunks = [(jobs[k : k + CHUNK], seed, size) for k in range(0, len(jobs), CHUNK)]
     if len(jobs) < PARALLEL_MIN:
         for chunk in track(chunks, "synthetic images"):
