@@ -13,22 +13,26 @@ TEXTS = np.array([
 ])
 
 
-@pytest.mark.parametrize("analyzer, ngrams", [("word", (1, 2)), ("char_wb", (2, 5))])
-@pytest.mark.parametrize("max_features", [None, 15])
+@pytest.mark.parametrize(("analyzer", "ngrams", "max_features"), [
+    ("word", (1, 2), None), ("word", (1, 2), 2), ("char_wb", (2, 5), None), ("char_wb", (2, 5), 6),
+    ("char_wb", (2, 5), 15),
+])
 def test_matches_tfidf_vectorizer_fitted_in_the_fold(analyzer, ngrams, max_features):
+    """The same terms and the same values as sklearn, with and without a ``max_features`` cut."""
     train, valid = np.arange(8), np.arange(8, 12)
     options = dict(analyzer=analyzer, ngram_range=ngrams)
-    counts = CountVectorizer(min_df=2, dtype=np.float32, **options).fit_transform(TEXTS)  # pre-pruned over all rows
+    vectorizer = CountVectorizer(min_df=2, dtype=np.float32, **options)
+    counts = vectorizer.fit_transform(TEXTS)  # pre-pruned over all rows
     ours = FoldTfidf(min_df=2, max_features=max_features).fit(counts[train])
     reference = TfidfVectorizer(min_df=2, max_features=max_features, sublinear_tf=True, **options).fit(TEXTS[train])
-    if max_features is not None:
-        # ties in term frequency may be cut differently; compare only when the cut is unambiguous
-        kept = set(reference.get_feature_names_out())
-        assert len(ours.columns_) == len(kept)
-    else:
-        for rows in (train, valid):
-            expected = reference.transform(TEXTS[rows]).toarray()
-            assert np.allclose(ours.transform(counts[rows]).toarray(), expected, atol=1e-6)
+    if max_features is not None:  # the cut drops terms, between two frequencies: no tie for sklearn to break its way
+        in_fold = CountVectorizer(min_df=2, **options).fit_transform(TEXTS[train])
+        frequencies = np.sort(np.asarray(in_fold.sum(axis=0)).ravel())[::-1]
+        assert len(frequencies) > max_features and frequencies[max_features - 1] > frequencies[max_features]
+    assert list(vectorizer.get_feature_names_out()[ours.columns_]) == list(reference.get_feature_names_out())
+    for rows in (train, valid):
+        expected = reference.transform(TEXTS[rows]).toarray()
+        assert np.allclose(ours.transform(counts[rows]).toarray(), expected, atol=1e-6)
 
 
 def test_terms_unseen_in_the_fold_are_dropped():
