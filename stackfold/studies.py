@@ -127,12 +127,14 @@ def driver_url(url: str) -> str:
     return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
 
 
-def open_storage(url: str, attempts: int = 3) -> RDBStorage:
+def open_storage(url: str, attempts: int = 8) -> RDBStorage:
     """RDB storage with heartbeats, so a killed worker's trials turn FAIL instead of staying RUNNING.
 
     Workers starting together on an empty database race to create Optuna's tables (``CREATE TABLE``
     after the check is not atomic); the loser retries and finds them. PostgreSQL reports the lost
-    race as an integrity or programming error, SQLite as an operational "already exists".
+    race as an integrity or programming error, SQLite as an operational "already exists". While the
+    winner is still creating its dozen tables (seconds on a busy disk) a retry may lose again, to a
+    table created meanwhile: hence several attempts (a worker needed 3 on a loaded 2-core machine).
     """
     shown = display_url(url)
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}

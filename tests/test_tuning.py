@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -82,8 +81,8 @@ def _finished(study: optuna.Study) -> dict[int, float | None]:
 
 @pytest.mark.parametrize("name", sorted(SPACES))
 def test_builtin_spaces_name_parameters_of_their_stacker(name):
-    if name not in STACKERS:
-        pytest.skip(f"stacker {name!r} not registered yet")
+    """Every built-in space belongs to a registered stacker (a renamed one fails here) and fits its parameters."""
+    assert name in STACKERS, f"search space {name!r} names no stacker; stackers: {sorted(STACKERS)}"
     parameters = STACKERS[name].parameters
     for param, dim in SPACES[name].items():
         assert param in parameters
@@ -297,17 +296,43 @@ def test_a_trial_left_running_before_its_first_heartbeat_is_failed_once_unclaime
     assert states == {dead.number: TrialState.FAIL, live.number: TrialState.RUNNING}
 
 
-def _open_at(url: str, start: float) -> bool:
-    time.sleep(max(0.0, start - time.time()))
-    return open_storage(url) is not None
+RACERS = 4
+
+
+def _open_after_every_check(url: str, barrier, attempts, slot: int) -> None:
+    """Open the storage at ``url``, counting attempts in ``attempts[slot]``; the first attempt's CREATE TABLE waits
+    until every racer has found the tables missing (SQLAlchemy's ``before_create`` event: after the check, before
+    the first CREATE), so all race to create them."""
+    from optuna.storages._rdb import models
+    from sqlalchemy import event
+
+    def hold(*_args, **_kwargs) -> None:
+        if attempts[slot] == 1:
+            barrier.wait(timeout=60)
+
+    def counted(*args, **kwargs):
+        attempts[slot] += 1
+        return storage_class(*args, **kwargs)
+
+    event.listen(models.BaseModel.metadata, "before_create", hold)
+    storage_class, studies.RDBStorage = studies.RDBStorage, counted  # a forked process: its own module
+    open_storage(url)
 
 
 def test_workers_racing_to_create_a_sqlite_study_all_open_it(tmp_path):
     """SQLite reports the lost ``CREATE TABLE`` race as an operational "already exists": retried, not fatal."""
-    urls = [f"sqlite:///{tmp_path / f'study{i}.db'}" for i in range(8)]
-    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("fork")) as pool:
-        start = time.time() + 1  # four processes open each new file at one instant, one file every 0.3 s
-        starts = [start + 0.3 * i for i in range(len(urls)) for _ in range(4)]
-        assert all(pool.map(_open_at, [url for url in urls for _ in range(4)], starts))
-    for url in urls:
-        assert optuna.get_all_study_summaries(url) == []
+    context = multiprocessing.get_context("fork")
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    barrier, attempts = context.Barrier(RACERS), context.Array("i", RACERS)
+    racers = [context.Process(target=_open_after_every_check, args=(url, barrier, attempts, slot))
+              for slot in range(RACERS)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(120)
+        if racer.is_alive():
+            racer.kill()
+    assert [racer.exitcode for racer in racers] == [0] * RACERS
+    # all found the tables missing, so at most one created the first: the others lost the race and opened it again
+    assert sum(n > 1 for n in attempts) >= RACERS - 1, list(attempts)
+    assert optuna.get_all_study_summaries(url) == []
