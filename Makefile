@@ -2,11 +2,15 @@
 # a little, and end with the path of the run's HTML report.
 # `make test`: install with test extras, run the whole test suite (what CI runs, through .ci/run).
 # `make test-fast`: the same without the tests marked slow (each over ~5 s): a few minutes.
+# Both run on TEST_WORKERS parallel workers (pytest-xdist), one thread each (tests/conftest.py); a test file stays on
+# one worker (--dist loadfile), so its module fixtures are built once.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PRODUCTS ?= 1500
 DEMO_SEED ?= 0
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: demo test test-fast install clean
 
@@ -33,10 +37,10 @@ demo: demo/data/X_train_update.csv
 	$(BIN)/stackfold report demo/run
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 clean:
 	rm -rf demo .pytest_cache

@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from stackfold.competition.spec import cdiscount
+from stackfold.competition.challenges import cdiscount
 from stackfold.config import DEFAULT_TOP_K
 from stackfold.synthetic.cdiscount import REAL_TEST_PHOTOS, REAL_TEST_PRODUCTS, REAL_TRAIN_PHOTOS, REAL_TRAIN_PRODUCTS
 

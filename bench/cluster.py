@@ -145,7 +145,7 @@ def run_on_cluster(data: Path, run: Path, workers: int, seed: Path | None = None
 def time_scatter(client: Any, data: Path, run: Path) -> list[dict]:
     """Seconds and pickled MB of scattering each base model's inputs, as ``ClusterRunner._submit_folds`` does."""
     from stackfold.competition.load import load_competition
-    from stackfold.competition.spec import get_spec
+    from stackfold.competition.challenges import get_spec
     from stackfold.features.store import FeatureStore
     from stackfold.models import get_model
 
@@ -164,7 +164,7 @@ def time_scatter(client: Any, data: Path, run: Path) -> list[dict]:
 def text_views(data: Path) -> dict:
     """Seconds of the text views computed here, cold (on a cluster the n-gram counts stay on the client)."""
     from stackfold.competition.load import load_competition
-    from stackfold.competition.spec import get_spec
+    from stackfold.competition.challenges import get_spec
     from stackfold.features.store import FeatureStore
 
     cache = Path("/tmp") / "stackfold-bench-cluster-text"

@@ -1,9 +1,12 @@
 """Benchmark: the demo's outputs against the committed digest: a refactor changes no result, on any machine.
 
-    .venv/bin/python bench/digest.py [--work DIR] [--update]
+    .venv/bin/python bench/digest.py [--layout rakuten|cdiscount] [--work DIR] [--update] [--digest FILE]
+        [--stackfold PATH]
 
 Runs what `make demo` runs (the 1,500-product synthetic twin, seed 0, the default configuration)
-in DIR and compares every result with ``bench/digest.json`` (see the README, "Same seed, same bytes").
+in DIR and compares every result with ``bench/digest.json`` (see the README, "Same seed, same bytes");
+``--layout cdiscount``: the 300-product Cdiscount twin (BSON, 5,270 classes, each row's top 20) with
+its challenge's defaults, against ``bench/digest_cdiscount.json``.
 On a machine whose kernel fingerprint (:func:`kernel_fingerprint`: CPU instruction sets, OpenBLAS
 core type, numpy dispatch targets, kernel-related variables, package versions) equals the digest's,
 every file must be the same bytes. On another machine numpy, OpenBLAS, oneDNN and XNNPACK may pick
@@ -35,14 +38,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stackfold.competition.spec import get_spec
+from stackfold.competition.challenges import get_spec
+from stackfold.competition.metric import SUMMARY_COLUMN
+from stackfold.config import load_config
 from stackfold.core.topk import predicted_positions
 from stackfold.features.views import VIEWS
 from stackfold.models import get_model
+from stackfold.probability_files import read_probabilities
 from stackfold.run_folder import Level, RunFolder
 
-DIGEST = Path(__file__).with_name("digest.json")
-PRODUCTS, SEED = 1500, 0
+DIGESTS = {"rakuten": Path(__file__).with_name("digest.json"),
+           "cdiscount": Path(__file__).with_name("digest_cdiscount.json")}
+PRODUCTS = {"rakuten": 1500, "cdiscount": 300}
+SEED = 0
 TOLERANCES = {"rounding": (0.99, 0.005), "noisy": (0.80, 0.03)}
 """Per tier, on a machine of other kernels: the smallest share of rows whose predicted class must equal the
 committed one, and the largest change of weighted F1 (OOF against the labels; the leaderboard's CV means)."""
@@ -54,14 +62,21 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _labels(positions: np.ndarray) -> str:
+def _labels(positions: np.ndarray, n_classes: int) -> str | list[int]:
+    """Predicted class positions, one character each for up to 62 classes (Rakuten), else as numbers."""
+    if n_classes > len(SYMBOLS):
+        return [int(p) for p in positions]
     return "".join("." if p < 0 else SYMBOLS[p] for p in positions)
 
 
-def _weighted_f1(labels: str, truth: np.ndarray) -> float:
+def _positions(labels: str | list[int]) -> list[int]:
+    return list(labels) if isinstance(labels, list) else [SYMBOLS.find(c) for c in labels]
+
+
+def _weighted_f1(labels: str | list[int], truth: np.ndarray) -> float:
     from sklearn.metrics import f1_score
 
-    return float(f1_score(truth, [SYMBOLS.find(c) for c in labels], average="weighted"))
+    return float(f1_score(truth, _positions(labels), average="weighted"))
 
 
 KERNEL_PACKAGES = ("numpy", "scipy", "scikit-learn", "lightgbm", "xgboost-cpu", "tensorflow-cpu", "keras",
@@ -120,25 +135,28 @@ def cpu_dependent(run: RunFolder, leaderboard: pd.DataFrame) -> set[str]:
 
 def run_digest(root: Path) -> dict[str, dict]:
     """Every compared file of the run folder ``root``: its sha256, its tier (``noisy``), its predicted classes
-    (parquets, ``best.csv``) or CV scores (the leaderboard)."""
+    (probability files, ``best.csv``) or CV scores (the leaderboard)."""
     run = RunFolder(root)
     leaderboard = pd.read_csv(run.leaderboard, keep_default_na=False)
     noisy = cpu_dependent(run, leaderboard)
-    classes = pd.Index(get_spec("rakuten").classes)
+    spec = get_spec(load_config(run.config).challenge)
+    classes, rank_by = pd.Index(spec.classes), SUMMARY_COLUMN[spec.metric]
     best = pd.read_csv(run.submission("best"), index_col=0).iloc[:, 0]
     digest = {
         "leaderboard.csv (without fit_s, predict_s)": {
             "sha256": _sha256(leaderboard.drop(columns=["fit_s", "predict_s"]).to_csv(index=False).encode()),
-            "noisy": bool(noisy), "scores": dict(zip(leaderboard["model"], leaderboard["wf1_mean"]))},
+            "noisy": bool(noisy), "scores": dict(zip(leaderboard["model"], leaderboard[rank_by]))},
         "submissions/best.csv": {"sha256": _sha256(run.submission("best").read_bytes()), "noisy": bool(noisy),
-                                 "labels": _labels(classes.get_indexer(best))},
+                                 "labels": _labels(classes.get_indexer(best), len(classes))},
     }
     for model, level in sorted(zip(leaderboard["model"], leaderboard["level"])):
+        folder = run.model_dir(Level(level), model)
         for part in ("oof", "test"):
-            path = run.model_dir(Level(level), model) / f"{part}.parquet"
+            path = next(p for p in (folder / f"{part}.parquet", folder / f"{part}.npz") if p.is_file())
+            positions = predicted_positions(read_probabilities(folder, part))
             digest[path.relative_to(root).as_posix()] = {
                 "sha256": _sha256(path.read_bytes()), "noisy": model in noisy,
-                "labels": _labels(predicted_positions(pd.read_parquet(path).to_numpy()))}
+                "labels": _labels(positions, len(classes))}
     return digest
 
 
@@ -175,46 +193,55 @@ def _tolerance_line(name: str, old: dict, new: dict, truth: np.ndarray) -> str:
         agreement = float(np.mean([a == b for a, b in zip(old["labels"], new["labels"])])) \
             if len(old["labels"]) == len(new["labels"]) else 0.0
         what, within = f"labels agree on {agreement:.1%}", agreement >= agreement_floor
-        if name.endswith("oof.parquet"):
+        if name.endswith(("oof.parquet", "oof.npz")):
             gap = _weighted_f1(new["labels"], truth) - _weighted_f1(old["labels"], truth)
             what, within = f"{what}, OOF wF1 {gap:+.4f}", within and abs(gap) <= score_tolerance
     return f"{'within float noise' if within else 'DIFFERS'} ({tier} tier) {name}: {what}"
 
 
-def _stackfold(*args: str) -> None:
-    subprocess.run([str(Path(sys.executable).with_name("stackfold")), *args], check=True)
+def _stackfold(command: Path, *args: str) -> None:
+    subprocess.run([str(command), *args], check=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=Path("bench-runs/digest"))
+    parser.add_argument("--layout", choices=tuple(DIGESTS), default="rakuten")
+    parser.add_argument("--work", type=Path, default=None, help="default bench-runs/digest[-cdiscount]")
     parser.add_argument("--update", action="store_true", help="write the digest instead of comparing")
+    parser.add_argument("--digest", type=Path, default=None, help="the digest file (default the committed one)")
+    parser.add_argument("--stackfold", type=Path, default=Path(sys.executable).with_name("stackfold"),
+                        help="the stackfold that runs (e.g. an older checkout's, to digest its results with --update)")
     args = parser.parse_args()
-    data, run = args.work / "data", args.work / "run"
+    work = args.work or Path("bench-runs/digest" + ("" if args.layout == "rakuten" else f"-{args.layout}"))
+    data, run, digest_file = work / "data", work / "run", args.digest or DIGESTS[args.layout]
     start = time.perf_counter()
-    if not (data / "X_train_update.csv").is_file():
-        _stackfold("demo-data", str(data), "--products", str(PRODUCTS), "--seed", str(SEED))
-    _stackfold("run", str(data), "--out", str(run), "--no-report")
+    if not data.is_dir():
+        _stackfold(args.stackfold, "demo-data", str(data), "--products", str(PRODUCTS[args.layout]),
+                   "--seed", str(SEED), "--layout", args.layout)
+    config = work / "run.toml"  # the challenge named, as `make demo` needs not: the Rakuten and Cdiscount defaults
+    config.write_text(f'competition = "{args.layout}"\n')
+    _stackfold(args.stackfold, "run", str(data), "--out", str(run), "--config", str(config), "--no-report")
     digest = run_digest(run)
     print(f"digest of {len(digest)} files in {time.perf_counter() - start:.0f} s")
     machine = kernel_fingerprint()
     if args.update:
-        DIGEST.write_text(json.dumps({"machine": machine, "files": digest}, indent=1, sort_keys=True) + "\n")
-        print(f"wrote {DIGEST}")
+        digest_file.write_text(json.dumps({"machine": machine, "files": digest}, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {digest_file}")
         return
-    committed = json.loads(DIGEST.read_text())
+    committed = json.loads(digest_file.read_text())
     other = {key: (committed["machine"].get(key), value) for key, value in machine.items()
              if committed["machine"].get(key) != value}
     print("kernels: the committed digest's" if not other else
           "kernels: other than the committed digest's, so results may differ by float noise: "
           + "; ".join(f"{key} {old} -> {new}" for key, (old, new) in other.items()))
-    truth = pd.Index(get_spec("rakuten").classes).get_indexer(RunFolder(run).load_fold_assignment().labels)
+    spec = get_spec(args.layout)
+    truth = pd.Index(spec.classes).get_indexer(RunFolder(run).load_fold_assignment().labels)
     lines = compare(committed, digest, machine, truth)
     print("\n".join(lines))
     failed = sum(line.startswith("DIFFERS") for line in lines)
     exact = sum(line.startswith("same bytes") for line in lines)
-    print(f"{exact}/{len(lines)} files byte-identical to {DIGEST.name}, {len(lines) - exact - failed} within float "
-          f"noise, {failed} differ")
+    print(f"{exact}/{len(lines)} files byte-identical to {digest_file.name}, {len(lines) - exact - failed} within "
+          f"float noise, {failed} differ")
     sys.exit(1 if failed else 0)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from stackfold.competition.images import ImageTable
 from stackfold.competition.load import load_competition
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.config import load_config
 from stackfold.core.blocks import ImageBlock, Views
 from stackfold.features.image import ImageFeature, extract
@@ -90,7 +90,7 @@ def peak_rss(data: Path, n_images: int) -> float:
         "import resource, sys, tempfile; from pathlib import Path\n"
         "from stackfold.competition.images import ImageTable\n"
         "from stackfold.competition.load import load_competition\n"
-        "from stackfold.competition.spec import rakuten\n"
+        "from stackfold.competition.challenges import rakuten\n"
         "from stackfold.features.image import ImageFeature, extract\n"
         "from stackfold.features.image_io import ImageOptions\n"
         "from stackfold.features.vgg16 import N_FEATURES, VGG16Features\n"

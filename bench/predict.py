@@ -36,7 +36,7 @@ ENCODERS = """
 import sys
 from pathlib import Path
 from stackfold.competition.load import load_test
-from stackfold.competition.spec import get_spec
+from stackfold.competition.challenges import get_spec
 from stackfold.features.store import FeatureStore, ViewStates
 from stackfold.models import get_model
 from stackfold.predict import run_config

@@ -38,7 +38,7 @@ from scipy.stats import norm
 from stackfold.competition.folds import make_folds, save_folds
 from stackfold.competition.load import load_competition
 from stackfold.competition.metric import SUMMARY_COLUMN, classification_scores
-from stackfold.competition.spec import get_spec
+from stackfold.competition.challenges import get_spec
 from stackfold.config import RunConfig, load_config
 from stackfold.core.cv import CVResult
 from stackfold.core.topk import predicted_positions

@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from stackfold.competition.load import load_competition, read_challenge_csv
 from stackfold.competition.metric import weighted_f1
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.config import load_config
 from stackfold.core.blocks import Views
 from stackfold.features.store import FeatureStore

@@ -24,7 +24,8 @@ import numpy as np
 from scipy.special import softmax
 
 from stackfold.competition.folds import make_folds
-from stackfold.competition.spec import cdiscount, cdiscount_hierarchy
+from stackfold.competition.spec import cdiscount_hierarchy
+from stackfold.competition.challenges import cdiscount
 from stackfold.core.cv import cross_validate
 from stackfold.core.topk import TopK, TopKStack
 from stackfold.ensembles.blend import LogPool, MeanBlend, WeightedBlend

@@ -54,7 +54,7 @@ def run(data: str | Path, out: str | Path, config: str | Path | None = None, *, 
     from stackfold.config import load_config, with_scheduler
     from stackfold.pipeline import run_pipeline
 
-    settings = with_scheduler(load_config(Path(config) if config else None, overrides), scheduler)
+    settings = with_scheduler(load_config(Path(config) if config else None, overrides, data=Path(data)), scheduler)
     finish = report_steps(Path(out), explain="lgbm" in settings.stackers) if report else ()
     summary = run_pipeline(Path(data), Path(out), settings, force=force, finish=finish)
     return Run(Path(out), summary)
@@ -105,20 +105,22 @@ class Run:
         return read_leaderboard(self.folder.require(self.folder.leaderboard, "leaderboard"))
 
     def oof(self, name: str) -> "pd.DataFrame":
-        """Leaderboard row ``name``'s out-of-fold probabilities: a row per training product (the train file's index),
-        a column per class code. Every row comes from a model that never saw it.
+        """Leaderboard row ``name``'s out-of-fold probabilities: a row per training product (the train file's ids),
+        a column per class (its code; string labels as the challenge writes them). Every row comes from a model
+        that never saw it.
 
         >>> run.oof("logreg").idxmax(axis=1)                                  # doctest: +SKIP
         """
         return self._probabilities(name, "oof")
 
     def test_proba(self, name: str) -> "pd.DataFrame":
-        """Leaderboard row ``name``'s probabilities of the run's test products, a column per class code."""
+        """Leaderboard row ``name``'s probabilities of the run's test products, a column per class (as :meth:`oof`)."""
         return self._probabilities(name, "test")
 
     def _probabilities(self, name: str, part: str) -> "pd.DataFrame":
         import pandas as pd
 
+        from stackfold.competition.challenges import get_spec
         from stackfold.errors import RunFolderError
         from stackfold.run_folder import Level
 
@@ -129,7 +131,9 @@ class Run:
         path = self.folder.model_dir(Level(levels[name]), name) / f"{part}.parquet"
         frame = pd.read_parquet(self.folder.require(path, f"dense {part} probabilities of {name!r} (a top-k run "
                                                           "keeps .npz files)"))
-        frame.columns = [int(column.rsplit("__", 1)[1]) for column in frame.columns]
+        spec = get_spec(self.config.challenge)
+        named = dict(zip(spec.classes, spec.column_names()))
+        frame.columns = [named[int(column.rsplit("__", 1)[1])] for column in frame.columns]
         return frame
 
     def predict(self, products: "str | Path | pd.DataFrame", images: str | Path | None = None,
@@ -159,10 +163,10 @@ class Run:
             products_dataset,
             validate_products,
         )
-        from stackfold.competition.spec import get_spec
+        from stackfold.competition.challenges import get_spec
         from stackfold.errors import DataError
 
-        spec, config = get_spec(self.config.competition), self.config
+        spec, config = get_spec(self.config.challenge), self.config
         if not isinstance(products, pd.DataFrame):
             writable = os.access(self.path, os.W_OK)  # a read-only run keeps no index of a BSON file
             return load_test(Path(products), spec, images=config.images, on_bad_image=config.on_bad_image,

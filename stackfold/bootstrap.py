@@ -2,9 +2,12 @@
 
 Each resample draws, within every class, as many rows as the class has, with replacement
 (stratified: class supports stay fixed, as in the folds). All models being compared are scored
-on the *same* resampled rows, so differences between two models are paired. Rows of one class
-are grouped by the tuple of predictions they receive, and a resample is counted per group, so
-the metric of every model comes from a few matrix products instead of a pass over the rows.
+on the *same* resampled rows, so differences between two models are paired. A label metric
+(:func:`bootstrap_scores`): rows of one class are grouped by the tuple of predictions they
+receive, and a resample is counted per group, so the metric of every model comes from a few
+matrix products instead of a pass over the rows. A metric that is a mean over rows (log loss,
+:func:`bootstrap_losses`): each resample's mean of the rows' losses, from each class's counts of
+drawn rows times their losses.
 """
 
 from dataclasses import dataclass
@@ -33,9 +36,16 @@ class BootstrapScores:
         """Percentile interval of each model's score."""
         return _percentiles(self.draws, level)
 
-    def gap(self, reference: int, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Paired difference ``reference - model`` for every model: point, interval low, interval high."""
-        return self.difference(np.full(self.draws.shape[1], reference), np.arange(self.draws.shape[1]), level)
+    def gap(self, reference: int, level: float = LEVEL, higher_is_better: bool = True
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """How much worse every model is than ``reference``, paired: point, interval low, interval high.
+
+        ``reference - model`` where higher is better, ``model - reference`` where lower is (log loss):
+        positive is worse either way.
+        """
+        models, references = np.arange(self.draws.shape[1]), np.full(self.draws.shape[1], reference)
+        return (self.difference(references, models, level) if higher_is_better
+                else self.difference(models, references, level))
 
     def difference(self, first: np.ndarray, second: np.ndarray, level: float = LEVEL
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,6 +85,34 @@ def bootstrap_scores(
         weights = [_resample(rng, row_group, len(tuples), size) for tuples, row_group in groups]
         draws.append(score_from_counts(metric, *_counts(groups, weights, n_models, n_classes), support))
     return BootstrapScores(point, np.vstack(draws))
+
+
+def bootstrap_losses(
+    y: np.ndarray, losses: np.ndarray, n_classes: int, n_resamples: int = N_RESAMPLES, seed: int = 0,
+) -> BootstrapScores:
+    """The mean of per-row ``losses`` (``(N, M)``: each row's loss under M models, e.g. its log loss) on the rows
+    and on stratified resamples of them, ``y`` (``(N,)`` class indices) giving the strata.
+
+    Each resample draws within every class as many rows as it has, with replacement, as :func:`bootstrap_scores`
+    does; same inputs and seed, same draws.
+    """
+    losses = np.asarray(losses, dtype=np.float64).reshape(len(y), -1)
+    n_models = losses.shape[1]
+    by_class = np.argsort(y, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(y, minlength=n_classes))])
+    rows = [by_class[bounds[c]:bounds[c + 1]] for c in range(n_classes)]
+    rng = np.random.default_rng(seed)
+    cells = max(n_models, int(np.diff(bounds).max(initial=1)))
+    batch = max(1, min(n_resamples, _CELLS_PER_BATCH // cells))
+    draws = []
+    for start in range(0, n_resamples, batch):
+        size = min(batch, n_resamples - start)
+        total = np.zeros((size, n_models))
+        for members in rows:
+            if len(members):
+                total += _resample(rng, np.arange(len(members)), len(members), size) @ losses[members]
+        draws.append(total / max(len(y), 1))
+    return BootstrapScores(losses.mean(axis=0), np.vstack(draws))
 
 
 def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,41 +1,22 @@
-"""Run configuration, read from a TOML file.
-
-Example::
-
-    competition = "rakuten"
-    images = false            # text-only run: image models are left out
-    folds = 5
-    seed = 0
-    models = ["prior", "tfidf_logreg"]
-    stackers = ["lgbm", "xgb", "mean", "weighted_mean", "logreg_stack"]
-    decisions = ["class_scaling", "stage2"]   # decision rules applied to the `decide_on` stacker
-    decide_on = "lgbm"
-    meta_features = ["confidence", "text"]  # extra columns for the lgbm/xgb stackers
-    on_bad_image = "blank"    # a white image for a missing or corrupt one (counted), instead of an error
-    model_submissions = true  # also write submissions/<model>.csv for every model
-    top_k = 20                # keep each row's 20 most probable classes (0: every class; default: 0 up to
-                              # 500 classes, DEFAULT_TOP_K beyond, e.g. Cdiscount's 5,270)
-
-    [params.tfidf_logreg]
-    C = 4.0
-
-    [cluster]                 # optional: run the fits and slow feature views on a Dask cluster
-    scheduler = "tcp://scheduler:8786"   # or "local:N": N worker processes on this machine
-    partition_rows = 2048     # rows of an image or sentence view a task extracts
-    resources = {GPU = 1}     # what a pretrained encoder's task asks of a worker (`dask worker --resources GPU=1`)
-"""
+"""Run configuration, read from a TOML file (``run.toml``): every key optional, checked against :class:`RunConfig`
+and every ``[params.*]`` / ``[features.*]`` value against the declared parameters, before any training (the README
+shows a whole file); ``challenge``: a built-in or a spec file (relative to it), by default the data folder's."""
 
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, get_args, get_origin
 
 from stackfold.competition.images import check_on_bad_image
-from stackfold.competition.spec import get_spec
+from stackfold.competition.detect import detect
+from stackfold.competition.challenges import BUILT_IN, get_spec
+from stackfold.competition.metric import metric_info
 from stackfold.core.estimator import DEFAULT_N_JOBS
 from stackfold.core.params import check_params
 from stackfold.ensembles import DECISIONS, STACKERS, TOP_K_STACKERS, get_decision, get_stacker
 from stackfold.errors import ConfigError
+from stackfold.io import toml_value
 from stackfold.features.meta import META_FEATURES
 from stackfold.features.views import VIEWS, reads_text, view_params
 from stackfold.models import BASE_MODELS, get_model
@@ -68,7 +49,8 @@ DEFAULT_TOP_K = 20
 class RunConfig:
     """Everything a run needs besides the data: which models, folds, seed and threads."""
 
-    competition: str = "rakuten"
+    challenge: str = "rakuten"
+    """A built-in challenge's name or the path of a spec file (:mod:`stackfold.competition.spec_file`)."""
     images: bool = True
     folds: int = 5
     seed: int = 0
@@ -94,18 +76,17 @@ class RunConfig:
         """The effective configuration, as written to the run folder."""
         lines = []
         for f in fields(self):
-            if f.name == "top_k":
-                if self.top_k is not None or get_spec(self.competition).n_classes > MAX_BOOSTED_CLASSES:
-                    lines.append(f"top_k = {self.top_k or 0}")
+            if f.name == "top_k":  # 0 (dense) written out: read back, a challenge of many classes would default to 20
+                lines.append(f"top_k = {self.top_k or 0}")
             elif f.name not in ("params", "features", "cluster"):
-                lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
+                lines.append(f"{f.name} = {toml_value(getattr(self, f.name))}")
         for table in ("params", "features"):
             for name, values in sorted(getattr(self, table).items()):
                 lines.append(f"\n[{table}.{name}]")
-                lines.extend(f"{k} = {_toml_value(v)}" for k, v in sorted(values.items()))
+                lines.extend(f"{k} = {toml_value(v)}" for k, v in sorted(values.items()))
         if self.cluster:
             lines.append("\n[cluster]")
-            lines.extend(f"{k} = {_toml_value(v)}" for k, v in sorted(self.cluster.items()))
+            lines.extend(f"{k} = {toml_value(v)}" for k, v in sorted(self.cluster.items()))
         return "\n".join(lines) + "\n"
 
     @property
@@ -114,33 +95,34 @@ class RunConfig:
         return self.cluster.get("scheduler") or None
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in sorted(value.items())) + "}"
-    return repr(value)
+def _file_type(annotation: Any) -> type:
+    """The TOML type of a :class:`RunConfig` field: a list for a tuple, the type of an optional one."""
+    if get_origin(annotation) is UnionType:
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    origin = get_origin(annotation) or annotation
+    return list if origin is tuple else origin
 
 
-_TYPES = {"competition": str, "images": bool, "folds": int, "seed": int, "n_jobs": int, "models": list,
-          "stackers": list, "decisions": list, "decide_on": str, "meta_features": list, "on_bad_image": str, "model_submissions": bool,
-          "top_k": int, "params": dict, "features": dict, "cluster": dict}
+_TYPES = {**{f.name: _file_type(f.type) for f in fields(RunConfig)}, "competition": str}
+"""Each key of a config file and its type: the fields of :class:`RunConfig`, and ``challenge``'s earlier name."""
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
-def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> RunConfig:
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None, data: Path | None = None) -> RunConfig:
     """Read ``path`` (or the defaults when ``None``), apply command-line ``overrides`` (keys of the
-    file, e.g. ``models``), and check every key, name and parameter before any work."""
+    file, e.g. ``models``), and check every key, name and parameter before any work.
+
+    ``data``: the data folder of a run. Without ``challenge`` in the file or the overrides, the challenge is
+    the one it holds (:func:`stackfold.competition.detect`); a spec file that lists no classes reads them there.
+    """
     raw = _read(Path(path)) if path is not None else {}
     overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in (overrides or {}).items()}
     _check_names(overrides)  # an override's error names the option, not the file
     raw.update(overrides)
+    if "challenge" not in raw and data is not None:
+        raw["challenge"] = detect(Path(data))
     try:
-        return validate_config(replace(RunConfig(), **raw), given=frozenset(raw))
+        return validate_config(replace(RunConfig(), **raw), given=frozenset(raw), data=data)
     except ConfigError as e:
         if path is None:
             raise
@@ -161,6 +143,12 @@ def _read(path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(_TYPES)}")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: {key} must be {_TYPE_NAMES[expected]}, got {value!r}")
+    if "competition" in raw:  # the key's earlier name
+        if "challenge" in raw:
+            raise ConfigError(f"{path}: give challenge or competition (its earlier name), not both")
+        raw["challenge"] = raw.pop("competition")
+    if "challenge" in raw and raw["challenge"] not in BUILT_IN:  # a spec file: relative to this config file
+        raw["challenge"] = str(path.parent / raw["challenge"])
     return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
 
 
@@ -180,39 +168,49 @@ def _drop_models(config: RunConfig, given: frozenset[str], unusable: list[str], 
     return replace(config, models=tuple(m for m in config.models if m not in unusable))
 
 
-def _challenge_defaults(config: RunConfig, given: frozenset[str]) -> RunConfig:
+def _challenge_defaults(config: RunConfig, given: frozenset[str], data: Path | None) -> RunConfig:
     """Default stackers and decision rules the challenge can use, where the config does not name its own.
 
     Beyond ``MAX_BOOSTED_CLASSES`` classes the models of ``MANY_CLASS_MODELS`` and only the blends, over each row's
     top ``DEFAULT_TOP_K``: a boosted stacker or a logistic regression over every model's probabilities grows with
-    classes squared, and dense probabilities with rows times classes. The decision rules are left out unless the
-    challenge is scored by weighted F1, which they maximise; ``selection`` maximises the challenge's metric unless
-    ``[params.selection] metric`` names one.
+    classes squared, and dense probabilities with rows times classes. Decision rules need weighted F1, which they
+    maximise; under log loss the ``decide_on`` stacker is calibrated (``temperature``) and rules changing labels are
+    refused. ``selection`` maximises the challenge's metric unless ``[params.selection] metric`` names one.
     """
-    spec = get_spec(config.competition)
-    if spec.n_classes > MAX_BOOSTED_CLASSES:
-        many = {"stackers": BLEND_STACKERS, "top_k": DEFAULT_TOP_K, "models": MANY_CLASS_MODELS}
+    spec = get_spec(config.challenge, data)
+    probabilities = metric_info(spec.metric).needs_probabilities
+    if spec.n_classes > MAX_BOOSTED_CLASSES:  # a probability metric scores every class: dense
+        many = {"stackers": BLEND_STACKERS, "models": MANY_CLASS_MODELS,
+                "top_k": None if probabilities else DEFAULT_TOP_K}
         config = replace(config, **{key: value for key, value in many.items() if key not in given})
-    if "decisions" not in given and spec.metric != "weighted_f1":
-        config = replace(config, decisions=())
+    if "decisions" not in given and spec.metric != "weighted_f1":  # log loss: the decide_on stacker calibrated
+        calibrate = probabilities and config.decide_on in config.stackers and spec.n_classes <= MAX_BOOSTED_CLASSES
+        config = replace(config, decisions=("temperature",) if calibrate else ())
     selection = config.params.get("selection", {})
     if "selection" in config.stackers and isinstance(selection, dict) and spec.metric != "weighted_f1":
         config = replace(config, params={**config.params, "selection": {"metric": spec.metric, **selection}})
     if "class_scaling" in config.decisions and spec.metric != "weighted_f1":
         raise ConfigError(f"decision 'class_scaling' maximises weighted F1, but {spec.name} is scored by "
                           f"{spec.metric}; remove it from decisions")
+    changing = [name for name in config.decisions if not get_decision(name).keeps_labels]
+    if probabilities and (changing or config.top_k):
+        what, fix = ((f"decision {changing[0]!r} changes labels", "remove it from decisions")
+                     if changing else (f"top_k = {config.top_k} keeps {config.top_k} a row", "set top_k = 0"))
+        raise ConfigError(f"{what}, but {spec.name} is scored by {spec.metric} of every class's probability; {fix}")
     return config
 
 
-def validate_config(config: RunConfig, given: frozenset[str] = frozenset()) -> RunConfig:
+def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data: Path | None = None) -> RunConfig:
     """Check names and parameters; defaults that the run cannot use are replaced or dropped.
 
     ``given`` names the keys the user set: a default model list drops the models the run cannot
     feed (no images, no text), an explicit one naming such a model is an error; see also
     :func:`_challenge_defaults`.
     """
-    spec = get_spec(config.competition)
-    config = _challenge_defaults(config, given)
+    spec = get_spec(config.challenge, data)
+    if not spec.has_images and config.images:
+        config = replace(config, images=False)  # a challenge without pictures needs no `images = false`
+    config = _challenge_defaults(config, given, data)
     for name in config.models:
         get_model(name)
     for name in config.stackers:
@@ -231,7 +229,8 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset()) -> R
     check_on_bad_image(config.on_bad_image)
     if not config.images:
         image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in get_model(m).views)]
-        config = _drop_models(config, given, image_models, "images, but images = false")
+        reason = "images, but images = false" if spec.has_images else f"images, but {spec.name} rows have none"
+        config = _drop_models(config, given, image_models, reason)
     if not spec.text_columns:
         text_models = [m for m in config.models if any(reads_text(v) for v in get_model(m).views)]
         config = _drop_models(config, given, text_models, f"text, but {spec.name} products have none")

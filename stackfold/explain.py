@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stackfold.competition.spec import get_spec
+from stackfold.competition.challenges import get_spec
 from stackfold.config import load_config
 from stackfold.core.params import resolve_params
 from stackfold.core.stack import column_groups
@@ -65,7 +65,7 @@ def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, i
     meta = bool(config.meta_features)
     X, _ = folder.stack_inputs(list(config.models), meta=meta)
     meta_columns = list(folder.load_meta()[0].columns) if meta else []
-    classes = get_spec(config.competition).classes
+    classes = get_spec(config.challenge).classes
     params = resolve_params(LGBMStacker, folder.tuned_params(LGBMStacker.name), config.model_params(LGBMStacker.name))
     stacker = LGBMStacker(classes, seed=config.seed, n_jobs=config.n_jobs, **params)
     stacker.fit(X, assignment.labels)

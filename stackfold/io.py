@@ -70,3 +70,16 @@ def save_arrays_atomic(path: Path, **arrays: np.ndarray) -> None:
     """Save named arrays as one uncompressed ``.npz``."""
     with atomic_file(path) as f:
         np.savez(f, **arrays)
+
+
+def toml_value(value: Any) -> str:
+    """``value`` (a bool, number, string, list or table) as TOML: what config and spec files are written with."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in sorted(value.items())) + "}"
+    return repr(value)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from stackfold.competition.load import Dataset
+from stackfold.competition.challenges import get_spec
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.config import RunConfig, load_config
 from stackfold.core.cv import fold_average, predict_rows
@@ -46,11 +47,12 @@ class Prediction:
     spec: CompetitionSpec
 
     def probabilities(self) -> pd.DataFrame:
-        """The probabilities as a frame: a column per class code, a row per product (dense runs only)."""
+        """The probabilities as a frame: a column per class (its code, or a string label as the challenge writes
+        it), a row per product (dense runs only)."""
         if isinstance(self.proba, TopK):
             raise RunFolderError(f"{self.row}: a top-k run keeps each product's top {self.proba.k} classes only; "
                                  "write them with `stackfold predict --proba FILE.npz`")
-        return pd.DataFrame(self.proba, index=self.labels.index, columns=list(self.spec.classes))
+        return pd.DataFrame(self.proba, index=self.labels.index, columns=self.spec.column_names())
 
     def write(self, submission: Path, proba: Path | None = None) -> None:
         """Write the challenge-format submission (validated first, atomically) and, if asked, the probabilities
@@ -58,7 +60,8 @@ class Prediction:
         wanted = ".npz" if isinstance(self.proba, TopK) else ".parquet"
         if proba is not None and Path(proba).suffix != wanted:  # refused before anything is written
             raise RunFolderError(f"{proba}: this run's probabilities are written as {wanted}; name a {wanted} file")
-        write_submission(Path(submission), self.spec, self.labels.index, self.labels.to_numpy())
+        write_submission(Path(submission), self.spec, self.labels.index, self.labels.to_numpy(),
+                         proba=None if isinstance(self.proba, TopK) else self.proba)
         if proba is None:
             return
         proba = Path(proba)
@@ -87,8 +90,9 @@ def predict_products(run_dir: Path, dataset: Dataset, row: str | None = None, ca
     """
     run = RunFolder(Path(run_dir))
     config = run_config(run)
-    if dataset.spec.name != config.competition:
-        raise RunFolderError(f"{run.root}: a {config.competition} run cannot predict {dataset.spec.name} products")
+    run_spec = get_spec(config.challenge)
+    if dataset.spec.name != run_spec.name:
+        raise RunFolderError(f"{run.root}: a {run_spec.name} run cannot predict {dataset.spec.name} products")
     writable = os.access(run.root, os.W_OK)
     with ExitStack() as stack:
         if writable:

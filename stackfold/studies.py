@@ -24,6 +24,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, Trial, TrialState
 from sqlalchemy.engine import make_url
 
+from stackfold.competition.metric import metric_info
 from stackfold.errors import ConfigError
 from stackfold.progress import console
 
@@ -162,12 +163,23 @@ def open_storage(url: str, attempts: int = 8) -> RDBStorage:
     raise AssertionError("unreachable")
 
 
-def open_study(storage: BaseStorage | None, name: str, seed: int) -> optuna.Study:
-    """Create the study or load it to continue; ``storage=None`` keeps it in memory."""
-    return optuna.create_study(
-        storage=storage, study_name=name, direction="maximize", load_if_exists=True,
+def study_direction(metric: str) -> str:
+    """Optuna's direction of a study of the challenge ``metric``: ``maximize``, or ``minimize`` (log loss)."""
+    return "maximize" if metric_info(metric).higher_is_better else "minimize"
+
+
+def open_study(storage: BaseStorage | None, name: str, seed: int, direction: str = "maximize") -> optuna.Study:
+    """Create the study or load it to continue; ``storage=None`` keeps it in memory. ``direction``: the score's
+    (:func:`study_direction`); a study kept in the storage that goes the other way is refused in one line."""
+    study = optuna.create_study(
+        storage=storage, study_name=name, direction=direction, load_if_exists=True,
         sampler=TrialSeededTPE(seed), pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
     )
+    kept = study.direction.name.lower()
+    if kept != direction:
+        raise ConfigError(f"study {name!r} was made to {kept} its score, but this one is to {direction}; "
+                          "pass --study NEW_NAME (or delete that study)")
+    return study
 
 
 def fail_stale_trials(study: optuna.Study) -> None:

@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 from rich.markup import escape
 from threadpoolctl import threadpool_limits
 
-from stackfold.competition.spec import get_spec
+from stackfold.competition.challenges import get_spec
 from stackfold.config import RunConfig, load_config
 from stackfold.core.estimator import BaseModel
 from stackfold.core.params import resolve_params
@@ -33,6 +33,7 @@ from stackfold.progress import console, progress_bar
 from stackfold.run_folder import Level, RunFolder
 from stackfold.studies import (
     check_inputs, claim_trial, display_url, finished_trials, open_storage, open_study, optimize, quiet_optuna,
+    study_direction,
 )
 
 WATCH_S = 2.0
@@ -65,7 +66,7 @@ def load_stack_data(run: RunFolder, config: RunConfig, meta: bool = False) -> St
             f"{run.folds}: {len(assignment.labels)} rows but the OOF matrix has {len(X)}; "
             f"re-run `stackfold run DATA --out {run.root}`"
         )
-    spec = get_spec(config.competition)
+    spec = get_spec(config.challenge)
     return StackData(X, assignment.labels, assignment.folds, spec.classes, config.seed, config.n_jobs, spec.metric)
 
 
@@ -116,7 +117,7 @@ def tune_stacker(
         data = load_stack_data(run, config, meta=bool(uses_meta_features(config, stacker_class)))
         key = inputs_key(run, config, stacker, fixed)
         with quiet_optuna(), threadpool_limits(limits=config.n_jobs):
-            study = open_study(study_storage, study_name or stacker, config.seed)
+            study = open_study(study_storage, study_name or stacker, config.seed, study_direction(data.metric))
             check_inputs(study, key, "delete " + (url.removeprefix("sqlite:///") if storage is None else "that study"))
             claim = partial(claim_trial, n_trials=n_trials)
             optimize(study, make_objective(stacker_class, space, data, fixed, before=claim), n_trials, timeout)

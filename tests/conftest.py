@@ -12,9 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one of `make test`'s parallel workers: one core's worth of threads each
+    for variable in ("STACKFOLD_N_JOBS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")  # before stackfold, numpy or TensorFlow is imported
 
-from stackfold import cli
+import pytest  # noqa: E402
+
+from machine import needs_root, unavailable  # noqa: E402
+from stackfold import cli  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -22,10 +27,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def _shared(name: str) -> Path:
     path = SHARED_DATA / name
     if not path.is_dir():
-        message = f"real sample {path} not found (CI provides ../shared beside the clone)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"real sample {path} not found (CI provides ../shared beside the clone)")
     return path
 
 
@@ -33,6 +35,12 @@ def _shared(name: str) -> Path:
 def rakuten_sample() -> Path:
     """The unmodified real Rakuten extract (read-only)."""
     return _shared("rakuten-sample")
+
+
+@pytest.fixture(scope="session")
+def rakuten_real() -> Path:
+    """The 1,795 unmodified real labelled Rakuten rows (read-only; rows 0..299 are the sample's)."""
+    return _shared("rakuten-real")
 
 
 @pytest.fixture(scope="session")
@@ -107,18 +115,18 @@ class SmallDisk:
 
 @pytest.fixture(params=["tmpfs", "fsize"])
 def small_disk(request, tmp_path: Path) -> Iterator[SmallDisk]:
-    """A :class:`SmallDisk` with 64 KiB of room: a real tmpfs (root only), then a file-size limit."""
+    """A :class:`SmallDisk` with 64 KiB of room: a real tmpfs (root only; required under CI), then a file-size
+    limit."""
     folder = tmp_path / "disk"
     folder.mkdir()
     if request.param == "fsize":
         yield SmallDisk(folder, "fsize", 64 * 2**10)
         return
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root; the fsize variant covers a full disk")
+    needs_root("mounting a small tmpfs (the fsize variant covers a full disk)")
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK_BYTES}", "stackfold-test", folder],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs ({mounted.stderr.strip()}); the fsize variant covers a full disk")
+        unavailable(f"cannot mount a tmpfs ({mounted.stderr.strip()}); the fsize variant covers a full disk")
     try:
         yield SmallDisk(folder, "tmpfs", 64 * 2**10)
     finally:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import stackfold
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.errors import RunFolderError
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"

@@ -11,8 +11,9 @@ from PIL import Image
 
 from stackfold.competition import get_spec, load_competition, rakuten
 from stackfold.competition.bson_files import index_bson
-from stackfold.competition.metric import METRICS
-from stackfold.competition.spec import cdiscount, cdiscount_hierarchy
+from stackfold.competition.metric import LABEL_METRICS
+from stackfold.competition.spec import cdiscount_hierarchy
+from stackfold.competition.challenges import cdiscount
 from stackfold.config import DEFAULT_TOP_K
 from stackfold.core.topk import TopK
 from stackfold.errors import ConfigError, DataError, SubmissionError
@@ -56,7 +57,7 @@ def test_spec_has_the_5270_categories_and_their_hierarchy():
     assert tuple(hierarchy.index) == spec.classes
     assert tuple(hierarchy["category_level3"]) == spec.class_names
     assert hierarchy.loc[1000021794, "category_level1"] == "ABONNEMENT / SERVICES"
-    assert METRICS[spec.metric](np.array([1, 2]), np.array([1, 3])) == 0.5
+    assert LABEL_METRICS[spec.metric](np.array([1, 2]), np.array([1, 3])) == 0.5
 
 
 def test_challenge_folder_loads_with_every_image(cdiscount_sample, challenge):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from machine import needs_root
 from stackfold import cli
 from stackfold.config import load_config, with_scheduler
 from stackfold.pipeline import run_pipeline
@@ -155,8 +156,8 @@ def test_an_unreachable_scheduler_is_one_line(twin, tmp_path, run_cli, monkeypat
     assert err.strip().splitlines()[-1].startswith("error: scheduler 'tcp://127.0.0.1:9': no Dask scheduler answers")
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="hiding a folder from one worker mounts a tmpfs: needs root")
 def test_a_worker_that_cannot_see_the_data_is_refused_in_one_line(twin, tmp_path, run_cli):
+    needs_root("hiding a folder from one worker (a tmpfs over it)")
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=0, silence_logs=logging.CRITICAL, dashboard_address=":0") as cluster:

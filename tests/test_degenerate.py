@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from scipy.special import softmax
 from sklearn.feature_extraction.text import CountVectorizer
 
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.core.blocks import ImageBlock, Views, take_rows
 from stackfold.ensembles import DECISIONS, STACKERS
 from stackfold.features.language import LANGUAGE_FLAG_NAMES, language_flags

@@ -2,7 +2,7 @@
 
 import pytest
 
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.errors import SubmissionError
 from stackfold.submissions import diff_submissions
 

@@ -6,7 +6,7 @@ from scipy.optimize import check_grad
 from scipy.special import softmax
 
 from stackfold.competition.metric import accuracy, weighted_f1
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.core.stack import column_groups
 from stackfold.ensembles.blend import LogPool, MeanBlend, WeightedBlend
 from stackfold.ensembles.decide import ClassScaling, StageTwo, confusable_groups

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.core.blocks import ImageBlock, Views, take_rows
 from stackfold.core.cv import cross_validate
 from stackfold.core.tf_runtime import keras

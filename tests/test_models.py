@@ -8,7 +8,7 @@ import pytest
 from scipy.special import softmax
 from sklearn.feature_extraction.text import CountVectorizer
 
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.core.blocks import ImageBlock, Views, take_rows
 from stackfold.core.cv import cross_validate
 from stackfold.core.estimator import BaseModel

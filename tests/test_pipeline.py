@@ -8,7 +8,7 @@ import pytest
 from conftest import STACK_ROWS, TEXT_MODELS
 
 from stackfold.competition.load import image_coverage, load_competition
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.config import DEFAULT_MODELS, load_config
 from stackfold.leaderboard import COLUMNS
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stackfold.competition.spec import rakuten
+from machine import needs_root, unavailable
+from stackfold.competition.challenges import rakuten
 from stackfold.errors import RunFolderError
 from stackfold.model_files import FORMAT_FILE, MODEL_FILE, load_model
 from stackfold.run_folder import Level, RunFolder
@@ -187,12 +188,11 @@ def test_a_model_folder_is_written_whole_or_not_at_all(tmp_path):
 
 @pytest.fixture
 def read_only_run(text_run, tmp_path) -> Path:
-    """A copy of the finished run, seen through a read-only bind mount (an uploaded Kaggle dataset)."""
-    import os
+    """A copy of the finished run, seen through a read-only bind mount (an uploaded Kaggle dataset; root only,
+    required under CI)."""
     import subprocess
 
-    if os.geteuid() != 0:
-        pytest.skip("a read-only bind mount needs root")
+    needs_root("a read-only bind mount")
     shutil.copytree(text_run, tmp_path / "run")
     mounted = tmp_path / "read-only"
     mounted.mkdir()
@@ -200,7 +200,7 @@ def read_only_run(text_run, tmp_path) -> Path:
         done = subprocess.run(["mount", *options, str(tmp_path / "run"), str(mounted)], capture_output=True,
                               text=True, check=False)
         if done.returncode != 0:
-            pytest.skip(f"cannot mount read-only ({done.stderr.strip()})")
+            unavailable(f"cannot mount read-only ({done.stderr.strip()})")
     try:
         yield mounted
     finally:

@@ -12,6 +12,7 @@ import time
 import pandas as pd
 import pytest
 
+from machine import needs_root, unavailable
 from stackfold.errors import RunFolderLockedError
 from stackfold.locking import folder_lock
 from stackfold.run_folder import RunFolder
@@ -148,14 +149,13 @@ def test_a_decision_rule_that_changes_nothing_says_so(rakuten_sample, tmp_path, 
 
 @pytest.fixture
 def read_only_run(rakuten_sample, tmp_path, run_cli):
-    """A finished run on its own tmpfs, remounted read-only (root only, as in CI)."""
+    """A finished run on its own tmpfs, remounted read-only (root only; required under CI)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
+    needs_root("mounting a tmpfs")
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "stackfold-ro", disk], capture_output=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+        unavailable(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
     try:
         assert run_cli("run", rakuten_sample, "--out", disk / "run", *FAST)[0] == 0
         subprocess.run(["mount", "-o", "remount,ro", disk], check=True)

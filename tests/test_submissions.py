@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stackfold.competition.spec import rakuten
+from stackfold.competition.challenges import rakuten
 from stackfold.errors import SubmissionError
 from stackfold.submissions import read_id_list, score_submission, validate_submission, write_submission
 
@@ -49,7 +49,7 @@ def test_bad_submissions_are_rejected(tmp_path, text, pattern):
 def test_full_id_list_is_checked(rakuten_sample, tmp_path):
     path = tmp_path / "sub.csv"
     write_submission(path, SPEC, INDEX, np.array([10, 10, 10, 10]))
-    full_ids = read_id_list(rakuten_sample / "reference" / "test_ids.csv")
+    full_ids = read_id_list(rakuten_sample / "reference" / "test_ids.csv", rakuten())
     assert len(full_ids) == 13812
     with pytest.raises(SubmissionError, match=r"index 84920 of the full test id list has no prediction \(13808 missing\)"):
         validate_submission(path, SPEC, INDEX, full_ids)
@@ -65,7 +65,7 @@ def test_score_matches_sklearn(tmp_path, run_cli):
     expected = f1_score([10, 10, 40, 2583], [10, 10, 10, 2583], average="weighted")
     assert scores["wf1"] == pytest.approx(expected) and scores["accuracy"] == 0.75
     code, out, _ = run_cli("score", sub, "--truth", truth)
-    assert code == 0 and f"weighted_f1 {expected:.4f}  accuracy 0.7500" in out
+    assert code == 0 and f"weighted_f1 {expected:.4f} (higher is better)  accuracy 0.7500" in out
 
 
 def test_score_cli_error_is_one_line(tmp_path, run_cli):

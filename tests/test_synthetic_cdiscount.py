@@ -17,7 +17,7 @@ from PIL import Image
 
 from stackfold.competition import load_competition
 from stackfold.competition.bson_files import index_bson
-from stackfold.competition.spec import cdiscount
+from stackfold.competition.challenges import cdiscount
 from stackfold.errors import DataError
 from stackfold.synthetic import cdiscount as twin_module
 from stackfold.synthetic.cdiscount import (

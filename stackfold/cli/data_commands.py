@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 
 from stackfold.cli.app import app
-from stackfold.cli.options import LAYOUTS, competition_option
+from stackfold.cli.options import LAYOUTS, challenge_option
 from stackfold.cli.render import diff_lines, key_value_table
 from stackfold.progress import console, report
 
@@ -35,6 +35,31 @@ def demo_data(
     console.print(f"wrote {products} training products ({layout}) to {escape(str(out))}")
 
 
+@app.command()
+def init(
+    data: Annotated[Path, typer.Argument(
+        help="Folder holding the challenge's files (train, test, sample submission).")],
+    force: Annotated[bool, typer.Option(help="Replace an existing DATA/challenge.toml with a new guess.")] = False,
+) -> None:
+    """Guess a first DATA/challenge.toml from the files (say why for each key), for `stackfold run DATA` to read."""
+    from rich.table import Table
+
+    from stackfold.competition.guess import init_spec
+    from stackfold.io import toml_value
+
+    guess, path = init_spec(data, force=force)
+    table = Table(title=f"guessed from the files of {escape(str(data))}")
+    for column in ("key", "value", "why"):
+        table.add_column(column)
+    for key, value in guess.keys.items():
+        table.add_row(key, escape(toml_value(value)), escape(guess.reasons[key]))
+    report.print(table)
+    for line in guess.ignored:
+        report.print(escape(line), soft_wrap=True)
+    report.print(f"wrote {escape(str(path))}: check each guess (its comment says why), then run:", soft_wrap=True)
+    report.print(f"  stackfold run {escape(str(data))} --out runs/first", soft_wrap=True, highlight=False)
+
+
 def _check_bson_file(path: Path, spec) -> None:
     """Check one BSON file on its own, as a training file (every product needs a known category)."""
     from stackfold.competition.bson_files import index_bson
@@ -57,7 +82,7 @@ def check_data(
     data: Annotated[Path, typer.Argument(
         help="Folder holding the challenge files, or a single Cdiscount .bson file (checked as a training file).")],
     images: Annotated[bool, typer.Option(help="Require every referenced image file to exist.")] = False,
-    competition: Annotated[str | None, competition_option(
+    challenge: Annotated[str | None, challenge_option(
         "cdiscount for a .bson file or a folder holding one, else rakuten")] = None,
 ) -> None:
     """Validate the challenge files; each problem is reported as one line naming file, row and fix."""
@@ -65,7 +90,7 @@ def check_data(
     from stackfold.competition.load import image_coverage
     from stackfold.errors import DataError
 
-    spec = get_spec(competition or detect(data))
+    spec = get_spec(challenge or detect(data), data)
     if spec.format == "bson" and not (data / spec.train_file).is_file():
         files = [data] if data.is_file() or data.suffix == ".bson" else sorted(data.glob("*.bson"))
         if files == [data / spec.test_file]:  # a folder's test file alone: what is missing is the training file
@@ -82,10 +107,10 @@ def check_data(
         rows["train products by image count"] = _by_image_count(dataset.bson["train"].products_by_image_count())
     for column in spec.text_columns:
         rows[f"empty {column} (train)"] = f"{(dataset.train[column].str.strip() == '').mean():.1%}"
-    for split, (found, total) in image_coverage(dataset).items():
+    for split, (found, total) in (image_coverage(dataset).items() if spec.has_images else ()):
         rows[f"{split} images found"] = f"{found} of {total}"
     report.print(key_value_table(f"{spec.name}: {data}", rows))
-    if not images and dataset.bson is None:
+    if not images and dataset.bson is None and spec.has_images:
         console.print("images not required; pass --images to check that every image exists")
     report.print("[green]ok[/green]")
 
@@ -94,18 +119,17 @@ def check_data(
 def score(
     submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
     truth: Annotated[Path, typer.Option("--truth", help="True labels in the same format.")],
-    competition: Annotated[str | None, competition_option("the one whose submission header opens the truth file")]
+    challenge: Annotated[str | None, challenge_option("the one whose submission header opens the truth file")]
     = None,
 ) -> None:
-    """Print weighted F1, accuracy and macro F1 of a submission."""
+    """Print the challenge's metric of a submission first, then weighted F1, accuracy and macro F1 (and the log loss of
+    a probability submission)."""
+    from stackfold.cli.render import score_line
     from stackfold.competition import detect_from_header, get_spec
     from stackfold.submissions import score_submission
 
-    scores = score_submission(submission, truth, get_spec(competition or detect_from_header(truth)))
-    report.print(
-        f"weighted_f1 {scores['wf1']:.4f}  accuracy {scores['accuracy']:.4f}  "
-        f"macro_f1 {scores['macro_f1']:.4f}  rows {scores['rows']}"
-    )
+    spec = get_spec(challenge or detect_from_header(truth))
+    report.print(score_line(score_submission(submission, truth, spec), spec.metric))
 
 
 @app.command()
@@ -113,16 +137,16 @@ def validate(
     submission: Annotated[Path, typer.Argument(help="Submission CSV.")],
     data: Annotated[Path, typer.Option("--data", help="Folder holding the challenge's test file.")],
     ids: Annotated[Path | None, typer.Option("--ids", help="Full test id list, e.g. reference/test_ids.csv.")] = None,
-    competition: Annotated[str | None, competition_option(
+    challenge: Annotated[str | None, challenge_option(
         "cdiscount for a folder holding a .bson file, else rakuten")] = None,
 ) -> None:
     """Check a submission answers exactly the test rows, in the challenge format."""
     from stackfold.competition import detect, get_spec, load_competition
     from stackfold.submissions import read_id_list, validate_submission
 
-    dataset = load_competition(data, get_spec(competition or detect(data)), images=False)
+    dataset = load_competition(data, get_spec(challenge or detect(data), data), images=False)
     labels = validate_submission(
-        submission, dataset.spec, dataset.test.index, read_id_list(ids) if ids is not None else None
+        submission, dataset.spec, dataset.test.index, read_id_list(ids, dataset.spec) if ids is not None else None
     )
     report.print(f"[green]ok[/green]: {len(labels)} rows")
 
@@ -133,14 +157,14 @@ def diff(
     submission_b: Annotated[Path, typer.Argument(help="Second submission CSV, of the same test rows.")],
     truth: Annotated[Path | None, typer.Option("--truth", help="True labels: count the changes each gets right.")]
     = None,
-    competition: Annotated[str | None, competition_option("the one whose submission header opens the first file")]
+    challenge: Annotated[str | None, challenge_option("the one whose submission header opens the first file")]
     = None,
 ) -> None:
     """How many predictions changed from A to B, per class, and (with --truth) how many changes were right."""
     from stackfold.competition import detect_from_header, get_spec
     from stackfold.submissions import diff_submissions
 
-    result = diff_submissions(submission_a, submission_b, get_spec(competition or detect_from_header(submission_a)),
+    result = diff_submissions(submission_a, submission_b, get_spec(challenge or detect_from_header(submission_a)),
                               truth)
     report.print(diff_lines(result), soft_wrap=True)
     if result.changed:

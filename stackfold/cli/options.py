@@ -2,7 +2,7 @@
 
 import typer
 
-COMPETITIONS = ("rakuten", "cdiscount")
+CHALLENGES = ("cdiscount", "rakuten")
 """The built-in challenges, listed in ``--help`` (tests/test_cli.py checks they are the registered ones)."""
 LAYOUTS = ("rakuten", "cdiscount", "kaggle")
 """The synthetic twins ``demo-data --layout`` writes (tests/test_cli.py checks they are ``synthetic.LAYOUTS``)."""
@@ -13,9 +13,11 @@ MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, comple
 STACKERS = "lgbm, xgb, mean, weighted_mean, log_pool, logreg_stack, selection"
 
 
-def competition_option(default_help: str) -> typer.models.OptionInfo:
-    """The ``--competition`` option, naming the built-in challenges and what is used without it."""
-    return typer.Option(help=f"Built-in challenge: {', '.join(COMPETITIONS)}; default {default_help}.")
+def challenge_option(default_help: str) -> typer.models.OptionInfo:
+    """The ``--challenge`` option (``--competition``, its earlier name): a spec file or a built-in challenge."""
+    return typer.Option("--challenge", "--competition", help=(
+        f"The challenge's spec file (challenge.toml), or a built-in challenge: {', '.join(CHALLENGES)}; "
+        f"default {default_help}."))
 
 
 def names(option: str, value: str | None) -> tuple[str, ...] | None:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 def leaderboard_table(frame: "pd.DataFrame") -> Table:
     """One row per model and stacker, best first: the submitted row marked, intervals as ``low-high``."""
-    table = Table(title="leaderboard (CV); * = submitted as best.csv; = : tied with it (paired bootstrap, 95%)")
+    lower = "; lower log_loss is better" if "log_loss" in frame.columns else ""  # a log-loss challenge's run
+    table = Table(title=f"leaderboard (CV{lower}); * = submitted as best.csv; = : tied with it (paired bootstrap, 95%)")
     shown = [c for c in frame.columns if c not in _INTERVAL_PARTS]
     for column in shown:
         table.add_column(_HEADERS.get(column, column), justify="left" if column in ("model", "level") else "right")
@@ -48,7 +49,7 @@ def _cell(column: str, row: dict) -> str:
 
 def comparison_tables(comparison: "Comparison") -> Group:
     """Each row's OOF score per run, then the paired differences against the first run."""
-    scores = Table(title=f"OOF {comparison.metric} [95% interval] per run")
+    scores = Table(title=f"OOF {comparison.metric} [95% interval] per run; {comparison.direction}")
     scores.add_column("model")
     for label in comparison.labels:
         scores.add_column(escape(label), justify="right")
@@ -74,7 +75,10 @@ def tuning_table(result: "TuningResult") -> Table:
                         f"study {escape(repr(result.study))})")
     for column in ("", "default", "tuned"):
         table.add_column(column, justify="left" if not column else "right")
-    table.add_row(f"CV {result.metric}", f"{result.default_value:.4f}", f"{result.value:.4f}")
+    from stackfold.competition.metric import metric_info  # deferred, as every heavy import of the command line
+
+    lower = "" if metric_info(result.metric).higher_is_better else " (lower is better)"
+    table.add_row(f"CV {result.metric}{lower}", f"{result.default_value:.4f}", f"{result.value:.4f}")
     for name, value in result.params.items():
         table.add_row(name, _param(result.default_params.get(name)), _param(value))
     return table
@@ -102,12 +106,29 @@ def shares_table(overall: "pd.Series", n_rows: int) -> Table:
 
 
 def diff_lines(result: "SubmissionDiff") -> str:
-    """What changed between two submissions, and with the truth which side the changes favour."""
+    """What changed between two submissions, and with the truth which side the changes favour (and, for probability
+    submissions, each one's log loss: lower is better)."""
     text = f"{result.changed} of {result.rows} predictions changed ({result.changed / result.rows:.1%})"
     if result.right_a is not None:
         text += (f"; of the changed rows A is right on {result.right_a}, B on {result.right_b} "
                  f"(B {result.right_b - result.right_a:+d})")
+    if result.log_loss_a is not None and result.log_loss_b is not None:
+        text += (f"; log loss A {result.log_loss_a:.4f}, B {result.log_loss_b:.4f} "
+                 f"(B {result.log_loss_b - result.log_loss_a:+.4f}, lower is better)")
     return text
+
+
+def score_line(scores: dict[str, float], metric: str) -> str:
+    """``stackfold score``'s line: the challenge's ``metric`` first (and which way is better), then every other
+    score the submission has, then the rows scored (log loss: of a probability submission only)."""
+    from stackfold.competition.metric import metric_info
+
+    better = "higher" if metric_info(metric).higher_is_better else "lower"
+    shown = {"weighted_f1": scores["wf1"], "accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"],
+             **({"log_loss": scores["log_loss"]} if "log_loss" in scores else {})}
+    first = (f"{metric} {shown.pop(metric):.4f} ({better} is better)" if metric in shown
+             else f"{metric} not scored (labels, not probabilities)")
+    return "  ".join([first, *(f"{name} {value:.4f}" for name, value in shown.items()), f"rows {scores['rows']}"])
 
 
 def os_error_line(error: OSError) -> str:

@@ -36,10 +36,12 @@ def run(
 ) -> None:
     """Cross-validate every base model and stacker, write the leaderboard and the submissions.
 
-    best.csv is the leaderboard's top row: the highest CV score of the challenge metric among all rows.
+    best.csv is the leaderboard's top row: the best CV score of the challenge metric among all rows (the highest; the
+    lowest for log loss).
     """
     from stackfold.api import run as run_api
     from stackfold.competition.folds import SmallClassWarning
+    from stackfold.competition.metric import metric_info
 
     warnings.simplefilter("always", SmallClassWarning)  # every run says which classes its folds miss
     given = {"models": names("--models", models), "stackers": names("--stackers", stackers), "folds": folds,
@@ -48,7 +50,8 @@ def run(
         summary = run_api(data, out, config, force=force, report=write_report, scheduler=scheduler,
                           **{k: v for k, v in given.items() if v is not None}).summary
     report.print(leaderboard_table(summary.leaderboard))
-    report.print(f"submitted: {summary.best_model}, the highest CV {summary.metric} ({summary.best_score:.4f}) "
+    best = "highest" if metric_info(summary.metric).higher_is_better else "lowest"
+    report.print(f"submitted: {summary.best_model}, the {best} CV {summary.metric} ({summary.best_score:.4f}) "
                  f"of {len(summary.leaderboard)} rows -> {escape(str(summary.best_submission))}", soft_wrap=True)
     if write_report:
         _print_report_path(out)

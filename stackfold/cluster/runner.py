@@ -46,6 +46,8 @@ class FoldJob:
     refit: bool
     top_k: int | None = None
     keep: FittedModels | None = None
+    metric: str = "weighted_f1"
+    """The challenge's metric: a fold's scores include it (:func:`~stackfold.core.cv.fold_scores`)."""
 
     def missing(self) -> list[int]:
         """Folds without checkpoint, or whose fitted model is not kept (``-1``: the refit; with a refit, the folds'
@@ -166,7 +168,8 @@ class ClusterRunner:
                 continue
             train, valid = np.flatnonzero(job.folds != fold), np.flatnonzero(job.folds == fold)
             submitted[fold] = self.client.submit(fit_fold, job.make_model, X_f, y_f, test_f, train, valid,
-                                                 self.n_jobs, job.top_k, not job.refit, key=key, pure=False,
+                                                 self.n_jobs, job.top_k, not job.refit, job.metric, key=key,
+                                                 pure=False,
                                                  priority=self.submitted_jobs)
         return submitted, inputs
 

@@ -32,11 +32,12 @@ def _as_task(n_jobs: int) -> Iterator[None]:
 
 
 def fit_fold(make_model: Callable[[], BaseModel], X: Any, y: np.ndarray, X_test: Any, train: np.ndarray,
-             valid: np.ndarray, n_jobs: int, top_k: int | None = None, keep: bool = True) -> dict[str, Any]:
-    """One fold of one model: OOF rows of ``valid``, test probabilities, scores and seconds, and with ``keep`` the
-    fitted model's files (``model_files``, :func:`~stackfold.model_files.dump_model`)."""
+             valid: np.ndarray, n_jobs: int, top_k: int | None = None, keep: bool = True,
+             metric: str = "weighted_f1") -> dict[str, Any]:
+    """One fold of one model: OOF rows of ``valid``, test probabilities, scores (for the challenge's ``metric``) and
+    seconds, and with ``keep`` the fitted model's files (``model_files``, :func:`~stackfold.model_files.dump_model`)."""
     with _as_task(n_jobs):
-        result = cv.fit_fold(model := make_model(), X, y, X_test, train, valid, top_k)
+        result = cv.fit_fold(model := make_model(), X, y, X_test, train, valid, top_k, metric)
         return {**result, "model_files": dump_model(model) if keep else None}
 
 

@@ -4,7 +4,8 @@ from stackfold.competition.detect import detect, detect_from_header
 from stackfold.competition.folds import FoldAssignment, SmallClassWarning, load_folds, make_folds, save_folds
 from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.metric import classification_scores, weighted_f1
-from stackfold.competition.spec import CompetitionSpec, get_spec, rakuten
+from stackfold.competition.challenges import get_spec, rakuten
+from stackfold.competition.spec import CompetitionSpec
 
 __all__ = [
     "CompetitionSpec",

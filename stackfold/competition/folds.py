@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from stackfold.competition.csv_files import parse_integers
+from stackfold.competition.csv_files import id_index, parse_integers
 from stackfold.errors import ConfigError, DataError
 from stackfold.io import write_text_atomic
 
@@ -53,7 +53,10 @@ def make_folds(y: np.ndarray, n_folds: int = 5, seed: int = 0) -> np.ndarray:
 
 def folds_digest(index: pd.Index, folds: np.ndarray) -> str:
     """Content hash of a fold assignment; part of every model's cache key."""
-    payload = np.stack([index.to_numpy(dtype=np.int64), folds]).tobytes()
+    if pd.api.types.is_integer_dtype(index):
+        payload = np.stack([index.to_numpy(dtype=np.int64), folds]).tobytes()
+    else:  # string ids
+        payload = "\n".join(map(str, index)).encode() + np.asarray(folds, dtype=np.int64).tobytes()
     return hashlib.sha256(payload).hexdigest()[:16]
 
 
@@ -81,12 +84,12 @@ def load_folds(path: Path) -> FoldAssignment:
         raise DataError(f"{path}: not a valid CSV ({' '.join(str(e).split())}); {rewrite}") from e
     if list(frame.columns) != ["index", "fold", "label"]:
         raise DataError(f"{path}: expected columns index,fold,label; {rewrite}")
-    columns = []
-    for column in ("index", "fold", "label"):
+    columns: list = [id_index(path, frame["index"], "index")]
+    for column in ("fold", "label"):
         values, bad = parse_integers(frame[column])
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(f"{path}, row {row + 1}, column {column}: {frame[column].iloc[row]!r} is not an integer; "
                             f"{rewrite}")
         columns.append(values)
-    return FoldAssignment(pd.Index(columns[0]), columns[1], columns[2])
+    return FoldAssignment(columns[0], columns[1], columns[2])

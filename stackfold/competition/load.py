@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from stackfold.competition.bson_files import BsonIndex, index_bson_cached
-from stackfold.competition.csv_files import describe_row, integer_column, read_challenge_csv
+from stackfold.competition.csv_files import describe_row, integer_column
 from stackfold.competition.images import ImageTable, check_image_files, check_on_bad_image
 from stackfold.competition.spec import CompetitionSpec
+from stackfold.competition.spec_file import check_columns
+from stackfold.competition.tables import read_challenge_table
 from stackfold.errors import DataError
 
 
@@ -43,17 +45,17 @@ class Dataset:
         if self.bson is not None:
             raise ValueError(f"{self.spec.name} images are inside its BSON files, not files; use image_table")
         frame = self.train if split == "train" else self.test
-        return [self.root / self.spec.image_path(split, row) for row in _id_rows(frame, self.spec)]
+        columns = [self.spec.image_column] if self.spec.image_column else list(self.spec.id_columns)
+        rows = frame[columns].to_dict("records")
+        if self.spec.id_column:  # a template may name the id too: "{id}.jpg"
+            rows = [{self.spec.id_column: index, **row} for index, row in zip(frame.index, rows)]
+        return [self.root / self.spec.image_path(split, row) for row in rows]
 
     def image_table(self, split: str) -> ImageTable:
         """Every image of ``split`` with the product it belongs to (one image file per product for CSV challenges)."""
         if self.bson is not None:
             return self.bson[split].image_table()
         return ImageTable.one_per_product(self.image_paths(split))
-
-
-def _id_rows(frame: pd.DataFrame, spec: CompetitionSpec) -> list[dict]:
-    return frame[list(spec.id_columns)].to_dict("records")
 
 
 def _validate_products(path: Path, frame: pd.DataFrame, spec: CompetitionSpec) -> pd.DataFrame:
@@ -75,12 +77,14 @@ def _validate_products(path: Path, frame: pd.DataFrame, spec: CompetitionSpec) -
                 f"{path}, {describe_row(position, frame.index[position])}, column {column}: empty; "
                 f"every product needs a {column}"
             )
-    return frame[list(spec.text_columns) + list(spec.id_columns)]
+    return frame[list(spec.product_columns)]
 
 
 def _validate_labels(
     path: Path, labels: pd.DataFrame, train: pd.DataFrame, train_path: Path, spec: CompetitionSpec
 ) -> np.ndarray:
+    """The class code of every training row, in ``train``'s order; labels are read from ``labels`` (a separate
+    label file keyed like the training file, or the training frame itself)."""
     missing = train.index.difference(labels.index, sort=False)
     if len(missing):
         position = int(train.index.get_loc(missing[0]))
@@ -96,15 +100,34 @@ def _validate_labels(
             "the label file must list the same index as the training file"
         )
     labels = labels.loc[train.index]
-    codes = integer_column(path, labels[spec.label_column], spec.label_column).to_numpy()
-    unknown = ~np.isin(codes, spec.classes)
+    if spec.integer_labels:  # integer labels: their own codes
+        codes = integer_column(path, labels[spec.label_column], spec.label_column).to_numpy()
+        unknown = ~np.isin(codes, spec.classes)
+        shown = [str(code) for code in codes]
+    else:
+        given = labels[spec.label_column].to_numpy(dtype=object)
+        codes = pd.Series(given).map(spec.label_of).to_numpy()
+        unknown = pd.isna(codes)
+        codes, shown = np.where(unknown, -1, codes).astype(np.int64), [repr(label) for label in given]
     if unknown.any():
         position = int(np.flatnonzero(unknown)[0])
         raise DataError(
             f"{path}, {describe_row(position, labels.index[position])}, column {spec.label_column}: "
-            f"unknown class {codes[position]}; expected one of the {spec.n_classes} codes of {spec.name}"
+            f"unknown class {shown[position]}; expected one of the {spec.n_classes} classes of {spec.name}"
         )
     return codes
+
+
+def _check_image_key(dataset: Dataset) -> None:
+    """A spec file's image key against the files: when a split's first image is missing the key (or the folder
+    it names) is the likely mistake, said in one line naming it; single missing files are the image check's."""
+    spec = dataset.spec
+    for split in ("train", "test"):
+        paths = dataset.image_paths(split)
+        if paths and not paths[0].is_file():
+            key = "image" if spec.image_column else f"{split}_images"
+            raise DataError(f"{spec.source}: {key}: the first {split} row's image {paths[0]} does not exist; image "
+                            "paths are relative to the data folder: fix the key, or run with --no-images")
 
 
 _MB = 1 << 20
@@ -166,12 +189,18 @@ def load_competition(
         raise DataError(f"{root}: data folder not found; pass the folder holding {spec.train_file}")
     if spec.format == "bson":
         return _load_bson(root, spec, images, index_file)
-    train_path, labels_path, test_path = (root / spec.train_file, root / spec.labels_file, root / spec.test_file)
-    product_columns = tuple(spec.text_columns) + tuple(spec.id_columns)
-    train = _validate_products(train_path, read_challenge_csv(train_path, product_columns), spec)
-    labels = read_challenge_csv(labels_path, (spec.label_column,))
+    if spec.source:
+        check_columns(spec, root)
+    images = images and spec.has_images
+    train_path, test_path = root / spec.train_file, root / spec.test_file
+    labels_path = root / spec.labels_file if spec.labels_file else train_path
+    train_columns = spec.product_columns + (() if spec.labels_file else (spec.label_column,))
+    train_table = read_challenge_table(train_path, train_columns, spec.id_column)
+    train = _validate_products(train_path, train_table, spec)
+    labels = (read_challenge_table(labels_path, (spec.label_column,), spec.id_column) if spec.labels_file
+              else train_table)
     y = _validate_labels(labels_path, labels, train, train_path, spec)
-    test = _validate_products(test_path, read_challenge_csv(test_path, product_columns), spec)
+    test = _validate_products(test_path, read_challenge_table(test_path, spec.product_columns, spec.id_column), spec)
     overlap = test.index.intersection(train.index)
     if len(overlap):
         position = int(test.index.get_loc(overlap[0]))
@@ -188,9 +217,11 @@ def load_competition(
                 f"{shared[0]} also appears in {spec.train_file}; train and test must not share products"
             )
     digest = hashlib.sha256()
-    for path in (train_path, labels_path, test_path):
+    for path in dict.fromkeys((train_path, labels_path, test_path)):  # a label column of train: hashed once
         digest.update(path.read_bytes())
     dataset = Dataset(spec, root, train, y, test, images, digest.hexdigest()[:16])
+    if images and spec.source:
+        _check_image_key(dataset)
     if images and on_bad_image == "error":
         for split, frame in (("train", train), ("test", test)):
             check_image_files(dataset.image_paths(split), split, frame.index)
@@ -215,9 +246,8 @@ def load_test(root: Path, spec: CompetitionSpec, images: bool = True, on_bad_ima
         bson = {"train": BsonIndex(test_path, none, none, none, none, none), "test": test}
         frame = pd.DataFrame({"n_images": test.images_per_product()}, index=pd.Index(test.ids, name="_id"))
         return Dataset(spec, root, frame.iloc[:0], none, frame, images, fingerprint, bson)
-    product_columns = tuple(spec.text_columns) + tuple(spec.id_columns)
-    test = _validate_products(test_path, read_challenge_csv(test_path, product_columns), spec)
-    return products_dataset(test, spec, root, images, on_bad_image, fingerprint)
+    test = _validate_products(test_path, read_challenge_table(test_path, spec.product_columns, spec.id_column), spec)
+    return products_dataset(test, spec, root, images and spec.has_images, on_bad_image, fingerprint)
 
 
 def products_dataset(test: pd.DataFrame, spec: CompetitionSpec, root: Path, images: bool, on_bad_image: str,
@@ -232,14 +262,14 @@ def products_dataset(test: pd.DataFrame, spec: CompetitionSpec, root: Path, imag
 
 def validate_products(frame: pd.DataFrame, spec: CompetitionSpec, source: str) -> pd.DataFrame:
     """Products given as a frame (``source`` names it in errors), checked as a test file's rows are."""
-    missing = [c for c in (*spec.text_columns, *spec.id_columns) if c not in frame.columns]
+    missing = [c for c in spec.product_columns if c not in frame.columns]
     if missing:
         raise DataError(f"{source}: no column {missing[0]!r}; products need the columns "
-                        f"{', '.join((*spec.text_columns, *spec.id_columns))}")
+                        f"{', '.join(spec.product_columns)}")
     frame = frame.copy()
     for column in spec.text_columns:
         frame[column] = frame[column].fillna("").astype(str)
-    for column in spec.id_columns:  # checked as the strings of a file are
+    for column in (*spec.id_columns, *([spec.image_column] if spec.image_column else [])):  # as a file's strings
         frame[column] = frame[column].astype(str)
     return _validate_products(Path(source), frame, spec)
 

@@ -1,16 +1,27 @@
 """Declarative description of a challenge: its files, columns, classes, metric and submission.
 
-A spec is data, not code: loaders, folds, models and submissions read what they need
-from it, so a new challenge of the same shape is a new spec, not a new pipeline.
+A spec is data, not code: loaders, folds, models and submissions read what they need from it,
+so a new challenge of the same shape is a new spec file (``challenge.toml``, read by
+:mod:`stackfold.competition.spec_file`), not a new pipeline. The built-in challenges are spec
+files shipped in the package (``competition/data/<name>.toml``, :mod:`stackfold.competition.challenges`),
+read by the same code.
+
+Classes: inside stackfold every class is an integer code, in sorted order. A challenge whose labels
+are all integers (Rakuten's ``prdtypecode``) uses them as the codes; one with other labels (author
+or category names) codes them 0..K-1 in the sorted order of the labels, and ``class_labels`` holds
+each class as the challenge's files write it, so labels are read and written back unchanged.
 """
 
 from dataclasses import dataclass
-from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 import pandas as pd
 
-from stackfold.errors import ConfigError
+SUBMISSION_KINDS = ("label", "probabilities")
+"""A submission holds each test row's predicted label, or one probability column per class."""
+FORMATS = ("table", "bson")
+"""``table``: CSV or Parquet files plus image files (or none); ``bson``: products and their images in BSON files."""
 
 
 @dataclass(frozen=True)
@@ -19,91 +30,104 @@ class CompetitionSpec:
 
     name: str
     train_file: str
-    labels_file: str
     test_file: str
-    text_columns: tuple[str, ...]
-    required_text_columns: tuple[str, ...]
-    id_columns: tuple[str, ...]
     label_column: str
     classes: tuple[int, ...]
+    """The integer code of every class, sorted (see the module's docstring)."""
+    class_labels: tuple[str, ...]
+    """Each class as the challenge's files write it, in ``classes`` order."""
     class_names: tuple[str, ...]
-    image_template: str
-    train_image_dir: str
-    test_image_dir: str
+    """Each class's display name (reports), in ``classes`` order."""
     metric: str
+    labels_file: str = ""
+    """A separate label file keyed like the training file; ``""``: the labels are a column of the training file."""
+    id_column: str = ""
+    """The id column of every file; ``""``: the files' unnamed first column (Rakuten's index)."""
+    text_columns: tuple[str, ...] = ()
+    required_text_columns: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    """The texts' languages (ISO 639-1), majority first: one skips language detection; several send uncertain
+    texts to the likelier of them; none keeps the detector's answer."""
+    title_column: str = ""
+    """The short text column (a product title) read by the title views; ``""``: none."""
+    id_columns: tuple[str, ...] = ()
+    """Integer columns unique per row in train and test together (Rakuten's product and image ids)."""
+    image_column: str = ""
+    """A column holding each row's image path, relative to the data folder."""
+    image_template: str = ""
+    """Or an image file name built from columns (``image_{imageid}_product_{productid}.jpg``)."""
+    train_image_dir: str = ""
+    test_image_dir: str = ""
+    submission: str = "label"
     submission_index_name: str = ""
-    format: str = "csv"
-    """``csv``: text CSVs plus one image file per product; ``bson``: products and their images in BSON files."""
+    """The id column's header in a submission (Rakuten's is empty: ``,prdtypecode``)."""
+    submission_columns: tuple[str, ...] = ()
+    """A probability submission's class columns, in the sample submission's order (``class_labels`` by default);
+    a label submission's label column when the sample submission names it otherwise than the training file."""
+    sample_submission: str = ""
+    format: str = "table"
+    source: str = ""
+    """The user's spec file it was read from (named in errors; its columns are checked against the files' headers
+    before loading); ``""`` for a built-in challenge."""
 
     @property
     def n_classes(self) -> int:
         return len(self.classes)
 
     @property
+    def has_images(self) -> bool:
+        """Whether rows come with pictures (an image column, a file-name template or BSON files)."""
+        return bool(self.image_column or self.image_template or self.format == "bson")
+
+    @property
+    def integer_labels(self) -> bool:
+        """Whether the labels are integers, each its own class code (else strings coded 0..K-1)."""
+        return self.class_labels == tuple(map(str, self.classes))
+
+    def column_names(self) -> list[int | str]:
+        """A probability frame's column for each class: its code for integer labels, else its label."""
+        return list(self.classes) if self.integer_labels else list(self.class_labels)
+
+    @property
+    def label_of(self) -> dict[str, int]:
+        """Class code of each label as the files write it."""
+        return dict(zip(self.class_labels, self.classes))
+
+    @property
     def submission_header(self) -> str:
-        """First line of a valid submission file, e.g. ``,prdtypecode``."""
+        """First line of a valid submission file, e.g. ``,prdtypecode`` or ``id,EAP,HPL,MWS``."""
+        if self.submission == "probabilities":
+            return ",".join((self.submission_index_name, *self.submission_columns))
+        return f"{self.submission_index_name},{self.submission_label}"
+
+    @property
+    def submission_label(self) -> str:
+        """A label submission's label column: the sample submission's name for it, else the label column's."""
+        return self.submission_columns[0] if self.submission == "label" and self.submission_columns else \
+            self.label_column
+
+    @property
+    def label_header(self) -> str:
+        """First line of a file of true labels (a truth file): the id column, then the label column."""
         return f"{self.submission_index_name},{self.label_column}"
+
+    @property
+    def product_columns(self) -> tuple[str, ...]:
+        """The columns of a products file stackfold reads besides the id and the label."""
+        image = (self.image_column,) if self.image_column else ()
+        return (*self.text_columns, *self.id_columns, *image)
 
     def image_path(self, split: str, row: pd.Series | dict) -> str:
         """Relative path of the image of one product row, ``split`` being ``train`` or ``test``."""
+        if self.image_column:
+            return str(row[self.image_column])
         folder = self.train_image_dir if split == "train" else self.test_image_dir
         return f"{folder}/{self.image_template.format(**row)}"
 
 
-def _rakuten_categories() -> pd.DataFrame:
-    with (files("stackfold.competition") / "data" / "rakuten_categories.csv").open(encoding="utf-8") as f:
+def _categories(name: str) -> pd.DataFrame:
+    with (files("stackfold.competition") / "data" / name).open(encoding="utf-8") as f:
         return pd.read_csv(f)
-
-
-@cache
-def rakuten() -> CompetitionSpec:
-    """The Rakuten France Multimodal Product Data Classification challenge (ENS challenge 35)."""
-    categories = _rakuten_categories()
-    return CompetitionSpec(
-        name="rakuten",
-        train_file="X_train_update.csv",
-        labels_file="Y_train_CVw08PX.csv",
-        test_file="X_test_update.csv",
-        text_columns=("designation", "description"),
-        required_text_columns=("designation",),
-        id_columns=("productid", "imageid"),
-        label_column="prdtypecode",
-        classes=tuple(int(c) for c in categories["prdtypecode"]),
-        class_names=tuple(categories["label_en"]),
-        image_template="image_{imageid}_product_{productid}.jpg",
-        train_image_dir="images/image_train",
-        test_image_dir="images/image_test",
-        metric="weighted_f1",
-    )
-
-
-def _cdiscount_categories() -> pd.DataFrame:
-    with (files("stackfold.competition") / "data" / "cdiscount_categories.csv").open(encoding="utf-8") as f:
-        return pd.read_csv(f, dtype={"category_id": "int64"}).sort_values("category_id", ignore_index=True)
-
-
-@cache
-def cdiscount() -> CompetitionSpec:
-    """Cdiscount's Image Classification Challenge (Kaggle, 2017): images only, 5,270 categories."""
-    categories = _cdiscount_categories()
-    return CompetitionSpec(
-        name="cdiscount",
-        train_file="train.bson",
-        labels_file="",
-        test_file="test.bson",
-        text_columns=(),
-        required_text_columns=(),
-        id_columns=(),
-        label_column="category_id",
-        classes=tuple(int(c) for c in categories["category_id"]),
-        class_names=tuple(categories["category_level3"]),
-        image_template="",
-        train_image_dir="",
-        test_image_dir="",
-        metric="accuracy",
-        submission_index_name="_id",
-        format="bson",
-    )
 
 
 def cdiscount_hierarchy() -> pd.DataFrame:
@@ -112,22 +136,11 @@ def cdiscount_hierarchy() -> pd.DataFrame:
     Columns ``category_level1``, ``category_level2``, ``category_level3`` (coarse to fine), e.g. to
     group the 5,270 classes by level-1 department.
     """
-    return _cdiscount_categories().set_index("category_id")
+    categories = _categories("cdiscount_categories.csv").astype({"category_id": "int64"})
+    return categories.sort_values("category_id", ignore_index=True).set_index("category_id")
 
 
 def class_frequencies() -> dict[int, int]:
     """Training-set count of every Rakuten class, from the official label file."""
-    categories = _rakuten_categories()
+    categories = _categories("rakuten_categories.csv")
     return dict(zip(categories["prdtypecode"].astype(int), categories["n_train"].astype(int)))
-
-
-SPECS = {"cdiscount": cdiscount, "rakuten": rakuten}
-
-
-def get_spec(name: str) -> CompetitionSpec:
-    """Look up a built-in challenge spec by name."""
-    try:
-        return SPECS[name]()
-    except KeyError as e:
-        known = ", ".join(sorted(SPECS))
-        raise ConfigError(f"unknown competition {name!r}; choose one of: {known}") from e

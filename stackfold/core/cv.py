@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from stackfold.competition.metric import classification_scores
+from stackfold.competition.metric import classification_scores, log_loss, metric_info
 from stackfold.core.blocks import take_rows
 from stackfold.core.estimator import BaseModel, n_rows
 from stackfold.core.topk import Probabilities, TopK, average, predict_top_k, predicted_positions
@@ -34,12 +34,15 @@ class CVResult:
     scores: pd.DataFrame
 
     def summary(self) -> dict[str, float]:
-        """Mean and spread of the fold scores, total fit and predict seconds."""
+        """Mean and spread of the fold scores, total fit and predict seconds; the mean fold log loss too when the
+        folds were scored by it (a log-loss challenge's run, :func:`fold_scores`)."""
+        probability_scores = {"log_loss": float(self.scores["log_loss"].mean())} if "log_loss" in self.scores else {}
         return {
             "wf1_mean": float(self.scores["wf1"].mean()),
             "wf1_std": float(self.scores["wf1"].std(ddof=0)),
             "accuracy": float(self.scores["accuracy"].mean()),
             "macro_f1": float(self.scores["macro_f1"].mean()),
+            **probability_scores,
             "fit_s": float(self.scores["fit_s"].sum()),
             "predict_s": float(self.scores["predict_s"].sum()),
         }
@@ -81,16 +84,30 @@ def predict_rows(model: BaseModel, X: Any, top_k: int | None) -> tuple[Probabili
     return predict_top_k(predict, X, n_rows(X), n_classes, top_k, take_rows), sum(seconds)
 
 
+def fold_scores(y: np.ndarray, proba: Probabilities, classes: np.ndarray, metric: str = "weighted_f1"
+                ) -> dict[str, float]:
+    """A fold's scores of its held-out rows (true class codes ``y``, probabilities ``proba`` over ``classes``):
+    weighted F1 (``wf1``), accuracy and macro F1 of the most probable classes, and, when the run's ``metric`` is
+    log loss, the log loss of the probabilities (``log_loss``). Label-metric runs keep exactly the three."""
+    scores = classification_scores(y, np.asarray(classes)[predicted_positions(proba)])
+    if metric_info(metric).needs_probabilities:
+        if isinstance(proba, TopK):
+            raise ValueError(f"{metric} scores every class's probability, but the fold kept each row's top "
+                             f"{proba.k}; run with dense probabilities (top_k = 0)")
+        scores[metric_info(metric).fold_key] = log_loss(pd.Index(classes).get_indexer(y), proba)
+    return scores
+
+
 def fit_fold(
     model: BaseModel, X: Any, y: np.ndarray, X_test: Any | None, train: np.ndarray, valid: np.ndarray,
-    top_k: int | None = None,
+    top_k: int | None = None, metric: str = "weighted_f1",
 ) -> dict[str, Any]:
-    """Fit ``model`` on rows ``train``; its probabilities of rows ``valid`` and of ``X_test``, scores and seconds."""
+    """Fit ``model`` on rows ``train``; its probabilities of rows ``valid`` and of ``X_test``, scores
+    (:func:`fold_scores` for the run's ``metric``) and seconds."""
     model.fit(take_rows(X, train), y[train])
     valid_proba, valid_seconds = predict_rows(model, take_rows(X, valid), top_k)
     test_proba, test_seconds = predict_rows(model, X_test, top_k)
-    predicted = model.classes[predicted_positions(valid_proba)]
-    scores = classification_scores(y[valid], predicted)
+    scores = fold_scores(y[valid], valid_proba, model.classes, metric)
     timings = {"fit_s": model.fit_seconds_, "predict_s": valid_seconds + test_seconds}
     return {"valid": valid_proba, "test": test_proba, **{k: np.array(v) for k, v in {**scores, **timings}.items()}}
 
@@ -127,6 +144,7 @@ def cross_validate(
     quiet: bool = False,
     top_k: int | None = None,
     keep: ModelKeeper | None = None,
+    metric: str = "weighted_f1",
 ) -> CVResult:
     """Fit ``make_model()`` once per fold and collect OOF and test probabilities under ``name``.
 
@@ -138,7 +156,8 @@ def cross_validate(
     ``top_k``: keep each row's top k classes (:class:`~stackfold.core.topk.TopK`) instead of dense rows.
     With ``keep``, each fitted model that makes test probabilities (each fold's, or with ``refit`` the refit's) is
     kept there before it is checkpointed, and a checkpointed fit whose model is not kept is fitted again (a run
-    interrupted by an older stackfold).
+    interrupted by an older stackfold). ``metric``: the challenge's, which a fold's scores include
+    (:func:`fold_scores`: its log loss too on a log-loss challenge).
     """
     n_folds = int(folds.max()) + 1
     oof = _OOF(len(y), top_k)
@@ -154,14 +173,15 @@ def cross_validate(
                 result = load_checkpoint(path)
                 console.print(f"  {name}: fold {fold + 1}/{n_folds} reused from checkpoint")
             else:
-                result = fit_fold(model := make_model(), X, y, X_test, train, valid, top_k)
+                result = fit_fold(model := make_model(), X, y, X_test, train, valid, top_k, metric)
                 if keep_folds is not None:
                     keep_folds.save(fold, model)
                 if path is not None:
                     save_checkpoint(path, result)
                 if not quiet:
+                    loss = f" log_loss {float(result['log_loss']):.4f}" if "log_loss" in result else ""
                     console.print(f"  {name}: fold {fold + 1}/{n_folds} wf1 {float(result['wf1']):.4f} "
-                                  f"accuracy {float(result['accuracy']):.4f}")
+                                  f"accuracy {float(result['accuracy']):.4f}{loss}")
             oof.add(valid, result["valid"])
             tests.append(result["test"])
             rows.append({"fold": fold, **{k: float(v) for k, v in result.items() if k not in ("valid", "test")}})

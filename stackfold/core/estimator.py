@@ -7,6 +7,7 @@ back with one column per class of the competition, in the spec's order, even whe
 training rows lacked some classes: those columns are zero, whatever the model's output layer.
 """
 
+import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -19,8 +20,17 @@ from stackfold.core.topk import Probabilities, TopK, predicted_positions
 from stackfold.errors import StackfoldError
 from stackfold.progress import Cost
 
-DEFAULT_N_JOBS = 2
-"""Threads of a model, a feature extractor or a run unless told otherwise: the cores of the machine designed for."""
+def _default_n_jobs() -> int:
+    """2, the cores of the machine the defaults were designed for; ``STACKFOLD_N_JOBS`` overrides it (a parallel
+    test run gives each of its workers one thread)."""
+    value = os.environ.get("STACKFOLD_N_JOBS", "2")
+    if not value.isdigit() or int(value) < 1:
+        raise StackfoldError(f"STACKFOLD_N_JOBS={value!r}: give a number of threads of at least 1, or unset it")
+    return int(value)
+
+
+DEFAULT_N_JOBS = _default_n_jobs()
+"""Threads of a model, a feature extractor or a run unless told otherwise (``n_jobs`` in a run's configuration)."""
 COST_BASE_MODELS = 11
 """The number of base models a stacker's declared ``cost`` is measured over (the default list's)."""
 
@@ -44,6 +54,8 @@ class BaseModel(ABC):
     parameters: ClassVar[dict[str, Param]] = {}
     reads_meta_features: ClassVar[bool] = False
     reads_top_k: ClassVar[bool] = False
+    keeps_labels: ClassVar[bool] = False
+    """A decision rule that never changes a row's most probable class (a calibration): fit for a probability metric."""
     cost: ClassVar[Cost] = Cost(10.0)
     cpu_dispatched: ClassVar[bool] = False
     """Its arithmetic runs in kernels picked for the CPU at run time (TensorFlow's oneDNN): the same bytes run

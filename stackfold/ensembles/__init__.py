@@ -3,6 +3,7 @@
 from stackfold.core.estimator import BaseModel
 from stackfold.core.registry import lookup
 from stackfold.ensembles.blend import LogitStack, LogPool, MeanBlend, WeightedBlend
+from stackfold.ensembles.calibrate import TemperatureScaling
 from stackfold.ensembles.decide import ClassScaling, StageTwo
 from stackfold.ensembles.lgbm import LGBMStacker
 from stackfold.ensembles.selection import EnsembleSelection
@@ -14,7 +15,7 @@ STACKERS: dict[str, type[BaseModel]] = {
 }
 TOP_K_STACKERS = tuple(name for name, stacker in STACKERS.items() if stacker.reads_top_k)
 """The stackers that read a top-k stack (:class:`~stackfold.core.topk.TopKStack`) as well as a dense one."""
-DECISIONS: dict[str, type[BaseModel]] = {m.name: m for m in (ClassScaling, StageTwo)}
+DECISIONS: dict[str, type[BaseModel]] = {m.name: m for m in (ClassScaling, StageTwo, TemperatureScaling)}
 
 
 def get_stacker(name: str) -> type[BaseModel]:

@@ -2,7 +2,9 @@
 
 A trial's score comes from the one :func:`~stackfold.core.cv.cross_validate` every model goes
 through, on the folds every base model used, so a trial never scores rows its stacker was
-fitted on. The running mean after each fold is reported to the study's pruner.
+fitted on. The running mean after each fold is reported to the study's pruner. The score is the
+challenge's metric, whichever way it is better (log loss: lower); the study is told which
+(:func:`stackfold.studies.study_direction`).
 """
 
 from collections.abc import Callable
@@ -37,7 +39,7 @@ def cv_score(
     stacker_class: type[BaseModel], params: dict[str, Any], data: StackData,
     on_fold: Callable[[int, float], None] | None = None,
 ) -> float:
-    """Mean challenge metric over the saved folds; fold k's stacker is fitted on the other folds only.
+    """Mean challenge metric (``data.metric``) over the saved folds; fold k's stacker is fitted on the other folds only.
 
     ``on_fold(k, running_mean)`` is called after each fold (for pruning).
     """
@@ -49,7 +51,8 @@ def cv_score(
             on_fold(fold, float(np.mean(scores)))
 
     make_model = partial(stacker_class, data.classes, seed=data.seed, n_jobs=data.n_jobs, **params)
-    cross_validate(make_model, data.X, data.y, None, data.folds, name=stacker_class.name, on_fold=record, quiet=True)
+    cross_validate(make_model, data.X, data.y, None, data.folds, name=stacker_class.name, on_fold=record, quiet=True,
+                   metric=data.metric)
     return float(np.mean(scores))
 
 

@@ -1,8 +1,10 @@
-"""Language of each product text, detected with langid in the two passes of the published Rakuten solutions.
+"""Language of each text, detected with langid in the two passes of the published Rakuten solutions.
 
-Pass 1 keeps langid's answer when its normalised probability is at least ``threshold``; pass 2
-sends every less certain text to French or English, whichever langid ranks higher, because the
-catalogue is French with an English minority and short titles are what langid gets wrong.
+The challenge declares its languages (``languages`` in its spec, majority first). Pass 1 keeps
+langid's answer when its normalised probability is at least ``threshold``; pass 2 sends every less
+certain text to the declared language langid ranks higher (Rakuten: French or English, because the
+catalogue is French with an English minority and short titles are what langid gets wrong). One
+declared language skips detection altogether; none keeps langid's answer whatever its probability.
 """
 
 import re
@@ -16,9 +18,8 @@ from threadpoolctl import threadpool_limits
 from stackfold.progress import track
 
 LANGUAGE_FLAG_NAMES = ("is_fr", "is_en", "lang_other")
-DEFAULT_LANGUAGE = "fr"
-"""The majority language, given to texts without a single letter (empty, digits, emoji)."""
-FALLBACK_LANGUAGES = ("fr", "en")
+UNDETERMINED = "und"
+"""The language of a text without a single letter when the challenge declares none (ISO 639-2's code)."""
 MAX_CHARS = 1_000
 """Only the first characters are detected: langid is linear in length (a 100k-character
 description takes seconds) and a product's language is settled long before 1,000 characters."""
@@ -32,30 +33,34 @@ def _identifier() -> langid.LanguageIdentifier:
     return langid.LanguageIdentifier.from_modelstring(langid.model, norm_probs=True)
 
 
-def _detect(text: object, threshold: float) -> str:
+def _detect(text: object, threshold: float, declared: Sequence[str]) -> str:
     """Language of one text under the two-pass rule.
 
-    ``rank`` gives pass 1's top language and probability and pass 2's French/English order from
-    one feature extraction, so low-confidence texts are not read twice.
+    ``rank`` gives pass 1's top language and probability and pass 2's order of the declared languages
+    from one feature extraction, so low-confidence texts are not read twice.
     """
     snippet = text[:MAX_CHARS] if isinstance(text, str) else ""  # NaN from pandas counts as empty
     if not _LETTER.search(snippet):
-        return DEFAULT_LANGUAGE
+        return declared[0] if declared else UNDETERMINED
     ranked = _identifier().rank(snippet)
     language, probability = ranked[0]
-    if probability >= threshold:
+    if probability >= threshold or not declared:
         return language
-    return next(code for code, _ in ranked if code in FALLBACK_LANGUAGES)
+    return next((code for code, _ in ranked if code in declared), declared[0])
 
 
-def detect_languages(texts: Sequence[str], threshold: float = 0.9999) -> np.ndarray:
-    """ISO 639-1 code ("fr", "en", "de", ...) of each text, as an object array.
+def detect_languages(texts: Sequence[str], threshold: float = 0.9999,
+                     declared: Sequence[str] = ("fr", "en")) -> np.ndarray:
+    """ISO 639-1 code ("fr", "en", "de", ...) of each text, as an object array; ``declared``: the challenge's
+    languages, majority first (one: no detection).
 
     OpenBLAS is held to one thread during the loop: langid's per-text dot products are tiny and
     thread start-up made detection 6-8x slower.
     """
+    if len(declared) == 1:
+        return np.full(len(texts), declared[0], dtype=object)
     with threadpool_limits(limits=1, user_api="blas"):
-        languages = [_detect(text, threshold) for text in track(texts, "detecting languages")]
+        languages = [_detect(text, threshold, tuple(declared)) for text in track(texts, "detecting languages")]
     return np.array(languages, dtype=object)
 
 

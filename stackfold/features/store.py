@@ -124,8 +124,10 @@ class FeatureStore:
         policy = [self.on_bad_image] if view.image is not None else []
         run_keys = self.states.run_keys if self.states is not None else None
         learned_from = [run_keys.get(name)] if view.learns and run_keys is not None else []
+        spec = self.dataset.spec
+        text = [spec.text_columns, spec.title_column, spec.languages] if view.needs_text else []
         return content_key(name, self.dataset.fingerprint, VIEW_VERSION, params, [self.key(r) for r in view.requires],
-                           *policy, *_file_stamps(params), *learned_from)
+                           *policy, *_file_stamps(params), *learned_from, *text)
 
     def get(self, name: str) -> tuple[Block, Block]:
         """Train and test blocks of view ``name``."""

@@ -27,11 +27,13 @@ NORMALISATION = declare({"lemmatize": True, "remove_stop_words": False, "fold_ac
 """How the ``text`` and ``title`` views normalise tokens (:func:`~stackfold.features.tokens.normalise`)."""
 
 
-def text_rows(frame: pd.DataFrame, columns: tuple[str, ...], params: dict[str, Any], split: str) -> pd.DataFrame:
+def text_rows(frame: pd.DataFrame, columns: tuple[str, ...], params: dict[str, Any], split: str,
+              languages: tuple[str, ...] = ("fr", "en")) -> pd.DataFrame:
     """The ``text`` view's rows of ``frame``: each row is computed from its own product alone, so
-    row partitions concatenated (with a fresh index) are the whole split's view."""
+    row partitions concatenated (with a fresh index) are the whole split's view. ``languages``: the
+    challenge's (:func:`~stackfold.features.language.detect_languages`)."""
     text = title_descr(frame, columns, f"cleaning text ({split})")
-    languages = detect_languages(text, threshold=params["language_threshold"])
+    languages = detect_languages(text, threshold=params["language_threshold"], declared=languages)
     tokens = normalise_texts(
         text, languages, lemmatize=params["lemmatize"], remove_stop_words=params["remove_stop_words"],
         fold_accents=params["fold_accents"], token_pattern=params["token_pattern"],
@@ -42,8 +44,10 @@ def text_rows(frame: pd.DataFrame, columns: tuple[str, ...], params: dict[str, A
 
 
 def build_title(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The first text column (the title) cleaned and normalised alone, in the language found for the whole text."""
-    column = store.dataset.spec.text_columns[:1]
+    """The challenge's title column cleaned and normalised alone, in the language found for the whole text (empty
+    texts when the challenge has no title column: the title blocks then hold no term)."""
+    title = store.dataset.spec.title_column
+    column = (title,) if title else ()
     frames = []
     for split, whole in zip(("train", "test"), store.get("text")):
         cleaned = title_descr(split_frame(store.dataset, split), column, f"cleaning titles ({split})")
@@ -56,11 +60,11 @@ def build_title(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame
 
 def build_text(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``text`` view of both splits (:func:`text_rows`), on the cluster when there is one."""
-    columns = store.dataset.spec.text_columns
+    columns, languages = store.dataset.spec.text_columns, store.dataset.spec.languages
     frames = []
     for split in ("train", "test"):
         products = split_frame(store.dataset, split)[list(columns)]
-        rows = partial(text_rows, columns=columns, params=params, split=split)
+        rows = partial(text_rows, columns=columns, params=params, split=split, languages=languages)
         frames.append(rows(products) if store.extraction is None else store.extraction.frame_rows(products, rows))
     return frames[0], frames[1]
 

@@ -9,7 +9,7 @@ model (and what stands on it).
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,14 +22,15 @@ from threadpoolctl import threadpool_limits
 from stackfold.competition.folds import folds_digest, make_folds, save_folds
 from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.metric import SUMMARY_COLUMN
-from stackfold.competition.spec import get_spec
+from stackfold.competition.challenges import BUILT_IN, get_spec
+from stackfold.competition.spec_file import spec_text
 from stackfold.config import DEFAULT_PARTITION_ROWS, RunConfig
 from stackfold.core.topk import predicted_positions
 from stackfold.errors import RunFolderMismatchError
 from stackfold.features.store import FeatureStore, ViewStates
 from stackfold.hashing import content_key
 from stackfold.io import write_text_atomic
-from stackfold.leaderboard import leaderboard_frame, write_leaderboard
+from stackfold.leaderboard import leaderboard_frame, row_losses, write_leaderboard
 from stackfold.locking import folder_lock
 from stackfold.pipeline.training import RunContext, Trained, train_all
 from stackfold.progress import Cost, Pace, Step, console
@@ -89,7 +90,7 @@ def _submit(ctx: RunContext, trained: Trained, name: str, config_key: str, when:
     path = ctx.run.submission(name)
     spec = ctx.dataset.spec
     labels = np.asarray(spec.classes)[predicted_positions(trained.result.test)]
-    write_submission(path, spec, ctx.dataset.test.index, labels)
+    write_submission(path, spec, ctx.dataset.test.index, labels, proba=trained.result.test)
     cv_score = trained.result.summary()[SUMMARY_COLUMN[spec.metric]]
     record = SubmissionRecord(path, trained.result.name, trained.level, cv_score, ctx.dataset.fingerprint, config_key)
     register_submission(ctx.run.submission_registry, record,
@@ -98,14 +99,17 @@ def _submit(ctx: RunContext, trained: Trained, name: str, config_key: str, when:
 
 
 def _publish(ctx: RunContext, trained: list[Trained]) -> RunSummary:
-    """The leaderboard, ``best.csv`` from its top row (the submitted-row rule), and any per-model submissions."""
+    """The leaderboard, ``best.csv`` from its top row (the submitted-row rule: the best CV score in the metric's
+    direction), and any per-model submissions."""
     metric = ctx.dataset.spec.metric
     rank_by = SUMMARY_COLUMN[metric]
     rows = [{"model": t.result.name, "level": t.level, **t.result.summary(), "blank_images": t.blank_images}
             for t in trained]
     predictions = {t.result.name: predicted_positions(t.result.oof) for t in trained}
     y = pd.Index(ctx.dataset.spec.classes).get_indexer(ctx.dataset.y)
-    board = leaderboard_frame(rows, predictions, y, ctx.dataset.spec.n_classes, metric, rank_by, ctx.config.seed)
+    losses = row_losses(metric, {t.result.name: t.result.oof for t in trained}, y)  # None for a label metric
+    board = leaderboard_frame(rows, predictions, y, ctx.dataset.spec.n_classes, metric, rank_by, ctx.config.seed,
+                              losses=losses)
     best = next(t for t in trained if t.result.name == board["model"].iloc[0])
     write_leaderboard(board, ctx.run.leaderboard, ctx.run.leaderboard_markdown)
     config_key, when = content_key(ctx.config.to_toml()), datetime.now(timezone.utc)
@@ -118,7 +122,7 @@ def _publish(ctx: RunContext, trained: list[Trained]) -> RunSummary:
 
 def _claim(run: RunFolder, dataset: Dataset, data_dir: Path, config: RunConfig, force: bool) -> None:
     """Make sure the folder holds nothing of another run (``force``: delete it), then record this run's origin."""
-    origin = {"competition": config.competition, "data": dataset.fingerprint, "folds": config.folds,
+    origin = {"competition": dataset.spec.name, "data": dataset.fingerprint, "folds": config.folds,
               "seed": config.seed}
     try:
         run.check_origin(origin, data_dir)
@@ -154,11 +158,15 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = Fal
     run.check_folder()
     pace = Pace()
     with pace.step("data", "check"):
-        dataset = load_competition(Path(data_dir), get_spec(config.competition), images=config.images,
+        spec = get_spec(config.challenge, Path(data_dir))
+        dataset = load_competition(Path(data_dir), spec, images=config.images,
                                    on_bad_image=config.on_bad_image, index_file=run.bson_index)
     with folder_lock(run.lock, "run"):
         run.remove_dead_temp_files()  # no other writer holds the folder: any temporary file is a dead one's
         _claim(run, dataset, Path(data_dir), config, force)
+        if config.challenge not in BUILT_IN:  # the run keeps the spec it read; its config names that copy
+            write_text_atomic(run.challenge, spec_text(spec))
+            config = replace(config, challenge=run.challenge.name)
         write_text_atomic(run.running_config, config.to_toml())
         pace.record_to(Timeline(run))
         n_rows = len(dataset.train)

@@ -14,6 +14,7 @@ import numpy as np
 
 from stackfold.version import __version__
 from stackfold.competition.load import Dataset
+from stackfold.competition.metric import metric_info
 from stackfold.config import RunConfig
 from stackfold.core.cv import CVResult, cross_validate
 from stackfold.core.estimator import COST_BASE_MODELS, BaseModel
@@ -69,11 +70,14 @@ class RunContext:
 
     def key(self, level: Level, model_class: type[BaseModel], inputs: Any) -> str:
         """Content key of a model's result: code version, effective parameters, seed, inputs, folds, classes
-        (and the top k kept, in a top-k run)."""
+        (and the top k kept, in a top-k run; the metric, on a challenge scored by probabilities: its folds' scores
+        hold its log loss, which a label metric's do not)."""
         params = self.params(model_class)
         top_k = () if self.config.top_k is None else (self.config.top_k,)
+        metric = self.dataset.spec.metric
+        scored = (metric,) if metric_info(metric).needs_probabilities else ()
         return content_key(__version__, level, model_class.name, params, self.config.seed, inputs, self.fold_key,
-                           self.dataset.spec.classes, *top_k)
+                           self.dataset.spec.classes, *top_k, *scored)
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,8 @@ def _train_level(ctx: RunContext, plans: list[_Plan]) -> list[Trained]:
         ctx.cluster.run_folds([
             FoldJob(p.name, ctx.make_model(p.model_class), p.inputs, ctx.dataset.y, ctx.folds,
                     ctx.run.checkpoint_dir(p.level, p.name, p.key), refit=p.level == Level.STACK,
-                    top_k=ctx.config.top_k, keep=ctx.run.fitted(p.level, p.name, p.key))
+                    top_k=ctx.config.top_k, keep=ctx.run.fitted(p.level, p.name, p.key),
+                    metric=ctx.dataset.spec.metric)
             for p in plans if ctx.run.load_result(p.level, p.name, p.key, with_models=True) is None
         ])
     return [_train(ctx, p) for p in plans]
@@ -131,7 +136,7 @@ def _train(ctx: RunContext, plan: _Plan) -> Trained:
         result = cross_validate(
             ctx.make_model(plan.model_class), X, ctx.dataset.y, X_test, ctx.folds,
             checkpoint_dir=ctx.run.checkpoint_dir(level, name, key), refit=level == Level.STACK, name=name,
-            top_k=ctx.config.top_k, keep=ctx.run.fitted(level, name, key),
+            top_k=ctx.config.top_k, keep=ctx.run.fitted(level, name, key), metric=ctx.dataset.spec.metric,
         )
         info = {**plan.info, "blank_images": blanks, "params": ctx.params(plan.model_class), "seed": ctx.config.seed,
                 "folds_key": ctx.fold_key, "fitted_models": True}
@@ -200,7 +205,9 @@ def _decide(ctx: RunContext, stackers: list[Trained], plans: list[_Plan], inputs
                 np.hstack([target.result.test.astype(np.float32), stack_test]))
 
     decided = _train_level(ctx, [replace(p, inputs=decision_inputs) for p in plans])
-    for row in decided:
+    for row, plan in zip(decided, plans):
+        if plan.model_class.keeps_labels:  # a calibration: it changes probabilities, never a label
+            continue
         if np.array_equal(row.result.oof.argmax(axis=1), target.result.oof.argmax(axis=1)):
             console.print(f"{row.result.name}: changes no OOF prediction of {target.result.name}; the rule has "
                           "nothing to add", soft_wrap=True)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from stackfold.version import __version__
+from stackfold.competition.metric import metric_info
 from stackfold.progress import Cost
 from stackfold.report import model_sections, run_sections
 from stackfold.report.contents import RunContents, load_run
@@ -22,9 +23,10 @@ def build_report(run: RunContents, data: Path | None = None) -> str:
         run_sections.submissions_section(run),
     ]
     board = run.leaderboard
+    lower = "" if metric_info(run.spec.metric).higher_is_better else ", lower is better"
     subtitle = (f"{run.spec.name}: {len(run.assignment.labels)} training rows, {run.config.folds} folds, seed "
                 f"{run.config.seed}; {len(board)} rows; submitted {run.best} (CV {run.spec.metric} "
-                f"{board['oof_score'].iloc[0]:.4f} on pooled OOF)")
+                f"{board['oof_score'].iloc[0]:.4f} on pooled OOF{lower})")
     return render_page(f"stackfold report: {run.folder.root.name}", subtitle, sections, f"stackfold {__version__}")
 
 

@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from stackfold.competition.metric import metric_info
+
 WIDTH = 7.5
 """Inches; the page shows charts at their natural width (100 dpi)."""
 _STYLE = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
@@ -134,22 +136,25 @@ def reliability(bins: pd.DataFrame, ece: float, model: str) -> Figure:
 
 
 def history(complete: pd.DataFrame, pruned: pd.DataFrame, metric: str, title: str) -> Figure:
-    """Each complete trial's CV score and the best so far, pruned trials at their last fold score: converged?
+    """Each complete trial's CV score and the best so far (the highest, or the lowest for a ``metric`` where lower
+    is better), pruned trials at their last fold score: converged?
 
     Frames with columns ``number`` and ``value``.
     """
+    higher = metric_info(metric).higher_is_better
     figure = _figure(3.2)
     axes = figure.add_subplot()
     axes.scatter(complete["number"], complete["value"], s=14, label="complete", color="tab:blue")
     if len(pruned):
         axes.scatter(pruned["number"], pruned["value"], s=14, marker="x", label="pruned (last fold)",
                      color="tab:gray")
-    axes.step(complete["number"], complete["value"].cummax(), where="post", label="best so far", color="tab:red")
+    best = complete["value"].cummax() if higher else complete["value"].cummin()
+    axes.step(complete["number"], best, where="post", label="best so far", color="tab:red")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("trial")
-    axes.set_ylabel(f"CV {metric}")
+    axes.set_ylabel(f"CV {metric}" if higher else f"CV {metric} (lower is better)")
     axes.set_title(title)
-    axes.legend(loc="lower right")
+    axes.legend(loc="lower right" if higher else "upper right")
     return figure
 
 

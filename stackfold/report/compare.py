@@ -2,7 +2,8 @@
 
 Every run is compared with the first: for each row name both have, and for their top rows,
 the difference (other run minus first run) of the challenge metric on the OOF rows both cover,
-with its 95% interval from resampling those rows together (stratified, 1,000 resamples).
+with its 95% interval from resampling those rows together (stratified, 1,000 resamples). The
+difference is in the metric's own units: positive is better where higher is, worse for log loss.
 """
 
 from collections.abc import Sequence
@@ -13,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from stackfold.version import __version__
-from stackfold.bootstrap import N_RESAMPLES, bootstrap_scores
+from stackfold.bootstrap import N_RESAMPLES, bootstrap_losses, bootstrap_scores
+from stackfold.competition.metric import metric_info
 from stackfold.errors import RunFolderMismatchError
 from stackfold.report import charts
 from stackfold.report.blocks import Section, frame_table
@@ -29,6 +31,11 @@ class Comparison:
     metric: str
     scores: pd.DataFrame
     differences: pd.DataFrame
+
+    @property
+    def direction(self) -> str:
+        """Which way the metric is better, for titles: ``higher is better`` or ``lower is better``."""
+        return "higher is better" if metric_info(self.metric).higher_is_better else "lower is better"
 
 
 def compare_runs(paths: Sequence[Path], seed: int = 0) -> Comparison:
@@ -81,11 +88,17 @@ def _differences(runs: list[RunContents], labels: list[str], seed: int) -> pd.Da
         common = [m for m in first.leaderboard["model"] if m in set(other.leaderboard["model"])]
         pairs += [(m, labels[k], m, m, k) for m in common]
         pairs.append((f"top rows: {first.best} -> {other.best}", labels[k], first.best, other.best, k))
-    columns = [first.predictions[a] for _, _, a, _, _ in pairs] + [runs[k].predictions[b] for _, _, _, b, k in pairs]
+    by_loss = metric_info(first.spec.metric).needs_probabilities  # log loss: each row's loss, else its class
+    kept = [(run.losses if by_loss else run.predictions) for run in runs]
+    columns = [kept[0][a] for _, _, a, _, _ in pairs] + [kept[k][b] for _, _, _, b, k in pairs]
     matrix = np.column_stack(columns)
-    covered = (matrix >= 0).all(axis=1)
-    scores = bootstrap_scores(first.y[covered], matrix[covered], first.spec.n_classes, first.spec.metric,
-                              N_RESAMPLES, seed)
+    if by_loss:
+        covered = ~np.isnan(matrix).any(axis=1)
+        scores = bootstrap_losses(first.y[covered], matrix[covered], first.spec.n_classes, N_RESAMPLES, seed)
+    else:
+        covered = (matrix >= 0).all(axis=1)
+        scores = bootstrap_scores(first.y[covered], matrix[covered], first.spec.n_classes, first.spec.metric,
+                                  N_RESAMPLES, seed)
     n = len(pairs)
     point, low, high = scores.difference(np.arange(n, 2 * n), np.arange(n))
     return pd.DataFrame({
@@ -97,13 +110,14 @@ def _differences(runs: list[RunContents], labels: list[str], seed: int) -> pd.Da
 def comparison_page(comparison: Comparison) -> str:
     """The comparison as a report-like page: scores side by side, then the paired differences with a chart."""
     scores = Section("scores", "Leaderboards side by side")
-    scores.note(f"OOF {comparison.metric} of each row in each run, with its 95% bootstrap interval.")
+    scores.note(f"OOF {comparison.metric} ({comparison.direction}) of each row in each run, with its 95% bootstrap "
+                "interval.")
     flat = comparison.scores.copy()
     flat.columns = [f"{run} {part}" for run, part in flat.columns]
     scores.blocks.append(frame_table(flat.reset_index(), id="scores-table"))
     differences = Section("differences", "Paired differences")
     differences.note(f"Other run minus {comparison.labels[0]} on the same OOF rows (paired stratified bootstrap, "
-                     "95%); significant when the interval leaves out 0.")
+                     f"95%; {comparison.direction}); significant when the interval leaves out 0.")
     frame = comparison.differences
     differences.blocks.append(frame_table(frame, id="differences-table"))
     names = [f"{r} ({run})" for r, run in zip(frame["row"], frame["run"])]

@@ -1,18 +1,19 @@
 """What a report reads from a finished run folder, loaded once: leaderboard, labels, folds, OOF probabilities."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from stackfold.competition.folds import FoldAssignment
-from stackfold.competition.spec import CompetitionSpec, get_spec
+from stackfold.competition.challenges import get_spec
+from stackfold.competition.spec import CompetitionSpec
 from stackfold.config import RunConfig, load_config
 from stackfold.core.topk import Probabilities, predicted_positions
 from stackfold.errors import RunFolderError
-from stackfold.leaderboard import COLUMNS, read_leaderboard
+from stackfold.leaderboard import COLUMNS, read_leaderboard, row_losses
 from stackfold.probability_files import read_probabilities
 from stackfold.run_folder import Level, RunFolder
 
@@ -24,6 +25,8 @@ class RunContents:
     ``predictions[name]``: the class index each leaderboard row predicts out of fold (-1 where no
     fold covered the row); ``best_oof``: the top row's OOF probabilities (float32), the only ones
     drawn (its reliability diagram). Other rows' probabilities are read one at a time and dropped.
+    ``losses[name]``: on a challenge scored by probabilities (log loss), each row's OOF loss (NaN where no fold
+    covered the row), what its bootstraps resample; empty for a label metric.
     """
 
     folder: RunFolder
@@ -34,6 +37,7 @@ class RunContents:
     assignment: FoldAssignment
     best_oof: Probabilities
     predictions: dict[str, np.ndarray]
+    losses: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def y(self) -> np.ndarray:
@@ -60,7 +64,9 @@ def load_run(run: Path) -> RunContents:
                              f"run `stackfold run` on the same data with --out {folder.root} again: it reuses "
                              "every result and rewrites the leaderboard")
     assignment = folder.load_fold_assignment()
-    predictions, best_oof = {}, np.empty(0, dtype=np.float32)
+    spec = get_spec(config.challenge)
+    y = pd.Index(spec.classes).get_indexer(assignment.labels)
+    predictions, losses, best_oof = {}, {}, np.empty(0, dtype=np.float32)
     for name, level in zip(board["model"], board["level"]):
         directory = folder.model_dir(Level(level), name)
         proba = read_probabilities(directory, "oof")
@@ -69,7 +75,8 @@ def load_run(run: Path) -> RunContents:
             raise RunFolderError(f"{directory}: {len(proba)} OOF rows but {folder.folds} has "
                                  f"{len(assignment.labels)}; run `stackfold run` again to rewrite it")
         predictions[name] = predicted_positions(proba)
+        losses.update(row_losses(spec.metric, {name: proba}, y) or {})
         if name == board["model"].iloc[0]:
             best_oof = proba
     origin = json.loads(folder.origin.read_text(encoding="utf-8")) if folder.origin.is_file() else {}
-    return RunContents(folder, config, get_spec(config.competition), origin, board, assignment, best_oof, predictions)
+    return RunContents(folder, config, spec, origin, board, assignment, best_oof, predictions, losses)

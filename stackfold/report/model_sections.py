@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from stackfold.competition.metric import metric_info
 from stackfold.report import analysis, charts
 from stackfold.report.blocks import Cell, Choice, Section, Table, frame_table, labels, number, text
 from stackfold.report.contents import RunContents
@@ -15,12 +16,16 @@ MAX_CLASS_ROWS = 200
 def leaderboard_section(run: RunContents) -> Section:
     board = run.leaderboard
     metric = run.spec.metric
+    higher = metric_info(metric).higher_is_better
     section = Section("leaderboard", "Leaderboard")
-    section.note(f"Rows ranked by the CV mean of the challenge metric ({metric}) over {run.config.folds} folds; "
-                 "the top row is submitted as best.csv. OOF: the metric of the pooled out-of-fold predictions, "
+    direction, gap = ("", "top row minus this row") if higher else (
+        ", lower is better", "this row minus top row (positive: worse)")
+    section.note(f"Rows ranked by the CV mean of the challenge metric ({metric}{direction}) over {run.config.folds} "
+                 "folds; the top row is submitted as best.csv. OOF: the metric of the pooled out-of-fold predictions, "
                  "with its 95% stratified bootstrap interval (1,000 resamples). Gap: the paired bootstrap interval "
-                 "of top row minus this row on the same resamples; '=' marks rows whose gap interval holds 0, "
+                 f"of {gap} on the same resamples; '=' marks rows whose gap interval holds 0, "
                  "i.e. not significantly worse than the top row.")
+    loss_column = "log_loss" in board.columns  # a log-loss challenge's run: its CV mean fold log loss
     rows = []
     for rank, r in enumerate(board.to_dict("records"), start=1):
         rows.append([
@@ -30,13 +35,15 @@ def leaderboard_section(run: RunContents) -> Section:
             Cell(f"[{r['gap_low']:+.4f}, {r['gap_high']:+.4f}]", repr(r["gap_low"]), "interval"),
             Cell("=" if r["tied"] else "", "1" if r["tied"] else "0", "tied" if r["tied"] else ""),
             Cell(f"{r['wf1_mean']:.4f} ± {r['wf1_std']:.4f}", repr(r["wf1_mean"])),
-            number(r["accuracy"]), number(r["macro_f1"]), number(r["fit_s"], 1), number(r["predict_s"], 1),
+            number(r["accuracy"]), number(r["macro_f1"]), *([number(r["log_loss"])] if loss_column else []),
+            number(r["fit_s"], 1), number(r["predict_s"], 1),
             number(r["blank_images"], 0), Cell("*" if r["submitted"] else "", "1" if r["submitted"] else "0"),
         ])
     section.blocks.append(Table(
         ["#", "model", "level", f"OOF {metric}", "95% interval", "gap to top (95%)", "tied", "wF1 fold mean ± std",
-         "accuracy", "macro F1", "fit s", "predict s", "blank images", "submitted"], rows, id="leaderboard-table"))
-    label = f"OOF {metric} (95% bootstrap interval); blue: tied with the top row"
+         "accuracy", "macro F1", *(["log loss fold mean"] if loss_column else []), "fit s", "predict s",
+         "blank images", "submitted"], rows, id="leaderboard-table"))
+    label = f"OOF {metric} (95% bootstrap interval{direction}); blue: tied with the top row"
     section.chart(charts.intervals(board["model"], board["oof_score"], board["ci_low"], board["ci_high"],
                                    board["tied"], label),
                   "OOF score and 95% bootstrap interval of every row")

@@ -9,6 +9,7 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from stackfold.competition.load import image_coverage, load_competition
+from stackfold.competition.metric import metric_info
 from stackfold.errors import StackfoldError
 from stackfold.features.language import detect_languages
 from stackfold.report import charts
@@ -32,6 +33,11 @@ def tuning_section(run: RunContents) -> Section:
     return section
 
 
+def _direction(metric: str) -> str:
+    """``" (lower is better)"`` for a metric where it is (log loss), else nothing."""
+    return "" if metric_info(metric).higher_is_better else " (lower is better)"
+
+
 def _study(section: Section, run: RunContents, stacker: str, saved: dict) -> None:
     """History, parameter importances and trial states of the study behind ``tuning/<stacker>.json``."""
     default = run.folder.tuning / f"{stacker}.db"
@@ -40,15 +46,16 @@ def _study(section: Section, run: RunContents, stacker: str, saved: dict) -> Non
         with quiet_optuna():
             study = optuna.load_study(study_name=saved["study"], storage=open_storage(url))
     except (StackfoldError, KeyError, ValueError) as e:
-        section.note(f"{stacker}: best CV {saved.get('value', float('nan')):.4f} after {saved.get('trials')} trials; "
+        section.note(f"{stacker}: best CV {run.spec.metric} {saved.get('value', float('nan')):.4f}"
+                     f"{_direction(run.spec.metric)} after {saved.get('trials')} trials; "
                      f"its study ({saved.get('storage')}) cannot be read here: {e}")
         return
     trials = study.get_trials(deepcopy=False)
     states = pd.Series([t.state.name.lower() for t in trials]).value_counts()
     section.note(f"{stacker}: study {study.study_name!r}, {len(trials)} trials ("
                  + ", ".join(f"{n} {state}" for state, n in states.items())
-                 + f"); best CV {saved['value']:.4f} (trial {saved['best_trial']}) against "
-                 f"{saved['default_value']:.4f} untuned.")
+                 + f"); best CV {run.spec.metric} {saved['value']:.4f} (trial {saved['best_trial']}) against "
+                 f"{saved['default_value']:.4f} untuned{_direction(run.spec.metric)}.")
     complete = pd.DataFrame([(t.number, t.value) for t in trials if t.state == TrialState.COMPLETE],
                             columns=["number", "value"])
     pruned = pd.DataFrame([(t.number, t.intermediate_values[max(t.intermediate_values)]) for t in trials
@@ -88,7 +95,8 @@ def data_section(run: RunContents, data: Path | None) -> Section:
                       f"Text length of the non-empty training texts (empty: {empty})")
         sample = dataset.train.sample(min(LANGUAGE_SAMPLE, len(dataset.train)), random_state=run.config.seed)
         texts = sample[run.spec.text_columns[0]].fillna("") + " " + sample[list(run.spec.text_columns)[-1]].fillna("")
-        languages = pd.Series(detect_languages(list(texts))).value_counts(normalize=True).head(8)
+        detected = detect_languages(list(texts), declared=run.spec.languages)
+        languages = pd.Series(detected).value_counts(normalize=True).head(8)
         section.chart(charts.grouped_bars(languages.to_frame("share"), "language", "share of texts", rotate=False),
                       f"Language mix of {len(sample)} sampled training texts (langid)")
     coverage = pd.DataFrame([{"split": split, "images found": found, "images expected": total}

@@ -7,6 +7,8 @@
       origin.json                    what the folder's results come from: data fingerprint, folds, seed
       config.running.toml            configuration of a run in progress (or one that failed) ...
       config.toml                    ... renamed to this when the run succeeds: the last finished run's
+      challenge.toml                 the challenge's spec as the run read it, its classes listed (a run on
+                                     a spec file; its config names it), so the folder reads without the data
       folds.csv                      index,fold,label: the one assignment every model and stacker uses
       cache/<view>-<key>/            feature views, keyed by content hash of data and builder
                                      (image views: memory-mapped .npy + done-mask, resumable)
@@ -79,6 +81,10 @@ class RunFolder(ResultFiles):
     @property
     def config(self) -> Path:
         return self.root / "config.toml"
+
+    @property
+    def challenge(self) -> Path:
+        return self.root / "challenge.toml"
 
     @property
     def folds(self) -> Path:

@@ -1,4 +1,10 @@
-"""Check a submission against the challenge format and the test set it answers."""
+"""Check a submission against the challenge format and the test set it answers.
+
+A label submission holds each test row's class as the challenge writes it (an integer code or a
+string); a probability submission one column per class under the sample submission's header, each
+row's values finite, non-negative and summing to 1. Either parses to each row's class code, so
+scores and diffs read both alike.
+"""
 
 from io import StringIO
 from pathlib import Path
@@ -9,6 +15,9 @@ import pandas as pd
 from stackfold.competition.csv_files import decode_utf8, parse_integers
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.errors import SubmissionError
+
+ROW_SUM_TOLERANCE = 1e-3
+"""How far a probability submission's row may sum from 1 (Kaggle renormalises; a larger gap is a mistake)."""
 
 
 def read_text(path: Path, what: str) -> str:
@@ -30,34 +39,91 @@ def _integers(values: pd.Series, source: str, column: str) -> np.ndarray:
     return numbers
 
 
-def parse_submission(text: str, spec: CompetitionSpec, source: str) -> pd.Series:
-    """Labels of a submission text keyed by index; format errors name the line."""
+def _ids(values: pd.Series, spec: CompetitionSpec, source: str) -> pd.Index:
+    """Row ids as the challenge's files give them: integers for an unnamed index (Rakuten) and for ids that are all
+    integers, else strings."""
+    if not spec.id_column:
+        return pd.Index(_integers(values, source, "index"))
+    numbers, bad = parse_integers(values)
+    if not bad.any() and (pd.Series(numbers).astype(str).to_numpy() == values.str.strip().to_numpy()).all():
+        return pd.Index(numbers)
+    return pd.Index(values.to_numpy(dtype=object))
+
+
+def _frame(text: str, header: str, source: str) -> pd.DataFrame:
     lines = text.splitlines()
-    if not lines or lines[0].strip() != spec.submission_header:
+    if not lines or lines[0].strip() != header:
         found = lines[0].strip() if lines else "nothing"
-        raise SubmissionError(f"{source}, line 1: header must be {spec.submission_header!r}, found {found!r}")
+        shown = header if len(header) <= 200 else header[:200] + "..."
+        raise SubmissionError(f"{source}, line 1: header must be {shown!r}, found {found[:200]!r}")
     try:
-        frame = pd.read_csv(StringIO(text), index_col=0, dtype=str, keep_default_na=False)
+        return pd.read_csv(StringIO(text), index_col=0, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as e:
         raise SubmissionError(f"{source}: not a valid CSV ({' '.join(str(e).split())}); fix that line") from e
-    index = _integers(frame.index.to_series(), source, "index")
-    labels = pd.Series(_integers(frame[spec.label_column], source, spec.label_column), index=pd.Index(index))
-    duplicated = np.flatnonzero(labels.index.duplicated())
+
+
+def _unique(index: pd.Index, source: str) -> None:
+    duplicated = np.flatnonzero(index.duplicated())
     if len(duplicated):
-        raise SubmissionError(
-            f"{source}, line {duplicated[0] + 2}: index {labels.index[duplicated[0]]} appears twice; "
-            "keep one prediction per row"
-        )
-    unknown = np.flatnonzero(~np.isin(labels.to_numpy(), spec.classes))
+        raise SubmissionError(f"{source}, line {duplicated[0] + 2}: index {index[duplicated[0]]} appears twice; "
+                              "keep one prediction per row")
+
+
+def parse_labels(text: str, spec: CompetitionSpec, source: str, header: str | None = None) -> pd.Series:
+    """Class codes of a label file (a label submission, or a truth file) keyed by id; errors name the line.
+
+    ``header``: the first line expected (default: the spec's label header, ``id,label``)."""
+    frame = _frame(text, header or spec.label_header, source)
+    index = _ids(frame.index.to_series(), spec, source)
+    column = frame.columns[0]  # the header names it: the label column, or the sample submission's name for it
+    given = frame[column]
+    if spec.integer_labels:  # integer labels: their own codes
+        codes = _integers(given, source, column)
+        unknown = np.flatnonzero(~np.isin(codes, spec.classes))
+    else:
+        mapped = given.map(spec.label_of)
+        unknown = np.flatnonzero(mapped.isna().to_numpy())
+        codes = mapped.fillna(-1).to_numpy(dtype=np.int64)
+    labels = pd.Series(codes, index=index)
+    _unique(labels.index, source)
     if len(unknown):
+        shown = codes[unknown[0]] if spec.integer_labels else repr(given.iloc[unknown[0]])
         raise SubmissionError(
-            f"{source}, line {unknown[0] + 2}, column {spec.label_column}: "
-            f"{labels.iloc[unknown[0]]} is not one of the {spec.n_classes} classes of {spec.name}; predict one of them"
+            f"{source}, line {unknown[0] + 2}, column {column}: "
+            f"{shown} is not one of the {spec.n_classes} classes of {spec.name}; predict one of them"
         )
     return labels
 
 
-def _check_index(labels: pd.Series, expected: pd.Index, source: str, against: str) -> None:
+def parse_probabilities(text: str, spec: CompetitionSpec, source: str) -> pd.DataFrame:
+    """A probability submission as a frame keyed by id, one column per class code in the spec's order."""
+    frame = _frame(text, spec.submission_header, source)
+    index = _ids(frame.index.to_series(), spec, source)
+    values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        row, column = (int(i[0]) for i in np.nonzero(bad))
+        raise SubmissionError(f"{source}, line {row + 2}, column {frame.columns[column]}: "
+                              f"{frame.iat[row, column]!r} is not a probability; give a number from 0 to 1")
+    sums = values.sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1) > ROW_SUM_TOLERANCE)
+    if len(off):
+        raise SubmissionError(f"{source}, line {off[0] + 2}: probabilities sum to {sums[off[0]]:.6g}, not 1; "
+                              "normalise each row")
+    _unique(index, source)
+    order = [list(spec.submission_columns).index(label) for label in spec.class_labels]
+    return pd.DataFrame(values[:, order], index=index, columns=list(spec.classes))
+
+
+def parse_submission(text: str, spec: CompetitionSpec, source: str) -> pd.Series:
+    """Each row's class code, keyed by id (a probability submission's most probable class); errors name the line."""
+    if spec.submission == "probabilities":
+        proba = parse_probabilities(text, spec, source)
+        return pd.Series(np.asarray(spec.classes)[proba.to_numpy().argmax(axis=1)], index=proba.index)
+    return parse_labels(text, spec, source, spec.submission_header)
+
+
+def _check_index(labels: pd.Series | pd.DataFrame, expected: pd.Index, source: str, against: str) -> None:
     missing = expected.difference(labels.index, sort=False)
     if len(missing):
         raise SubmissionError(
@@ -91,11 +157,11 @@ def validate_submission(
     return check_submission(read_text(path, "submission"), spec, test_index, str(path), full_ids)
 
 
-def read_id_list(path: Path) -> pd.Index:
-    """The index column of an id list such as ``reference/test_ids.csv``."""
+def read_id_list(path: Path, spec: CompetitionSpec) -> pd.Index:
+    """The id column of an id list such as ``reference/test_ids.csv`` (its first column)."""
     text = read_text(path, "id list")
     try:
         frame = pd.read_csv(StringIO(text), index_col=0, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as e:  # EmptyDataError is a ValueError
         raise SubmissionError(f"{path}: not a valid CSV ({' '.join(str(e).split())}); fix the id list") from e
-    return pd.Index(_integers(frame.index.to_series(), str(path), "index"))
+    return _ids(frame.index.to_series(), spec, str(path))
