@@ -34,7 +34,8 @@ MINOR_LANGUAGES = ("de", "it", "es")
 
 @dataclass(frozen=True)
 class TextKnobs:
-    """Difficulty settings of the text, tuned so TF-IDF + logistic regression scores like on real data."""
+    """Difficulty settings of the text, tuned so TF-IDF + logistic regression scores like on real data; lengths,
+    apostrophes and HTML measured on the real rows (tests/test_synthetic.py compares them)."""
 
     clarity_a: float = 1.2  # Beta(a, b) of the per-product share of own-class words
     clarity_b: float = 1.6
@@ -42,7 +43,12 @@ class TextKnobs:
     sibling_share: float = 0.12  # words of a sibling class of the same group
     group_share: float = 0.35  # words shared by the whole group
     stray_share: float = 0.04  # words of any other class
-    html_share: float = 0.27  # share of non-empty descriptions that are HTML-encoded
+    html_share: float = 0.9  # share of non-empty descriptions exported HTML-escaped (' as &#39;, & as &amp;)
+    markup_share: float = 0.32  # of those, share also laid out with tags (<br>, <p>, <li>, <b>, <strong>)
+    accent_entity_share: float = 0.02  # of those, share with accents as named entities (&eacute;)
+    title_words: tuple[float, float] = (2.28, 0.45)  # lognormal (mu, sigma) of the title's words
+    description_words: tuple[float, float, float] = (4.53, 1.4, 0.75)  # split lognormal: mu, sigma below, above
+    elision_share: float = 0.06  # of French content words, share elided with l' or d' (l'huile, d'origine)
     minor_language_share: float = 0.25  # of the non-French texts: German, Italian, Spanish
 
 
@@ -100,14 +106,14 @@ class TextSampler:
         language = self.language(code, rng)
         clarity = rng.beta(self.knobs.clarity_a, self.knobs.clarity_b)
         mix = self._source_mix(clarity)
-        n_title = int(np.clip(round(rng.lognormal(2.3, 0.5)), 2, 60))
+        n_title = int(np.clip(round(rng.lognormal(*self.knobs.title_words)), 2, 60))
         designation = _title_case(self._words(code, language, mix, n_title, rng), rng)
         if rng.random() < EMPTY_DESCRIPTION[code]:
             return designation, None
-        n_description = int(np.clip(rng.lognormal(4.15, 0.85), 3, 1500))
+        n_description = int(np.clip(_split_lognormal(self.knobs.description_words, rng), 3, 1500))
         lines = self._description(code, language, mix, n_description, designation, rng)
         if rng.random() < self.knobs.html_share:
-            return designation, _html_encode(lines, rng)
+            return designation, _html_encode(lines, self.knobs, rng)
         return designation, " ".join(lines)
 
     def _source_mix(self, clarity: float) -> np.ndarray:
@@ -140,7 +146,10 @@ class TextSampler:
         while len(words) < n:
             kind = rng.random()
             if kind < 0.5 and not (native and rng.random() < 0.5):
-                words.extend(self._content_word(code, language, mix, rng).split())
+                content = self._content_word(code, language, mix, rng)
+                if language == "fr" and rng.random() < self.knobs.elision_share:
+                    content = ("l'", "d'")[int(rng.integers(2))] + content
+                words.extend(content.split())
             elif kind < 0.78 or native:
                 words.append(function.draw(rng.random()))
             elif kind < 0.9:
@@ -168,6 +177,14 @@ class TextSampler:
                 parts.append(sentence[:1].upper() + sentence[1:] + ".")
             remaining -= length
         return parts
+
+
+def _split_lognormal(knobs: tuple[float, float, float], rng: np.random.Generator) -> float:
+    """``exp(mu + sigma * z)``, sigma one value below the median and another above: real description
+    lengths have a long tail of short texts and a shorter one of long texts."""
+    mu, below, above = knobs
+    z = rng.standard_normal()
+    return float(np.exp(mu + (below if z < 0 else above) * z))
 
 
 def _number_token(rng: np.random.Generator) -> str:
@@ -206,21 +223,25 @@ _ACCENTS = re.compile(r"[éèêàçâôûîë]")
 _BOLD = re.compile(r"(\w+ :|\w+:)")
 
 
-def _html_encode(lines: list[str], rng: np.random.Generator) -> str:
-    """Join description lines like a web shop export: entities, ``<br>``, ``<p>`` and ``<b>`` tags."""
+def _html_encode(lines: list[str], knobs: TextKnobs, rng: np.random.Generator) -> str:
+    """Join description lines like a web shop export, as in the real rows: escaped (``&#39;``, ``&amp;``), rarely
+    accents as entities, and for a share ``<br>``, ``<p>`` or ``<li>`` lines with ``<b>``/``<strong>`` labels."""
     text = "\n".join(lines)
     text = text.replace("&", "&amp;").replace("'", "&#39;")
-    if rng.random() < 0.6:
+    if rng.random() < knobs.accent_entity_share:
         text = _ACCENTS.sub(lambda m: f"&{_ENTITY[m.group(0)]};", text)
-    if rng.random() < 0.5:
-        text = _BOLD.sub(r"<b>\1</b>", text)
+    if rng.random() >= knobs.markup_share:
+        return text.replace("\n", " ")
+    if rng.random() < 0.4:
+        bold = ("b", "strong")[int(rng.integers(2))]
+        text = _BOLD.sub(rf"<{bold}>\1</{bold}>", text)
     lines = text.split("\n")
-    style = int(rng.integers(3))
-    if style == 0:
-        return "<br>".join(lines)
-    if style == 1:
-        return "<br />".join(lines)
-    return "".join(f"<p>{line}</p>" for line in lines)
+    style = rng.random()
+    if style < 0.55:
+        return ("<br>", "<br />")[int(rng.integers(2))].join(lines)
+    if style < 0.8:
+        return "".join(f"<p>{line}</p>" for line in lines)
+    return "<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
 
 
 _ENTITY = {"é": "eacute", "è": "egrave", "ê": "ecirc", "à": "agrave", "ç": "ccedil", "â": "acirc",
