@@ -2,15 +2,15 @@
 # a little, and end with the path of the run's HTML report.
 # `make test`: install with test extras, run the whole test suite (what CI runs, through .ci/run).
 # `make test-fast`: the same without the tests marked slow (each over ~5 s): a few minutes.
-# Both run on TEST_WORKERS parallel workers (pytest-xdist), one thread each (tests/conftest.py); a test file stays on
-# one worker (--dist loadfile), so its module fixtures are built once.
+# Both run on TEST_WORKERS parallel workers (pytest-xdist), one thread each; the tests sharing an expensive fixture
+# stay on one worker (--dist loadgroup, tests/conftest.py), the others go wherever there is room.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PRODUCTS ?= 1500
 DEMO_SEED ?= 0
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: demo test test-fast install clean
 

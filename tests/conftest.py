@@ -153,3 +153,21 @@ def text_run(rakuten_sample, tmp_path_factory):
     with pytest.warns(SmallClassWarning, match=r"2220 \(1 rows\)"):
         run_pipeline(rakuten_sample, root / "out", load_config(config))
     return root / "out"
+
+
+CHEAP_SHARED_FIXTURES = {"rakuten_sample", "rakuten_real", "cdiscount_sample"}
+"""Session fixtures that only name a folder: sharing them costs nothing, so they group no tests."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``make test``'s workers (``--dist loadgroup``): the tests of an expensive module or session fixture (a run, a
+    converted network, a browser) share one worker, so it is built once; every other test goes where there is room."""
+    for item in items:
+        for name in item.fixturenames:
+            definitions = item._fixtureinfo.name2fixturedefs.get(name)
+            if not definitions or name in CHEAP_SHARED_FIXTURES:
+                continue
+            definition = definitions[-1]  # pytest's own (tmp_path_factory) have no baseid: not ours to group by
+            if definition.baseid and definition.scope in ("module", "session"):
+                item.add_marker(pytest.mark.xdist_group(f"{definition.baseid}::{name}"))
+                break
