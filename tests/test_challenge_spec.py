@@ -158,6 +158,19 @@ def test_string_labels_and_ids_round_trip_through_a_label_submission(folder, tmp
     assert score_submission(path, truth, spec)["accuracy"] == 1.0
 
 
+@pytest.mark.parametrize(("sample", "header"), [
+    ("id,target\n", "id,target"),  # the sample submission names the label column otherwise than train.csv
+    ("id,category\n", "id,category"),
+    (None, "id,category"),  # a probability sample submission: the label column's own name
+])
+def test_a_label_submission_follows_the_sample_submission_header(folder, sample, header):
+    if sample is not None:
+        (folder / "sample_submission.csv").write_text(sample + "p999999,x\n")
+    (folder / "challenge.toml").write_text(SPEC.replace('metric = "log_loss"', 'metric = "accuracy"\n'
+                                                                               'submission = "label"'))
+    assert read_spec(folder / "challenge.toml").submission_header == header
+
+
 def test_a_probability_submission_keeps_the_sample_submission_header_and_scores_log_loss(folder, tmp_path):
     spec = read_spec(folder / "challenge.toml")
     dataset = load_competition(folder, spec, images=False)

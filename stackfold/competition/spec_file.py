@@ -207,7 +207,7 @@ def read_spec(path: Path, data: Path | None = None) -> CompetitionSpec:
     submission_columns = class_labels
     if submission == "label" and raw.get("sample_submission") and (data / raw["sample_submission"]).is_file():
         header = table_columns(data / raw["sample_submission"], source_key=(path, "sample_submission"))
-        submission_columns = tuple(header[1:2]) or (value["label"],)  # its label column's name (Kaggle's may differ)
+        submission_columns = tuple(header[1:]) if len(header) == 2 else (value["label"],)  # its label column's name
     if submission == "probabilities" and raw.get("sample_submission") and (data / raw["sample_submission"]).is_file():
         header = table_columns(data / raw["sample_submission"], source_key=(path, "sample_submission"))
         columns = tuple(header[1:])
