@@ -30,6 +30,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -220,6 +221,7 @@ def main() -> None:
                    "--seed", str(SEED), "--layout", args.layout)
     config = work / "run.toml"  # the challenge named, as `make demo` needs not: the Rakuten and Cdiscount defaults
     config.write_text(f'competition = "{args.layout}"\n')
+    shutil.rmtree(run, ignore_errors=True)  # a cold run: nothing reused from an earlier one (another stackfold's)
     _stackfold(args.stackfold, "run", str(data), "--out", str(run), "--config", str(config), "--no-report")
     digest = run_digest(run)
     print(f"digest of {len(digest)} files in {time.perf_counter() - start:.0f} s")
