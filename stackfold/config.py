@@ -2,7 +2,6 @@
 and every ``[params.*]`` / ``[features.*]`` value against the declared parameters, before any training (the README
 shows a whole file); ``challenge``: a built-in or a spec file (relative to it), by default the data folder's."""
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import UnionType
@@ -16,7 +15,7 @@ from stackfold.core.estimator import DEFAULT_N_JOBS
 from stackfold.core.params import check_params
 from stackfold.ensembles import DECISIONS, STACKERS, TOP_K_STACKERS, get_decision, get_stacker
 from stackfold.errors import ConfigError
-from stackfold.io import toml_value
+from stackfold.io import read_toml, toml_value
 from stackfold.features.meta import META_FEATURES
 from stackfold.features.views import VIEWS, reads_text, view_params
 from stackfold.models import BASE_MODELS, get_model
@@ -131,12 +130,7 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None, data
 
 def _read(path: Path) -> dict[str, Any]:
     """The keys of a TOML config file, each of its declared type (lists as tuples)."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise ConfigError(f"{path}: config file not found") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML ({e})") from e
+    raw = read_toml(path, "config file not found")
     for key, value in raw.items():
         expected = _TYPES.get(key)
         if expected is None:

@@ -7,7 +7,6 @@ are relative to the data folder a command is given.
 """
 
 import string
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from stackfold.competition.metric import METRICS, metric_info
 from stackfold.competition.spec import FORMATS, SUBMISSION_KINDS, CompetitionSpec
 from stackfold.competition.tables import read_table_column, table_columns
 from stackfold.errors import ConfigError, DataError
-from stackfold.io import toml_value
+from stackfold.io import read_toml, toml_value
 
 SPEC_FILE = "challenge.toml"
 """The name ``stackfold run DATA`` looks for in the data folder (``stackfold init`` writes it)."""
@@ -72,14 +71,7 @@ def _fail(source: Path, key: str, message: str) -> ConfigError:
 
 
 def _raw(path: Path) -> dict[str, Any]:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise ConfigError(f"{path}: challenge spec file not found; write one with `stackfold init DATA`") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML ({e})") from e
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text; re-save the spec file as UTF-8") from e
+    raw = read_toml(path, "challenge spec file not found; write one with `stackfold init DATA`")
     for key, value in raw.items():
         expected = KEYS.get(key)
         if expected is None:

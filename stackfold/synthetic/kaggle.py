@@ -19,7 +19,9 @@ from stackfold.io import write_text_atomic
 from stackfold.progress import track
 from stackfold.synthetic.catalogue import load_catalogue
 from stackfold.synthetic.text import TextSampler
-from stackfold.synthetic.writer import REAL_TEST, REAL_TRAIN, TEXT_STREAM, add_label_noise, write_pictures
+from stackfold.synthetic.writer import (
+    REAL_TEST, REAL_TRAIN, TEXT_STREAM, add_label_noise, check_twin_size, write_pictures,
+)
 
 ID_DIGITS = 6  # ids are "p" and at least this many digits, zero-padded
 
@@ -40,10 +42,7 @@ def write_kaggle_twin(out: Path, n_products: int, seed: int = 0, image_size: int
     Ids (``p000123``) are distinct across train and test and sorted within each. ``images=False`` skips the
     pictures and the ``image`` column (for quick text-only experiments).
     """
-    if n_products < 1:
-        raise ValueError(f"n_products must be at least 1, got {n_products}")
-    if image_size < 8:
-        raise ValueError(f"image_size must be at least 8 pixels, got {image_size}")
+    check_twin_size(n_products, image_size)
     out = Path(out)
     catalogue = load_catalogue()
     names = class_names()

@@ -32,6 +32,14 @@ PARALLEL_MIN = 400  # fewer pictures than this are drawn in-process
 X_COLUMNS = ["designation", "description", "productid", "imageid"]
 
 
+def check_twin_size(n_products: int, image_size: int) -> None:
+    """A twin's size: at least one product, pictures of at least 8 pixels."""
+    if n_products < 1:
+        raise ValueError(f"n_products must be at least 1, got {n_products}")
+    if image_size < 8:
+        raise ValueError(f"image_size must be at least 8 pixels, got {image_size}")
+
+
 def write_demo_data(out: Path, n_products: int, seed: int = 0, image_size: int = 500, images: bool = True) -> None:
     """Write a synthetic data set in the exact Rakuten layout under ``out``.
 
@@ -39,10 +47,7 @@ def write_demo_data(out: Path, n_products: int, seed: int = 0, image_size: int =
     test products; the hidden test labels go to ``truth/Y_test.csv``. ``images=False`` skips
     the pictures (for quick text-only experiments).
     """
-    if n_products < 1:
-        raise ValueError(f"n_products must be at least 1, got {n_products}")
-    if image_size < 8:
-        raise ValueError(f"image_size must be at least 8 pixels, got {image_size}")
+    check_twin_size(n_products, image_size)
     out = Path(out)
     catalogue = load_catalogue()
     n_test = max(1, round(n_products * REAL_TEST / REAL_TRAIN))
