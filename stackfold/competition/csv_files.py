@@ -126,7 +126,14 @@ def id_index(path: Path, values: pd.Series, column: str) -> pd.Index:
     if empty.any():
         position = int(np.flatnonzero(empty)[0])
         raise DataError(f"{path}, row {position + 1}, column {column}: empty id; every row needs its id")
+    numbers = canonical_integers(values)
+    return pd.Index(numbers if numbers is not None else values.to_numpy(dtype=object), name=None)
+
+
+def canonical_integers(values: pd.Series) -> np.ndarray | None:
+    """String ``values`` as int64 when every one is an integer written the usual way (``"10"``; not ``"010"`` or
+    ``"1.0"``; spaces around it are fine), else ``None``: ids that stay strings."""
     numbers, bad = parse_integers(values)
-    if not bad.any() and (pd.Series(numbers).astype(str).to_numpy() == values.str.strip().to_numpy()).all():
-        return pd.Index(numbers, name=None)
-    return pd.Index(values.to_numpy(dtype=object), name=None)
+    if bad.any() or not (pd.Series(numbers).astype(str).to_numpy() == values.str.strip().to_numpy()).all():
+        return None
+    return numbers

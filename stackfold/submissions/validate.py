@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stackfold.competition.csv_files import decode_utf8, parse_integers
+from stackfold.competition.csv_files import canonical_integers, decode_utf8, parse_integers
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.errors import SubmissionError
 
@@ -44,10 +44,8 @@ def _ids(values: pd.Series, spec: CompetitionSpec, source: str) -> pd.Index:
     integers, else strings."""
     if not spec.id_column:
         return pd.Index(_integers(values, source, "index"))
-    numbers, bad = parse_integers(values)
-    if not bad.any() and (pd.Series(numbers).astype(str).to_numpy() == values.str.strip().to_numpy()).all():
-        return pd.Index(numbers)
-    return pd.Index(values.to_numpy(dtype=object))
+    numbers = canonical_integers(values)  # the rule the loader keys the test rows by (csv_files.id_index)
+    return pd.Index(numbers if numbers is not None else values.to_numpy(dtype=object))
 
 
 def _frame(text: str, header: str, source: str) -> pd.DataFrame:
