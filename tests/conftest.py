@@ -159,15 +159,46 @@ CHEAP_SHARED_FIXTURES = {"rakuten_sample", "rakuten_real", "cdiscount_sample"}
 """Session fixtures that only name a folder: sharing them costs nothing, so they group no tests."""
 
 
+def _expensive_fixtures(item: pytest.Item) -> set[str]:
+    """The module and session fixtures defined in tests/ that ``item`` uses, but for the cheap ones."""
+    found = set()
+    for name in item.fixturenames:
+        definitions = item._fixtureinfo.name2fixturedefs.get(name)
+        if not definitions or name in CHEAP_SHARED_FIXTURES:
+            continue
+        definition = definitions[-1]  # pytest's own (tmp_path_factory) have no baseid: not ours to group by
+        if definition.baseid and definition.scope in ("module", "session"):
+            found.add(f"{definition.baseid}::{name}")
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """``make test``'s workers (``--dist loadgroup``): the tests of an expensive module or session fixture (a run, a
-    converted network, a browser) share one worker, so it is built once; every other test goes where there is room."""
-    for item in items:
-        for name in item.fixturenames:
-            definitions = item._fixtureinfo.name2fixturedefs.get(name)
-            if not definitions or name in CHEAP_SHARED_FIXTURES:
-                continue
-            definition = definitions[-1]  # pytest's own (tmp_path_factory) have no baseid: not ours to group by
-            if definition.baseid and definition.scope in ("module", "session"):
-                item.add_marker(pytest.mark.xdist_group(f"{definition.baseid}::{name}"))
-                break
+    converted network, a browser) share one worker, so it is built once; tests using two such fixtures join their
+    groups. Every other test goes where there is room."""
+    group: dict[str, str] = {}  # union-find: each fixture's representative
+
+    def root(name: str) -> str:
+        while group.setdefault(name, name) != name:
+            name = group[name]
+        return name
+
+    used = {item: sorted(_expensive_fixtures(item)) for item in items}
+    for names in used.values():
+        for other in names[1:]:
+            group[root(other)] = root(names[0])
+    for item, names in used.items():
+        if names:
+            item.add_marker(pytest.mark.xdist_group(root(names[0])))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A worker whose grouped tests lost their group (pytest-xdist writes it into the node id, which a pytest it does
+    not know may keep elsewhere) would build each expensive fixture once per worker: stop instead."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist did not group {lost[0]} (and {len(lost) - 1} more) with pytest "
+                                f"{pytest.__version__}: install the versions pyproject.toml's test extras pin")
