@@ -7,6 +7,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, get_args, get_origin
 
+from stackfold.cluster_settings import TYPE_NAMES, check_cluster
 from stackfold.competition.images import check_on_bad_image
 from stackfold.competition.detect import detect
 from stackfold.competition.challenges import BUILT_IN, get_spec
@@ -18,7 +19,10 @@ from stackfold.errors import ConfigError
 from stackfold.io import read_toml, toml_value
 from stackfold.features.meta import META_FEATURES
 from stackfold.features.views import VIEWS, reads_text, view_params
-from stackfold.models import BASE_MODELS, get_model
+from stackfold.core.estimator import BaseModel
+from stackfold.core.registry import lookup
+from stackfold.models import BASE_MODELS
+from stackfold.models.catalog import model_catalog, plugin_class
 
 DEFAULT_MODELS = (
     "prior", "tfidf_logreg", "logreg", "linear_svc", "complement_nb", "text_nn", "sentence_logreg", "sentence_nn",
@@ -67,9 +71,18 @@ class RunConfig:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
     cluster: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Models of the user's: ``[model.NAME]`` tables (:mod:`stackfold.models.catalog`)."""
+    plugins: tuple[str, ...] = ()
+    """Plug-in files whose model classes a run may name (paths relative to the config file)."""
 
     def model_params(self, name: str) -> dict[str, Any]:
-        return dict(self.params.get(name, {}))
+        """The configured parameters of a model: ``[model.NAME] params`` and ``[params.NAME]``."""
+        return {**self.model.get(name, {}).get("params", {}), **self.params.get(name, {})}
+
+    def model_class(self, name: str) -> type[BaseModel]:
+        """The class of base model ``name``: built in, configured (``[model.NAME]``) or a plug-in's."""
+        return lookup(model_catalog(self.model, self.plugins), "model", name)
 
     def to_toml(self) -> str:
         """The effective configuration, as written to the run folder."""
@@ -77,9 +90,9 @@ class RunConfig:
         for f in fields(self):
             if f.name == "top_k":  # 0 (dense) written out: read back, a challenge of many classes would default to 20
                 lines.append(f"top_k = {self.top_k or 0}")
-            elif f.name not in ("params", "features", "cluster"):
+            elif f.name not in ("params", "features", "cluster", "model"):
                 lines.append(f"{f.name} = {toml_value(getattr(self, f.name))}")
-        for table in ("params", "features"):
+        for table in ("params", "features", "model"):
             for name, values in sorted(getattr(self, table).items()):
                 lines.append(f"\n[{table}.{name}]")
                 lines.extend(f"{k} = {toml_value(v)}" for k, v in sorted(values.items()))
@@ -104,7 +117,6 @@ def _file_type(annotation: Any) -> type:
 
 _TYPES = {**{f.name: _file_type(f.type) for f in fields(RunConfig)}, "competition": str}
 """Each key of a config file and its type: the fields of :class:`RunConfig`, and ``challenge``'s earlier name."""
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list", dict: "a table"}
 
 
 def load_config(path: Path | None, overrides: dict[str, Any] | None = None, data: Path | None = None) -> RunConfig:
@@ -116,7 +128,7 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None, data
     """
     raw = _read(Path(path)) if path is not None else {}
     overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in (overrides or {}).items()}
-    _check_names(overrides)  # an override's error names the option, not the file
+    _check_names(overrides, raw.get("model", {}))  # an override's error names the option, not the file
     raw.update(overrides)
     if "challenge" not in raw and data is not None:
         raw["challenge"] = detect(Path(data))
@@ -135,20 +147,25 @@ def _read(path: Path) -> dict[str, Any]:
         expected = _TYPES.get(key)
         if expected is None:
             raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(_TYPES)}")
+        if key == "models" and isinstance(value, dict):
+            raise ConfigError(f"{path}: models must be a list of names; define a model of your own as [model.NAME] "
+                              "(singular), then list NAME in models")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ConfigError(f"{path}: {key} must be {_TYPE_NAMES[expected]}, got {value!r}")
+            raise ConfigError(f"{path}: {key} must be {TYPE_NAMES[expected]}, got {value!r}")
     if "competition" in raw:  # the key's earlier name
         if "challenge" in raw:
             raise ConfigError(f"{path}: give challenge or competition (its earlier name), not both")
         raw["challenge"] = raw.pop("competition")
     if "challenge" in raw and raw["challenge"] not in BUILT_IN:  # a spec file: relative to this config file
         raw["challenge"] = str(path.parent / raw["challenge"])
+    raw["plugins"] = [str((path.parent / p).resolve()) for p in raw.get("plugins", [])]  # kept by the run folder
     return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
 
 
-def _check_names(overrides: dict[str, Any]) -> None:
+def _check_names(overrides: dict[str, Any], defined: dict[str, Any]) -> None:
     for name in overrides.get("models", ()):
-        get_model(name)
+        if name not in defined and ":" not in name:
+            lookup(BASE_MODELS, "model", name)
     for name in overrides.get("stackers", ()):
         get_stacker(name)
     if overrides.get("folds", 2) < 2:
@@ -205,8 +222,12 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
     if not spec.has_images and config.images:
         config = replace(config, images=False)  # a challenge without pictures needs no `images = false`
     config = _challenge_defaults(config, given, data)
+    config = _plugin_entries(config)
     for name in config.models:
-        get_model(name)
+        unknown = [view for view in config.model_class(name).views if view not in VIEWS]
+        if unknown:
+            raise ConfigError(f"model {name!r} reads view {unknown[0]!r}, which stackfold has not; known: "
+                              f"{', '.join(VIEWS)}")
     for name in config.stackers:
         get_stacker(name)
     for name in config.decisions:
@@ -222,11 +243,11 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
             raise ConfigError(f"meta-features {name!r} need images, but images = false; remove it from meta_features")
     check_on_bad_image(config.on_bad_image)
     if not config.images:
-        image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in get_model(m).views)]
+        image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in config.model_class(m).views)]
         reason = "images, but images = false" if spec.has_images else f"images, but {spec.name} rows have none"
         config = _drop_models(config, given, image_models, reason)
     if not spec.text_columns:
-        text_models = [m for m in config.models if any(reads_text(v) for v in get_model(m).views)]
+        text_models = [m for m in config.models if any(reads_text(v) for v in config.model_class(m).views)]
         config = _drop_models(config, given, text_models, f"text, but {spec.name} products have none")
         if "text" in config.meta_features:
             raise ConfigError(f"meta-features 'text' need text, but {spec.name} products have none")
@@ -234,7 +255,7 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
     if not config.models:
         raise ConfigError("no base model to run; list at least one in models")
     for name, values in config.params.items():
-        cls = BASE_MODELS.get(name) or STACKERS.get(name) or DECISIONS.get(name)
+        cls = model_catalog(config.model, config.plugins).get(name) or STACKERS.get(name) or DECISIONS.get(name)
         if cls is None or not isinstance(values, dict):
             raise ConfigError(f"[params.{name}]: no model or stacker named {name!r}")
         check_params(cls.parameters, values, f"[params.{name}]")
@@ -246,8 +267,18 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
         raise ConfigError(f"folds = {config.folds}: need at least 2")
     if config.n_jobs < 1:
         raise ConfigError(f"n_jobs = {config.n_jobs}: need at least 1")
-    _check_cluster(config.cluster)
+    check_cluster(config.cluster)
     return config
+
+
+def _plugin_entries(config: RunConfig) -> RunConfig:
+    """``models`` entries naming a plug-in class (``module:Class``) as the class's name, defined by a
+    ``[model.NAME] class`` table (so the run folder's configuration names it, for ``predict``)."""
+    if not any(":" in name for name in config.models):
+        return config
+    classes = {entry: plugin_class(entry) for entry in config.models if ":" in entry}
+    models = tuple(classes[entry].name if entry in classes else entry for entry in config.models)
+    return replace(config, models=models, model={**config.model, **{c.name: {"class": e} for e, c in classes.items()}})
 
 
 def _check_top_k(config: RunConfig) -> RunConfig:
@@ -262,30 +293,6 @@ def _check_top_k(config: RunConfig) -> RunConfig:
         raise ConfigError(f"{dense_readers[0]} reads every class's probability, but top_k = {config.top_k} keeps "
                           f"{config.top_k} a row; stack with {', '.join(TOP_K_STACKERS)}, or set top_k = 0")
     return config
-
-
-CLUSTER_KEYS = {"scheduler": str, "partition_rows": int, "resources": dict}
-DEFAULT_PARTITION_ROWS = 2048
-
-
-def _check_cluster(cluster: dict[str, Any]) -> None:
-    """``[cluster]``: known keys of their types; a positive partition size; resources as name = amount."""
-    for key, value in cluster.items():
-        expected = CLUSTER_KEYS.get(key)
-        if expected is None:
-            raise ConfigError(f"[cluster] {key}: unknown key; known keys: {', '.join(CLUSTER_KEYS)}")
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise ConfigError(f"[cluster] {key} must be {_TYPE_NAMES[expected]}, got {value!r}")
-    scheduler = cluster.get("scheduler", "tcp://")
-    local = scheduler.removeprefix("local:")
-    if "://" not in scheduler and not (scheduler.startswith("local:") and local.isdigit() and int(local) > 0):
-        raise ConfigError(f"[cluster] scheduler = {scheduler!r}: give a scheduler address (tcp://host:8786) or "
-                          "local:N (N worker processes here)")
-    if cluster.get("partition_rows", DEFAULT_PARTITION_ROWS) < 1:
-        raise ConfigError(f"[cluster] partition_rows = {cluster['partition_rows']}: need at least 1")
-    for name, amount in cluster.get("resources", {}).items():
-        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
-            raise ConfigError(f"[cluster] resources: {name} = {amount!r}; give a positive amount, e.g. {{GPU = 1}}")
 
 
 def with_scheduler(config: RunConfig, address: str | None) -> RunConfig:

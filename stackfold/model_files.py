@@ -16,7 +16,9 @@ stackfold's models and stackers (subclasses of :class:`~stackfold.core.estimator
 its scikit-learn style transformers, :class:`~stackfold.features.tfidf.ViewsTfidf`, the functions
 marked :func:`~stackfold.core.estimator.saved_with_models` (a ``FunctionTransformer``'s), SGD's loss
 classes, and ``set`` / ``frozenset`` / ``slice``. Calling one of those classes, or setting its state, runs only
-its own library's code. A keras architecture is rebuilt with keras's safe mode on (a ``Lambda``
+its own library's code. A model of the user's (a plug-in class, a configured scikit-learn estimator) is saved under
+its name alone, and loads only as the class the run's own configuration names (``trusted``: the user's explicit
+trust), with the estimator class that configuration names; any other is refused before it is called. A keras architecture is rebuilt with keras's safe mode on (a ``Lambda``
 layer's code is refused), then its weights are read.
 """
 
@@ -27,6 +29,7 @@ import os
 import pickle
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,13 +88,14 @@ def write_model(folder: Path, files: dict[str, bytes]) -> None:
         raise
 
 
-def load_model(folder: Path, n_jobs: int = DEFAULT_N_JOBS) -> BaseModel:
+def load_model(folder: Path, n_jobs: int = DEFAULT_N_JOBS, trusted: Mapping[str, type[BaseModel]] | None = None
+               ) -> BaseModel:
     """The model saved as ``folder`` (a keras net in it runs on ``n_jobs`` threads); a folder of another format
-    version, or none, is a one-line error."""
+    version, or none, is a one-line error. ``trusted``: the user's model classes the run's configuration names."""
     folder = Path(folder)
     check_saved(folder)
     with open(folder / MODEL_FILE, "rb") as f:
-        model = _Unpickler(f, folder, n_jobs).load()
+        model = _Unpickler(f, folder, n_jobs, trusted or {}).load()
     if not isinstance(model, BaseModel):
         raise RunFolderError(f"{folder / MODEL_FILE}: holds a {type(model).__name__}, not a fitted model")
     return model
@@ -121,6 +125,8 @@ class _Pickler(pickle.Pickler):
         self.count = 0
 
     def persistent_id(self, obj: Any) -> tuple | None:
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.source():
+            return ("model_class", obj.name)  # the user's class: by name, resolved only through the configuration
         kind = _library_kind(obj)
         if kind is None:
             return None
@@ -164,11 +170,15 @@ def _keras_weights(net: Any) -> bytes:
 class _Unpickler(pickle.Unpickler):
     """Resolves only the allowed globals (module docstring); loads referenced nets and boosters from ``folder``."""
 
-    def __init__(self, file: Any, folder: Path, n_jobs: int):
+    def __init__(self, file: Any, folder: Path, n_jobs: int, trusted: Mapping[str, type[BaseModel]]):
         super().__init__(file)
-        self.folder, self.n_jobs = folder, n_jobs
+        self.folder, self.n_jobs, self.trusted = folder, n_jobs, trusted
+        self.estimators = {(c.__module__, c.__qualname__): c
+                           for c in (getattr(m, "estimator_class", None) for m in trusted.values()) if c is not None}
 
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.estimators:  # a configured estimator's class, named by the run's configuration
+            return self.estimators[module, name]
         if module == "builtins" and name in _BUILTINS:
             return getattr(__import__("builtins"), name)
         if module.split(".")[0] in _IMPORTABLE:
@@ -182,6 +192,11 @@ class _Unpickler(pickle.Unpickler):
 
     def persistent_load(self, pid: Any) -> Any:
         kind, stem = pid[0], pid[1]
+        if kind == "model_class":
+            if stem not in self.trusted:
+                raise RunFolderError(f"{self.folder / MODEL_FILE}: a model of class {stem!r}, which the run's "
+                                     "configuration does not name; it is not loaded")
+            return self.trusted[stem]
         if kind == "keras":
             from stackfold.core.tf_runtime import keras
 
@@ -242,5 +257,6 @@ class FittedModels:
         """Write the files :func:`dump_model` gave (on a cluster worker) as fold ``fold``'s model."""
         write_model(self.path(fold), files)
 
-    def load(self, fold: int, n_jobs: int = DEFAULT_N_JOBS) -> BaseModel:
-        return load_model(self.path(fold), n_jobs)
+    def load(self, fold: int, n_jobs: int = DEFAULT_N_JOBS, trusted: Mapping[str, type[BaseModel]] | None = None
+             ) -> BaseModel:
+        return load_model(self.path(fold), n_jobs, trusted)

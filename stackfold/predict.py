@@ -22,6 +22,7 @@ from stackfold.competition.challenges import get_spec
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.config import RunConfig, load_config
 from stackfold.core.cv import fold_average, predict_rows
+from stackfold.core.estimator import BaseModel
 from stackfold.core.topk import Probabilities, TopK, TopKStack, predicted_positions
 from stackfold.errors import RunFolderError
 from stackfold.features.meta import meta_features
@@ -30,7 +31,7 @@ from stackfold.io import atomic_file
 from stackfold.leaderboard import read_leaderboard
 from stackfold.locking import folder_lock
 from stackfold.model_files import FittedModels, check_saved
-from stackfold.models import get_model
+from stackfold.models.catalog import model_catalog
 from stackfold.progress import console
 from stackfold.run_folder import Level, RunFolder
 from stackfold.submissions import write_submission
@@ -153,6 +154,11 @@ class _Predictor:
             return [-1]
         return [int(f["fold"]) for f in self._manifest(name)["folds"] if f["fold"] >= 0]
 
+    def _trusted(self) -> dict[str, type[BaseModel]]:
+        """The user's model classes this run's configuration names: the only ones its saved models may load as."""
+        catalog = model_catalog(self.config.model, self.config.plugins)
+        return {name: cls for name, cls in catalog.items() if cls.source()}
+
     def _fitted(self, name: str) -> FittedModels:
         return self.run.fitted(self.levels[name], name, self._manifest(name)["key"])
 
@@ -161,7 +167,7 @@ class _Predictor:
         for fold in self._folds(name):
             check_saved(self._fitted(name).path(fold))
         if self.levels[name] == Level.BASE:
-            for view in get_model(name).views:
+            for view in self.config.model_class(name).views:
                 self.store.learned(view)  # a view that learns nothing: None
         for used in self._inputs(name):
             self.check(used)
@@ -173,7 +179,7 @@ class _Predictor:
             return self.probabilities[name]
         manifest, fitted = self._manifest(name), self._fitted(name)
         if self.levels[name] == Level.BASE:
-            X = self.store.views(get_model(name).views)[1]
+            X = self.store.views(self.config.model_class(name).views)[1]
         elif "decision" in manifest:
             target = manifest["inputs"][0]
             X = np.hstack([np.asarray(self.predict(target), dtype=np.float32),
@@ -186,7 +192,7 @@ class _Predictor:
         for fold in self._folds(name):
             console.print(f"  {name}: {'refit' if fold < 0 else f'fold {fold + 1}'} predicting "
                           f"{len(self.dataset.test)} products")
-            tests.append(predict_rows(fitted.load(fold, self.config.n_jobs), X, self.config.top_k)[0])
+            tests.append(predict_rows(fitted.load(fold, self.config.n_jobs, self._trusted()), X, self.config.top_k)[0])
         base = self.levels[name] == Level.BASE  # a base model's folds are averaged; a stacker's refit is one model
         self.probabilities[name] = fold_average(tests, self.config.top_k) if base else tests[0]
         return self.probabilities[name]

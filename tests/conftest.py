@@ -173,10 +173,12 @@ def _expensive_fixtures(item: pytest.Item) -> set[str]:
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the node ids
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``make test``'s workers (``--dist loadgroup``): the tests of an expensive module or session fixture (a run, a
     converted network, a browser) share one worker, so it is built once; tests using two such fixtures join their
     groups. Every other test goes where there is room."""
+    if not config.pluginmanager.hasplugin("xdist"):  # -p no:xdist: one process, nothing to group
+        return
     group: dict[str, str] = {}  # union-find: each fixture's representative
 
     def root(name: str) -> str:

@@ -57,6 +57,8 @@ class BaseModel(ABC):
     keeps_labels: ClassVar[bool] = False
     """A decision rule that never changes a row's most probable class (a calibration): fit for a probability metric."""
     cost: ClassVar[Cost] = Cost(10.0)
+    version: ClassVar[str] = ""
+    """A plug-in's own version: change it with the model's code, so runs retrain it (part of its content key)."""
     cpu_dispatched: ClassVar[bool] = False
     """Its arithmetic runs in kernels picked for the CPU at run time (TensorFlow's oneDNN): the same bytes run
     after run on one machine, equal only up to float rounding on another CPU (README, "Same seed, same bytes")."""
@@ -73,6 +75,14 @@ class BaseModel(ABC):
         self.params = resolve_params(type(self), configured=params)
         self.fit_seconds_ = 0.0
         self.predict_seconds_ = 0.0
+
+    @classmethod
+    def source(cls) -> str:
+        """Where a model of the user's comes from, for its content key: ``module:Class@version`` (empty for
+        stackfold's own, whose code is the package's version)."""
+        if cls.__module__.split(".")[0] == "stackfold":
+            return ""
+        return f"{cls.__module__}:{cls.__qualname__}@{cls.version}"
 
     def __getstate__(self) -> dict[str, Any]:
         """The fitted state a saved model keeps: all but the seconds timed, so the same fit saves the same bytes."""

@@ -16,8 +16,9 @@ from stackfold.errors import ConfigError
 @dataclass(frozen=True)
 class Param:
     """One parameter: its ``default``; its type, the default's (``kind`` when the default is ``None``,
-    which then means "unset"); an inclusive range ``low``..``high`` or a lower bound ``above`` it
-    must exceed and ``below`` it must stay under; or the only ``choices`` it accepts."""
+    which then means "unset"; ``object``: any value, which the owner checks itself, as a scikit-learn estimator
+    does); an inclusive range ``low``..``high`` or a lower bound ``above`` it must exceed and ``below`` it must
+    stay under; or the only ``choices`` it accepts."""
 
     default: Any
     low: float | None = None
@@ -36,6 +37,8 @@ class Param:
         if value is None and self.default is None:
             return None
         expected = self.type
+        if expected is object:
+            return None
         if expected is float:  # a float parameter takes an integer too
             fits = isinstance(value, int | float) and not isinstance(value, bool)
         else:

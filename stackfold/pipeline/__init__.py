@@ -24,7 +24,8 @@ from stackfold.competition.load import Dataset, load_competition
 from stackfold.competition.metric import SUMMARY_COLUMN
 from stackfold.competition.challenges import BUILT_IN, get_spec
 from stackfold.competition.spec_file import spec_text
-from stackfold.config import DEFAULT_PARTITION_ROWS, RunConfig
+from stackfold.cluster_settings import DEFAULT_PARTITION_ROWS
+from stackfold.config import RunConfig
 from stackfold.core.topk import predicted_positions
 from stackfold.errors import RunFolderMismatchError
 from stackfold.features.store import FeatureStore, ViewStates

@@ -25,7 +25,6 @@ from stackfold.ensembles import get_decision, get_stacker
 from stackfold.features.meta import META_FEATURES, meta_features
 from stackfold.features.store import FeatureStore
 from stackfold.hashing import content_key
-from stackfold.models import get_model
 from stackfold.progress import Pace, console
 from stackfold.run_folder import Level, RunFolder
 
@@ -71,13 +70,14 @@ class RunContext:
     def key(self, level: Level, model_class: type[BaseModel], inputs: Any) -> str:
         """Content key of a model's result: code version, effective parameters, seed, inputs, folds, classes
         (and the top k kept, in a top-k run; the metric, on a challenge scored by probabilities: its folds' scores
-        hold its log loss, which a label metric's do not)."""
+        hold its log loss, which a label metric's do not; a model of the user's: its source and version)."""
         params = self.params(model_class)
         top_k = () if self.config.top_k is None else (self.config.top_k,)
         metric = self.dataset.spec.metric
         scored = (metric,) if metric_info(metric).needs_probabilities else ()
+        source = (model_class.source(),) if model_class.source() else ()
         return content_key(__version__, level, model_class.name, params, self.config.seed, inputs, self.fold_key,
-                           self.dataset.spec.classes, *top_k, *scored)
+                           self.dataset.spec.classes, *top_k, *scored, *source)
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,7 @@ def train_all(ctx: RunContext, store: FeatureStore) -> list[Trained]:
     """Every configured base model, then the stackers over their OOF matrix, then the decision rules."""
     base_plans = []
     for name in ctx.config.models:
-        model_class = get_model(name)
+        model_class = ctx.config.model_class(name)
         view_keys = {view: store.key(view) for view in model_class.views}
         key = ctx.key(Level.BASE, model_class, view_keys)
         base_plans.append(_plan(Level.BASE, model_class, key, partial(store.views, model_class.views),
