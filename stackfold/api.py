@@ -137,20 +137,48 @@ class Run:
         return frame
 
     def predict(self, products: "str | Path | pd.DataFrame", images: str | Path | None = None,
-                row: str | None = None, cache: str | Path | None = None) -> "Prediction":
+                row: str | None = None, cache: str | Path | None = None,
+                external: "dict[str, str | Path] | None" = None) -> "Prediction":
         """Predict new products with the run's saved models (``stackfold predict``): leaderboard ``row``'s (default
         the submitted one, best.csv's). ``products``: a folder holding the challenge's test file (and its images,
         if the run used photos), or a frame of products in the test file's columns with ``images`` the folder
         holding their photo files. Their views are cached in ``cache`` (default the run's ``cache/``; a read-only
         run folder: a temporary folder). The :class:`~stackfold.predict.Prediction` has ``labels``,
-        ``probabilities()`` and ``write(submission_csv, proba=None)``.
+        ``probabilities()`` and ``write(submission_csv, proba=None)``. ``external``: each external model's
+        probabilities of the products (its name -> a file as :meth:`add_oof` takes), when the row stacks one.
 
         >>> prediction = run.predict(new_products_frame)                      # doctest: +SKIP
         >>> prediction.labels.value_counts()                                  # doctest: +SKIP
         """
         from stackfold.predict import predict_products
 
-        return predict_products(self.path, self._products(products, images), row, Path(cache) if cache else None)
+        return predict_products(self.path, self._products(products, images), row, Path(cache) if cache else None,
+                                {name: Path(file) for name, file in (external or {}).items()})
+
+    def folds(self) -> "pd.DataFrame":
+        """Each training row's fold (``stackfold folds``): the row id as the challenge's files give it, a ``fold``
+        column. Train a model elsewhere holding out fold k's rows in fold k, then hand its probabilities to
+        :meth:`add_oof`.
+
+        >>> run.folds().to_csv("folds.csv")                                   # doctest: +SKIP
+        """
+        from stackfold.pipeline.add_oof import fold_table
+
+        return fold_table(self.path)
+
+    def add_oof(self, name: str, oof: str | Path, test: str | Path, data: str | Path | None = None,
+                report: bool = True) -> "Run":
+        """Stack the model ``name`` trained elsewhere (``stackfold add-oof``): ``oof``, its out-of-fold
+        probabilities of the training rows (made on :meth:`folds`), and ``test``, of the test rows; CSV or Parquet,
+        the row id then one column per class. The run goes on: unchanged results reused, stackers refitted.
+
+        >>> run = run.add_oof("camembert", "camembert_oof.csv", "camembert_test.csv")  # doctest: +SKIP
+        """
+        from stackfold.pipeline.add_oof import add_external
+
+        finish = report_steps(self.path, explain="lgbm" in self.config.stackers) if report else ()
+        summary = add_external(self.path, name, Path(oof), Path(test), Path(data) if data else None, finish)
+        return Run(self.path, summary)
 
     def _products(self, products: "str | Path | pd.DataFrame", images: str | Path | None) -> Any:
         import hashlib

@@ -25,8 +25,9 @@ from stackfold.core.topk import Probabilities
 from stackfold.io import write_text_atomic
 
 COLUMNS = ["model", "level", "wf1_mean", "wf1_std", "accuracy", "macro_f1", "oof_score", "ci_low", "ci_high",
-           "gap_low", "gap_high", "tied", "fit_s", "predict_s", "blank_images", "submitted"]
+           "gap_low", "gap_high", "tied", "fit_s", "predict_s", "blank_images", "leak_suspect", "submitted"]
 """``blank_images``: images the model's views replaced by white (``on_bad_image = "blank"``), train and test;
+``leak_suspect``: an external model whose OOF score looks leaked (:func:`stackfold.external.leak_suspect`);
 ``submitted``: the row ``best.csv`` comes from."""
 _INTERVAL_COLUMNS = ["oof_score", "ci_low", "ci_high", "gap_low", "gap_high"]
 _SCORE_COLUMNS = ["wf1_mean", "wf1_std", "accuracy", "macro_f1", "log_loss"]

@@ -10,6 +10,7 @@ the run's test probabilities, so ``submissions/best.csv`` again, byte for byte.
 
 import os
 import tempfile
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from stackfold.core.cv import fold_average, predict_rows
 from stackfold.core.estimator import BaseModel
 from stackfold.core.topk import Probabilities, TopK, TopKStack, predicted_positions
 from stackfold.errors import RunFolderError
+from stackfold.external import read_external
 from stackfold.features.meta import meta_features
 from stackfold.features.store import FeatureStore, ViewStates
 from stackfold.io import atomic_file
@@ -80,10 +82,11 @@ def run_config(run: RunFolder) -> RunConfig:
     return load_config(run.require(run.config, "finished run (config.toml)"))
 
 
-def predict_products(run_dir: Path, dataset: Dataset, row: str | None = None, cache: Path | None = None
-                     ) -> Prediction:
+def predict_products(run_dir: Path, dataset: Dataset, row: str | None = None, cache: Path | None = None,
+                     external: Mapping[str, Path] | None = None) -> Prediction:
     """The prediction of leaderboard ``row`` (default: the submitted one, ``best.csv``'s) of ``dataset``'s test
-    products (:func:`~stackfold.competition.load.load_test`), with the run's saved models.
+    products (:func:`~stackfold.competition.load.load_test`), with the run's saved models; ``external``: the
+    probabilities of those products by each external model the row needs (its name -> a file as ``add-oof`` takes).
 
     The new products' views are cached in ``cache``, by default the run's ``cache/``. A run folder one may write
     to is held with a shared lock, so no ``stackfold run`` replaces its models meanwhile; a read-only one (a
@@ -105,7 +108,7 @@ def predict_products(run_dir: Path, dataset: Dataset, row: str | None = None, ca
         board = read_leaderboard(run.require(run.leaderboard, "leaderboard"))
         row = _row(board, row, run)
         levels = {m: Level(v) for m, v in zip(board["model"], board["level"])}
-        predictor = _Predictor(run, config, dataset, levels, Path(cache) if cache else run.cache)
+        predictor = _Predictor(run, config, dataset, levels, Path(cache) if cache else run.cache, dict(external or {}))
         predictor.check(row)  # a run folder missing anything is one line before any work
         proba = predictor.predict(row)
     labels = np.asarray(dataset.spec.classes)[predicted_positions(proba)]
@@ -124,8 +127,9 @@ def _row(board: pd.DataFrame, row: str | None, run: RunFolder) -> str:
 class _Predictor:
     """Predicts the rows of one run, each base model once."""
 
-    def __init__(self, run: RunFolder, config: RunConfig, dataset: Dataset, levels: dict[str, Level], cache: Path):
-        self.run, self.config, self.dataset, self.levels = run, config, dataset, levels
+    def __init__(self, run: RunFolder, config: RunConfig, dataset: Dataset, levels: dict[str, Level], cache: Path,
+                 external: dict[str, Path]):
+        self.run, self.config, self.dataset, self.levels, self.external = run, config, dataset, levels, external
         self.probabilities: dict[str, Probabilities] = {}
         view_keys = {}
         for folder in (run.root / "models").glob("*/manifest.json"):
@@ -139,6 +143,11 @@ class _Predictor:
         if not manifest:
             raise RunFolderError(f"{self.run.model_dir(level, name)}: no result of {name!r}; the run folder is "
                                  "incomplete: rerun `stackfold run`")
+        if "external" in manifest:
+            if name not in self.external:
+                raise RunFolderError(f"{name!r} was trained outside stackfold: give its probabilities of the new "
+                                     f"products with --external {name}=FILE (the row id, then one column per class)")
+            return manifest
         if not manifest.get("fitted_models"):
             raise RunFolderError(f"{self.run.model_dir(level, name)}: {name!r} was trained by a stackfold that kept "
                                  "no fitted models; rerun `stackfold run` on this folder to keep them, then predict")
@@ -164,6 +173,8 @@ class _Predictor:
 
     def check(self, name: str) -> None:
         """One line unless every saved model row ``name`` needs is there, in the format this stackfold reads."""
+        if "external" in self._manifest(name):
+            return
         for fold in self._folds(name):
             check_saved(self._fitted(name).path(fold))
         if self.levels[name] == Level.BASE:
@@ -177,7 +188,12 @@ class _Predictor:
         rule's) refit model over its inputs' probabilities, each base model predicted once."""
         if name in self.probabilities:
             return self.probabilities[name]
-        manifest, fitted = self._manifest(name), self._fitted(name)
+        manifest = self._manifest(name)
+        if "external" in manifest:
+            self.probabilities[name] = read_external(self.external[name], self.dataset.spec, self.dataset.test.index,
+                                                     "the new products")
+            return self.probabilities[name]
+        fitted = self._fitted(name)
         if self.levels[name] == Level.BASE:
             X = self.store.views(self.config.model_class(name).views)[1]
         elif "decision" in manifest:

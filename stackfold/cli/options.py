@@ -28,3 +28,16 @@ def names(option: str, value: str | None) -> tuple[str, ...] | None:
     if not listed:
         raise typer.BadParameter("name at least one", param_hint=option)
     return listed
+
+
+def external_files(given: list[str]) -> dict[str, str]:
+    """``--external NAME=FILE`` options as name -> file; one line for one without ``=``."""
+    from stackfold.errors import ConfigError
+
+    pairs = {}
+    for option in given:
+        name, _, file = option.partition("=")
+        if not name or not file:
+            raise ConfigError(f"--external {option!r}: give NAME=FILE, e.g. --external camembert=camembert_test.csv")
+        pairs[name] = file
+    return pairs

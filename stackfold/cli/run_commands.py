@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from stackfold.cli.app import app, resumable
-from stackfold.cli.options import MODELS, STACKERS, TUNABLE, names
+from stackfold.cli.options import MODELS, STACKERS, TUNABLE, external_files, names
 from stackfold.cli.render import comparison_tables, leaderboard_table, shares_table, tuning_table
 from stackfold.progress import console, report
 
@@ -71,6 +71,9 @@ def predict(
         "product's top k)."))] = None,
     cache: Annotated[Path | None, typer.Option(help=(
         "Folder caching DATA's feature views (default RUN/cache; a read-only RUN: a temporary folder)."))] = None,
+    external: Annotated[list[str] | None, typer.Option(help=(
+        "NAME=FILE: the probabilities of DATA's products by the model NAME trained outside stackfold (the row id, "
+        "then one column per class); once per external model the row stacks."))] = None,
 ) -> None:
     """Predict new products with the run's saved models; write a validated challenge-format submission.
 
@@ -83,7 +86,7 @@ def predict(
     from stackfold.api import open_run
 
     with resumable():
-        prediction = open_run(run).predict(data, row=row, cache=cache)
+        prediction = open_run(run).predict(data, row=row, cache=cache, external=external_files(external or []))
         prediction.write(out, proba)
     report.print(f"{prediction.row} predicted {len(prediction.labels)} products -> {escape(str(out))}"
                  + (f" (probabilities: {escape(str(proba))})" if proba else ""), soft_wrap=True)

@@ -33,7 +33,8 @@ from stackfold.hashing import content_key
 from stackfold.io import write_text_atomic
 from stackfold.leaderboard import leaderboard_frame, row_losses, write_leaderboard
 from stackfold.locking import folder_lock
-from stackfold.pipeline.training import RunContext, Trained, train_all
+from stackfold.pipeline.context import RunContext, Trained
+from stackfold.pipeline.training import train_all
 from stackfold.progress import Cost, Pace, Step, console
 from stackfold.run_folder import RunFolder
 from stackfold.submissions import SubmissionRecord, register_submission, write_submission
@@ -104,8 +105,8 @@ def _publish(ctx: RunContext, trained: list[Trained]) -> RunSummary:
     direction), and any per-model submissions."""
     metric = ctx.dataset.spec.metric
     rank_by = SUMMARY_COLUMN[metric]
-    rows = [{"model": t.result.name, "level": t.level, **t.result.summary(), "blank_images": t.blank_images}
-            for t in trained]
+    rows = [{"model": t.result.name, "level": t.level, **t.result.summary(), "blank_images": t.blank_images,
+             "leak_suspect": t.leak_suspect} for t in trained]
     predictions = {t.result.name: predicted_positions(t.result.oof) for t in trained}
     y = pd.Index(ctx.dataset.spec.classes).get_indexer(ctx.dataset.y)
     losses = row_losses(metric, {t.result.name: t.result.oof for t in trained}, y)  # None for a label metric

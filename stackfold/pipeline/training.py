@@ -8,76 +8,23 @@ level do not depend on each other: on a cluster their missing folds all run as t
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from stackfold.version import __version__
-from stackfold.competition.load import Dataset
-from stackfold.competition.metric import metric_info
-from stackfold.config import RunConfig
-from stackfold.core.cv import CVResult, cross_validate
+from stackfold.core.cv import cross_validate
 from stackfold.core.estimator import COST_BASE_MODELS, BaseModel
-from stackfold.core.params import resolve_params
 from stackfold.core.stack import stack_matrix
 from stackfold.core.topk import TopKStack
 from stackfold.ensembles import get_decision, get_stacker
 from stackfold.features.meta import META_FEATURES, meta_features
 from stackfold.features.store import FeatureStore
 from stackfold.hashing import content_key
-from stackfold.progress import Pace, console
-from stackfold.run_folder import Level, RunFolder
-
-if TYPE_CHECKING:
-    from stackfold.cluster.runner import ClusterRunner
-
-
-@dataclass(frozen=True)
-class Trained:
-    """A model's CV result with its level (``base`` or ``stack``) and content key."""
-
-    result: CVResult
-    level: Level
-    key: str
-    blank_images: int = 0
-
-
-@dataclass(frozen=True)
-class RunContext:
-    run: RunFolder
-    config: RunConfig
-    dataset: Dataset
-    folds: np.ndarray
-    fold_key: str
-    pace: Pace
-    cluster: "ClusterRunner | None" = None
-
-    def make_model(self, model_class: type[BaseModel]) -> partial[BaseModel]:
-        """Factory of fresh, unfitted instances with this run's classes, seed, threads and parameters.
-
-        Parameters: :meth:`params`.
-        """
-        return partial(
-            model_class, classes=self.dataset.spec.classes, seed=self.config.seed, n_jobs=self.config.n_jobs,
-            **self.params(model_class),
-        )
-
-    def params(self, model_class: type[BaseModel]) -> dict[str, Any]:
-        """The parameters ``model_class`` runs with in this run: defaults < tuned < configured."""
-        name = model_class.name
-        return resolve_params(model_class, self.run.tuned_params(name), self.config.model_params(name))
-
-    def key(self, level: Level, model_class: type[BaseModel], inputs: Any) -> str:
-        """Content key of a model's result: code version, effective parameters, seed, inputs, folds, classes
-        (and the top k kept, in a top-k run; the metric, on a challenge scored by probabilities: its folds' scores
-        hold its log loss, which a label metric's do not; a model of the user's: its source and version)."""
-        params = self.params(model_class)
-        top_k = () if self.config.top_k is None else (self.config.top_k,)
-        metric = self.dataset.spec.metric
-        scored = (metric,) if metric_info(metric).needs_probabilities else ()
-        source = (model_class.source(),) if model_class.source() else ()
-        return content_key(__version__, level, model_class.name, params, self.config.seed, inputs, self.fold_key,
-                           self.dataset.spec.classes, *top_k, *scored, *source)
+from stackfold.pipeline.context import RunContext, Trained
+from stackfold.pipeline.external_models import external_key, train_external
+from stackfold.progress import console
+from stackfold.run_folder import Level
 
 
 @dataclass(frozen=True)
@@ -239,14 +186,16 @@ def train_all(ctx: RunContext, store: FeatureStore) -> list[Trained]:
         key = ctx.key(Level.BASE, model_class, view_keys)
         base_plans.append(_plan(Level.BASE, model_class, key, partial(store.views, model_class.views),
                                 {"views": view_keys}, count_blanks=partial(_count_blanks, store, model_class.views)))
+    external = {name: external_key(ctx, name) for name in ctx.config.external}
     inputs = _StackInputs(ctx, store)
     meta_key = _meta_key(ctx, store, base_plans)
+    base_keys = [p.key for p in base_plans] + list(external.values())
     stack_plans = []
     for name in ctx.config.stackers:
         stacker_class = get_stacker(name)
         uses_meta = stacker_class.reads_meta_features and meta_key is not None
-        key = ctx.key(Level.STACK, stacker_class, [p.key for p in base_plans] + ([meta_key] if uses_meta else []))
-        info = {"inputs": [p.name for p in base_plans], "meta_features": list(ctx.config.meta_features) if uses_meta
+        key = ctx.key(Level.STACK, stacker_class, base_keys + ([meta_key] if uses_meta else []))
+        info = {"inputs": list(ctx.config.base_models), "meta_features": list(ctx.config.meta_features) if uses_meta
                 else []}
         stack_plans.append(_plan(Level.STACK, stacker_class, key, inputs.with_meta if uses_meta else inputs.plain,
                                  info))
@@ -257,6 +206,7 @@ def train_all(ctx: RunContext, store: FeatureStore) -> list[Trained]:
         decision_plans.append(_plan(Level.STACK, rule, ctx.key(Level.STACK, rule, [target.key]), inputs.plain,
                                     {"inputs": [target.name], "decision": name}, name=f"{target.name}+{name}"))
     _plan_pace(ctx, store, base_plans + stack_plans + decision_plans)
-    inputs.base = _train_level(ctx, base_plans)
+    built_in = _train_level(ctx, base_plans)
+    inputs.base = built_in + [train_external(ctx, name, key, built_in) for name, key in external.items()]
     stackers = _train_level(ctx, stack_plans)
     return inputs.base + stackers + _decide(ctx, stackers, decision_plans, inputs)

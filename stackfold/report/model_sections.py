@@ -43,6 +43,11 @@ def leaderboard_section(run: RunContents) -> Section:
         ["#", "model", "level", f"OOF {metric}", "95% interval", "gap to top (95%)", "tied", "wF1 fold mean ± std",
          "accuracy", "macro F1", *(["log loss fold mean"] if loss_column else []), "fit s", "predict s",
          "blank images", "submitted"], rows, id="leaderboard-table"))
+    suspects = board["model"][board["leak_suspect"]] if "leak_suspect" in board.columns else []
+    if len(suspects):
+        section.note(f"Leak suspect: {', '.join(suspects)}, trained outside stackfold, scores above every built-in "
+                     "model out of fold, and is far surer of its out-of-fold rows than of the test rows: check that it was "
+                     "trained on the folds of folds.csv.")
     label = f"OOF {metric} (95% bootstrap interval{direction}); blue: tied with the top row"
     section.chart(charts.intervals(board["model"], board["oof_score"], board["ci_low"], board["ci_high"],
                                    board["tied"], label),

@@ -93,9 +93,21 @@ def parse_labels(text: str, spec: CompetitionSpec, source: str, header: str | No
     return labels
 
 
-def parse_probabilities(text: str, spec: CompetitionSpec, source: str) -> pd.DataFrame:
-    """A probability submission as a frame keyed by id, one column per class code in the spec's order."""
-    frame = _frame(text, spec.submission_header, source)
+def parse_probabilities(text: str, spec: CompetitionSpec, source: str, any_header: bool = False) -> pd.DataFrame:
+    """A probability submission as a frame keyed by id, one column per class code in the spec's order.
+
+    ``any_header``: any name for the id column, and the class columns (named as the challenge names its classes)
+    in any order: probabilities made by another tool (``stackfold add-oof``)."""
+    if any_header:
+        frame = _frame(text, text.splitlines()[0].strip() if text.strip() else "an id, then the classes", source)
+        missing = [label for label in spec.class_labels if label not in frame.columns]
+        extra = [column for column in frame.columns if column not in spec.class_labels]
+        if missing or extra or len(frame.columns) != spec.n_classes:
+            problem = f"no column {missing[0]!r}" if missing else f"column {extra[0]!r} is no class of {spec.name}"
+            raise SubmissionError(f"{source}, line 1: {problem}; give the id, then one column per class named as "
+                                  f"{spec.name} names them ({', '.join(spec.class_labels[:5])}, ...)")
+    else:
+        frame = _frame(text, spec.submission_header, source)
     index = _ids(frame.index.to_series(), spec, source)
     values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values) | (values < 0)
@@ -109,7 +121,7 @@ def parse_probabilities(text: str, spec: CompetitionSpec, source: str) -> pd.Dat
         raise SubmissionError(f"{source}, line {off[0] + 2}: probabilities sum to {sums[off[0]]:.6g}, not 1; "
                               "normalise each row")
     _unique(index, source)
-    order = [list(spec.submission_columns).index(label) for label in spec.class_labels]
+    order = [list(frame.columns).index(label) for label in spec.class_labels]
     return pd.DataFrame(values[:, order], index=index, columns=list(spec.classes))
 
 
@@ -121,7 +133,8 @@ def parse_submission(text: str, spec: CompetitionSpec, source: str) -> pd.Series
     return parse_labels(text, spec, source, spec.submission_header)
 
 
-def _check_index(labels: pd.Series | pd.DataFrame, expected: pd.Index, source: str, against: str) -> None:
+def check_index(labels: pd.Series | pd.DataFrame, expected: pd.Index, source: str, against: str) -> None:
+    """One line unless ``labels`` has exactly one row for each id of ``expected`` (named ``against``)."""
     missing = expected.difference(labels.index, sort=False)
     if len(missing):
         raise SubmissionError(
@@ -142,9 +155,9 @@ def check_submission(
 ) -> pd.Series:
     """Parse ``text`` and check it answers exactly the rows of ``test_index`` (named ``against`` in errors)."""
     labels = parse_submission(text, spec, source)
-    _check_index(labels, test_index, source, against)
+    check_index(labels, test_index, source, against)
     if full_ids is not None:
-        _check_index(labels, full_ids, source, "the full test id list")
+        check_index(labels, full_ids, source, "the full test id list")
     return labels
 
 

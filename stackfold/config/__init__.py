@@ -2,109 +2,34 @@
 and every ``[params.*]`` / ``[features.*]`` value against the declared parameters, before any training (the README
 shows a whole file); ``challenge``: a built-in or a spec file (relative to it), by default the data folder's."""
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 from types import UnionType
 from typing import Any, get_args, get_origin
 
 from stackfold.cluster_settings import TYPE_NAMES, check_cluster
-from stackfold.competition.images import check_on_bad_image
-from stackfold.competition.detect import detect
 from stackfold.competition.challenges import BUILT_IN, get_spec
+from stackfold.competition.detect import detect
+from stackfold.competition.images import check_on_bad_image
 from stackfold.competition.metric import metric_info
-from stackfold.core.estimator import DEFAULT_N_JOBS
+from stackfold.config.rules import check_external, check_top_k, plugin_entries
+from stackfold.config.settings import (
+    BLEND_STACKERS, DEFAULT_MODELS, DEFAULT_STACKERS, DEFAULT_TOP_K, MANY_CLASS_MODELS, MAX_BOOSTED_CLASSES, RunConfig,
+    with_scheduler,
+)
 from stackfold.core.params import check_params
-from stackfold.ensembles import DECISIONS, STACKERS, TOP_K_STACKERS, get_decision, get_stacker
+from stackfold.core.registry import lookup
+from stackfold.ensembles import DECISIONS, STACKERS, get_decision, get_stacker
 from stackfold.errors import ConfigError
-from stackfold.io import read_toml, toml_value
+from stackfold.external import check_definition
 from stackfold.features.meta import META_FEATURES
 from stackfold.features.views import VIEWS, reads_text, view_params
-from stackfold.core.estimator import BaseModel
-from stackfold.core.registry import lookup
+from stackfold.io import read_toml
 from stackfold.models import BASE_MODELS
-from stackfold.models.catalog import model_catalog, plugin_class
+from stackfold.models.catalog import model_catalog
 
-DEFAULT_MODELS = (
-    "prior", "tfidf_logreg", "logreg", "linear_svc", "complement_nb", "text_nn", "sentence_logreg", "sentence_nn",
-    "efficientnet_logreg", "efficientnet_svc", "fusion",
-)
-"""Decided by 5-fold CV on the real Rakuten rows (``bench/real.py``, README): the models that are
-strong there or raise the stack, all offline. Opt-in: ``title_knn`` (+0.06 points to the stack there:
-noise), ``rbf_svc``, ``text_forest``, ``efficientnet_nn``, ``color_forest``, ``pixel_forest``, ``pixel_svc``
-(weaker on the real rows and slower), ``cnn`` (about as good as ``pixel_forest`` on the twin at 30x its time), and
-``vgg_nn`` and ``vgg_fusion``, which need VGG16 weights (``[features.vgg16] weights``)."""
-DEFAULT_STACKERS = ("lgbm", "mean", "weighted_mean", "log_pool", "logreg_stack")
-"""``xgb`` is opt-in: on the real rows it scored as ``lgbm`` at twice its time."""
-DEFAULT_DECISIONS: tuple[str, ...] = ()
-"""``class_scaling`` and ``stage2`` are opt-in: on the real rows both scored below the plain ``lgbm`` stacker."""
-MAX_BOOSTED_CLASSES = 500
-"""Above this many classes the default stackers are the blends and probabilities are kept as each row's top
-``DEFAULT_TOP_K`` (Cdiscount: 5,270 classes)."""
-BLEND_STACKERS = ("mean", "weighted_mean", "log_pool")
-MANY_CLASS_MODELS = ("prior", "efficientnet_nn")
-"""Default models beyond ``MAX_BOOSTED_CLASSES`` classes: a linear head costs rows x classes x features an iteration
-(days at Cdiscount's size), the dense head trains in batches (README, "Cdiscount at its full size")."""
-DEFAULT_TOP_K = 20
-"""Classes kept per row beyond ``MAX_BOOSTED_CLASSES`` classes; measured by ``bench/topk_tradeoff.py`` (README)."""
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything a run needs besides the data: which models, folds, seed and threads."""
-
-    challenge: str = "rakuten"
-    """A built-in challenge's name or the path of a spec file (:mod:`stackfold.competition.spec_file`)."""
-    images: bool = True
-    folds: int = 5
-    seed: int = 0
-    n_jobs: int = DEFAULT_N_JOBS
-    models: tuple[str, ...] = DEFAULT_MODELS
-    stackers: tuple[str, ...] = DEFAULT_STACKERS
-    decisions: tuple[str, ...] = DEFAULT_DECISIONS
-    decide_on: str = "lgbm"
-    meta_features: tuple[str, ...] = ()
-    on_bad_image: str = "error"
-    model_submissions: bool = False
-    top_k: int | None = None
-    """Classes kept per row (:mod:`stackfold.core.topk`); ``None``: every class, dense. In a file: ``0`` for
-    dense; left out, the challenge's default (:func:`_challenge_defaults`)."""
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    features: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cluster: dict[str, Any] = field(default_factory=dict)
-    model: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Models of the user's: ``[model.NAME]`` tables (:mod:`stackfold.models.catalog`)."""
-    plugins: tuple[str, ...] = ()
-    """Plug-in files whose model classes a run may name (paths relative to the config file)."""
-
-    def model_params(self, name: str) -> dict[str, Any]:
-        """The configured parameters of a model: ``[model.NAME] params`` and ``[params.NAME]``."""
-        return {**self.model.get(name, {}).get("params", {}), **self.params.get(name, {})}
-
-    def model_class(self, name: str) -> type[BaseModel]:
-        """The class of base model ``name``: built in, configured (``[model.NAME]``) or a plug-in's."""
-        return lookup(model_catalog(self.model, self.plugins), "model", name)
-
-    def to_toml(self) -> str:
-        """The effective configuration, as written to the run folder."""
-        lines = []
-        for f in fields(self):
-            if f.name == "top_k":  # 0 (dense) written out: read back, a challenge of many classes would default to 20
-                lines.append(f"top_k = {self.top_k or 0}")
-            elif f.name not in ("params", "features", "cluster", "model"):
-                lines.append(f"{f.name} = {toml_value(getattr(self, f.name))}")
-        for table in ("params", "features", "model"):
-            for name, values in sorted(getattr(self, table).items()):
-                lines.append(f"\n[{table}.{name}]")
-                lines.extend(f"{k} = {toml_value(v)}" for k, v in sorted(values.items()))
-        if self.cluster:
-            lines.append("\n[cluster]")
-            lines.extend(f"{k} = {toml_value(v)}" for k, v in sorted(self.cluster.items()))
-        return "\n".join(lines) + "\n"
-
-    @property
-    def scheduler(self) -> str | None:
-        """The Dask scheduler to run on (``[cluster] scheduler``), ``None`` to run here."""
-        return self.cluster.get("scheduler") or None
+__all__ = ["BLEND_STACKERS", "DEFAULT_MODELS", "DEFAULT_STACKERS", "DEFAULT_TOP_K", "MANY_CLASS_MODELS",
+           "RunConfig", "load_config", "validate_config", "with_scheduler"]
 
 
 def _file_type(annotation: Any) -> type:
@@ -159,6 +84,9 @@ def _read(path: Path) -> dict[str, Any]:
     if "challenge" in raw and raw["challenge"] not in BUILT_IN:  # a spec file: relative to this config file
         raw["challenge"] = str(path.parent / raw["challenge"])
     raw["plugins"] = [str((path.parent / p).resolve()) for p in raw.get("plugins", [])]  # kept by the run folder
+    for name, files in raw.get("external", {}).items():
+        check_definition(name, files)
+        raw["external"][name] = {key: str((path.parent / file).resolve()) for key, file in files.items()}
     return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
 
 
@@ -222,7 +150,8 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
     if not spec.has_images and config.images:
         config = replace(config, images=False)  # a challenge without pictures needs no `images = false`
     config = _challenge_defaults(config, given, data)
-    config = _plugin_entries(config)
+    config = plugin_entries(config)
+    check_external(config)
     for name in config.models:
         unknown = [view for view in config.model_class(name).views if view not in VIEWS]
         if unknown:
@@ -251,8 +180,8 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
         config = _drop_models(config, given, text_models, f"text, but {spec.name} products have none")
         if "text" in config.meta_features:
             raise ConfigError(f"meta-features 'text' need text, but {spec.name} products have none")
-    config = _check_top_k(config)
-    if not config.models:
+    config = check_top_k(config)
+    if not config.base_models:
         raise ConfigError("no base model to run; list at least one in models")
     for name, values in config.params.items():
         cls = model_catalog(config.model, config.plugins).get(name) or STACKERS.get(name) or DECISIONS.get(name)
@@ -269,32 +198,3 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
         raise ConfigError(f"n_jobs = {config.n_jobs}: need at least 1")
     check_cluster(config.cluster)
     return config
-
-
-def _plugin_entries(config: RunConfig) -> RunConfig:
-    """``models`` entries naming a plug-in class (``module:Class``) as the class's name, defined by a
-    ``[model.NAME] class`` table (so the run folder's configuration names it, for ``predict``)."""
-    if not any(":" in name for name in config.models):
-        return config
-    classes = {entry: plugin_class(entry) for entry in config.models if ":" in entry}
-    models = tuple(classes[entry].name if entry in classes else entry for entry in config.models)
-    return replace(config, models=models, model={**config.model, **{c.name: {"class": e} for e, c in classes.items()}})
-
-
-def _check_top_k(config: RunConfig) -> RunConfig:
-    """``top_k = 0`` is dense (``None``); with a top k only ``TOP_K_STACKERS`` stack; nothing reads dense columns."""
-    if config.top_k is None or config.top_k == 0:
-        return replace(config, top_k=None)
-    if config.top_k < 0:
-        raise ConfigError(f"top_k = {config.top_k}: give the classes to keep per row, or 0 for every class")
-    dense_readers = [f"stacker {s!r}" for s in config.stackers if s not in TOP_K_STACKERS]
-    dense_readers += [f"decision {d!r}" for d in config.decisions] + [f"meta-features {m!r}" for m in config.meta_features]
-    if dense_readers:
-        raise ConfigError(f"{dense_readers[0]} reads every class's probability, but top_k = {config.top_k} keeps "
-                          f"{config.top_k} a row; stack with {', '.join(TOP_K_STACKERS)}, or set top_k = 0")
-    return config
-
-
-def with_scheduler(config: RunConfig, address: str | None) -> RunConfig:
-    """``config`` with ``--scheduler address`` as its ``[cluster] scheduler`` (``None``: unchanged)."""
-    return config if address is None else replace(config, cluster={**config.cluster, "scheduler": address})

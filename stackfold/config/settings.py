@@ -1,0 +1,104 @@
+"""What a run's configuration holds (:class:`RunConfig`) and the defaults it starts from."""
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from stackfold.core.estimator import DEFAULT_N_JOBS, BaseModel
+from stackfold.core.registry import lookup
+from stackfold.io import toml_value
+from stackfold.models.catalog import model_catalog
+
+DEFAULT_MODELS = (
+    "prior", "tfidf_logreg", "logreg", "linear_svc", "complement_nb", "text_nn", "sentence_logreg", "sentence_nn",
+    "efficientnet_logreg", "efficientnet_svc", "fusion",
+)
+"""Decided by 5-fold CV on the real Rakuten rows (``bench/real.py``, README): the models that are
+strong there or raise the stack, all offline. Opt-in: ``title_knn`` (+0.06 points to the stack there:
+noise), ``rbf_svc``, ``text_forest``, ``efficientnet_nn``, ``color_forest``, ``pixel_forest``, ``pixel_svc``
+(weaker on the real rows and slower), ``cnn`` (about as good as ``pixel_forest`` on the twin at 30x its time), and
+``vgg_nn`` and ``vgg_fusion``, which need VGG16 weights (``[features.vgg16] weights``)."""
+DEFAULT_STACKERS = ("lgbm", "mean", "weighted_mean", "log_pool", "logreg_stack")
+"""``xgb`` is opt-in: on the real rows it scored as ``lgbm`` at twice its time."""
+DEFAULT_DECISIONS: tuple[str, ...] = ()
+"""``class_scaling`` and ``stage2`` are opt-in: on the real rows both scored below the plain ``lgbm`` stacker."""
+MAX_BOOSTED_CLASSES = 500
+"""Above this many classes the default stackers are the blends and probabilities are kept as each row's top
+``DEFAULT_TOP_K`` (Cdiscount: 5,270 classes)."""
+BLEND_STACKERS = ("mean", "weighted_mean", "log_pool")
+MANY_CLASS_MODELS = ("prior", "efficientnet_nn")
+"""Default models beyond ``MAX_BOOSTED_CLASSES`` classes: a linear head costs rows x classes x features an iteration
+(days at Cdiscount's size), the dense head trains in batches (README, "Cdiscount at its full size")."""
+DEFAULT_TOP_K = 20
+"""Classes kept per row beyond ``MAX_BOOSTED_CLASSES`` classes; measured by ``bench/topk_tradeoff.py`` (README)."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs besides the data: which models, folds, seed and threads."""
+
+    challenge: str = "rakuten"
+    """A built-in challenge's name or the path of a spec file (:mod:`stackfold.competition.spec_file`)."""
+    images: bool = True
+    folds: int = 5
+    seed: int = 0
+    n_jobs: int = DEFAULT_N_JOBS
+    models: tuple[str, ...] = DEFAULT_MODELS
+    stackers: tuple[str, ...] = DEFAULT_STACKERS
+    decisions: tuple[str, ...] = DEFAULT_DECISIONS
+    decide_on: str = "lgbm"
+    meta_features: tuple[str, ...] = ()
+    on_bad_image: str = "error"
+    model_submissions: bool = False
+    top_k: int | None = None
+    """Classes kept per row (:mod:`stackfold.core.topk`); ``None``: every class, dense. In a file: ``0`` for
+    dense; left out, the challenge's default (:func:`_challenge_defaults`)."""
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cluster: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Models of the user's: ``[model.NAME]`` tables (:mod:`stackfold.models.catalog`)."""
+    plugins: tuple[str, ...] = ()
+    """Plug-in files whose model classes a run may name (paths relative to the config file)."""
+    external: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Models trained elsewhere: ``[external.NAME]`` with their ``oof`` and ``test`` files (:mod:`stackfold.external`),
+    stacked after ``models``."""
+
+    @property
+    def base_models(self) -> tuple[str, ...]:
+        """Every base model of the run, in stack order: ``models``, then the external ones."""
+        return (*self.models, *self.external)
+
+    def model_params(self, name: str) -> dict[str, Any]:
+        """The configured parameters of a model: ``[model.NAME] params`` and ``[params.NAME]``."""
+        return {**self.model.get(name, {}).get("params", {}), **self.params.get(name, {})}
+
+    def model_class(self, name: str) -> type[BaseModel]:
+        """The class of base model ``name``: built in, configured (``[model.NAME]``) or a plug-in's."""
+        return lookup(model_catalog(self.model, self.plugins), "model", name)
+
+    def to_toml(self) -> str:
+        """The effective configuration, as written to the run folder."""
+        lines = []
+        for f in fields(self):
+            if f.name == "top_k":  # 0 (dense) written out: read back, a challenge of many classes would default to 20
+                lines.append(f"top_k = {self.top_k or 0}")
+            elif f.name not in ("params", "features", "cluster", "model", "external"):
+                lines.append(f"{f.name} = {toml_value(getattr(self, f.name))}")
+        for table in ("params", "features", "model", "external"):
+            for name, values in sorted(getattr(self, table).items()):
+                lines.append(f"\n[{table}.{name}]")
+                lines.extend(f"{k} = {toml_value(v)}" for k, v in sorted(values.items()))
+        if self.cluster:
+            lines.append("\n[cluster]")
+            lines.extend(f"{k} = {toml_value(v)}" for k, v in sorted(self.cluster.items()))
+        return "\n".join(lines) + "\n"
+
+    @property
+    def scheduler(self) -> str | None:
+        """The Dask scheduler to run on (``[cluster] scheduler``), ``None`` to run here."""
+        return self.cluster.get("scheduler") or None
+
+
+def with_scheduler(config: RunConfig, address: str | None) -> RunConfig:
+    """``config`` with ``--scheduler address`` as its ``[cluster] scheduler`` (``None``: unchanged)."""
+    return config if address is None else replace(config, cluster={**config.cluster, "scheduler": address})
