@@ -89,6 +89,8 @@ def test_an_estimator_without_predict_proba_is_calibrated_and_the_run_sets_its_s
     config = _config(tmp_path, 'models = ["svc"]\n[model.svc]\nestimator = "sklearn.svm:LinearSVC"\n'
                                'views = ["word_counts", "sentence"]\nparams = { C = 0.5 }\n')
     cls = config.model_class("svc")
+    import sklearn
+    assert cls.source() == f"sklearn.svm:LinearSVC@{sklearn.__version__}"  # a new scikit-learn retrains it
     model = cls(classes=rakuten().classes, seed=7, **config.model_params("svc"))
     assert model.build_estimator().get_params()["random_state"] == 7 and model.params["C"] == 0.5
     rng = np.random.default_rng(0)

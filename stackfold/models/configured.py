@@ -14,7 +14,8 @@ built-in model. Its parameters are the estimator's own (``get_params``), checked
 training; ``[model.NAME] params`` are configured values, over tuned ones, over the estimator's defaults.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from typing import Any, ClassVar
 
 import numpy as np
@@ -54,11 +55,8 @@ class EstimatorModel(BaseModel):
 
     @classmethod
     def source(cls) -> str:
-        library = cls.estimator.split(".")[0]
-        try:
-            return f"{cls.estimator}@{version(library)}"
-        except PackageNotFoundError:
-            return cls.estimator
+        """The estimator's path and its library's version (a new scikit-learn may fit otherwise: retrained)."""
+        return f"{cls.estimator}@{library_version(cls.estimator.split('.')[0])}"
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
         estimator = self.build_estimator()
@@ -77,6 +75,17 @@ class EstimatorModel(BaseModel):
         own = self.estimator_class().get_params(deep=False)
         settings = {"random_state": self.seed, "n_jobs": self.n_jobs}
         return self.estimator_class(**self.params, **{key: settings[key] for key in RUN_SETTINGS if key in own})
+
+
+@lru_cache(maxsize=None)
+def library_version(package: str) -> str:
+    """The installed version of the distribution providing import package ``package`` ("" if none is known)."""
+    for distribution in packages_distributions().get(package, []):
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            continue
+    return ""
 
 
 def features(X: Views, views: tuple[str, ...]) -> np.ndarray | sp.csr_matrix:
