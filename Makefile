@@ -2,6 +2,7 @@
 # a little, and end with the path of the run's HTML report.
 # `make test`: install with test extras, run the whole test suite (what CI runs, through .ci/run).
 # `make test-fast`: the same without the tests marked slow (each over ~5 s): a few minutes.
+# `make lint`: ruff over the code, tests, benchmarks and examples (pyproject.toml's rules); CI runs it first.
 # Both run on TEST_WORKERS parallel workers (pytest-xdist), one thread each; the tests sharing an expensive fixture
 # stay on one worker (--dist loadgroup, tests/conftest.py), the others go wherever there is room.
 PYTHON ?= python3
@@ -12,7 +13,7 @@ DEMO_SEED ?= 0
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
-.PHONY: demo test test-fast install clean
+.PHONY: demo test test-fast lint install clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +42,9 @@ test: $(VENV)/.installed
 
 test-fast: $(VENV)/.installed
 	$(PYTEST) -m "not slow"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check stackfold tests bench examples
 
 clean:
 	rm -rf demo .pytest_cache

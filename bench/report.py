@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +171,7 @@ def build_run(out: Path, rows: int, image_size: int) -> dict[str, float]:
     best, level = next((r, lv) for r, lv in results if r.name == board["model"].iloc[0])
     run.config.write_text(config.to_toml())
     load_config(run.config)  # the report reads it back: it must be valid
-    path, when = run.submission("best"), datetime.now(timezone.utc)
+    path, when = run.submission("best"), datetime.now(UTC)
     write_submission(path, spec, dataset.test.index, classes[best.test.argmax(axis=1)])
     cv_score = best.summary()[rank_by]
     record = SubmissionRecord(path, best.name, level, cv_score, dataset.fingerprint, content_key(config.to_toml()))

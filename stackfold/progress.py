@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import TypeVar
 
@@ -216,7 +216,7 @@ class Pace:
         when it ends without an error."""
         eta = self.eta()
         memory = PeakMemory()
-        started, started_at = time.perf_counter(), datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        started, started_at = time.perf_counter(), datetime.now(UTC).isoformat(timespec="milliseconds")
         yield
         self.record(Step(kind, name, started_at, started - self.start, time.perf_counter() - started,
                          memory.peak_bytes(), self.planned.get((kind, name), 0.0), eta))

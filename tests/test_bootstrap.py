@@ -1,7 +1,6 @@
 """Stratified bootstrap of the challenge metric: exact point scores, seeded draws, paired tests, coverage."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 

@@ -233,9 +233,9 @@ def test_tune_killed_mid_trial_keeps_every_finished_trial_and_adds_only_the_rest
     kept: dict[int, float | None] = {}
     for i, fraction in enumerate(0.1 + 0.8 * rng.random(3)):
         watched = Watched([str(STACKFOLD), *args])
-        watched.wait_for(lambda: _trial_lines(watched) >= 1, "a finished trial")
+        watched.wait_for(lambda w=watched: _trial_lines(w) >= 1, "a finished trial")
         if seconds_per_trial is None:  # the first worker times one whole trial
-            seconds_per_trial = watched.wait_for(lambda: _trial_lines(watched) >= 2, "a second trial")
+            seconds_per_trial = watched.wait_for(lambda w=watched: _trial_lines(w) >= 2, "a second trial")
             seconds_per_trial -= next(t for t, line in watched.lines if line.startswith("  trial "))
         time.sleep(fraction * seconds_per_trial)
         assert watched.kill(), f"kill {i}: the study was already complete:\n{watched.stderr()}"

@@ -26,7 +26,7 @@ class ClusterProgress:
                              TimeRemainingColumn(), console=console)
         self.summary = self.bars.add_task("cluster: fold tasks saved", total=sum(totals.values()))
         self.models = {name: self.bars.add_task(f"  {name}: fold tasks", total=n) for name, n in totals.items()}
-        self.futures: dict["Future", object] = {}
+        self.futures: dict[Future, object] = {}
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, daemon=True)
 

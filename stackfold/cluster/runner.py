@@ -84,7 +84,7 @@ class ClusterRunner:
         todo = [(job, folds) for job in jobs if (folds := job.missing())]
         if not todo:
             return
-        pending: dict["Future", tuple[FoldJob, int, list["Future"]]] = {}
+        pending: dict[Future, tuple[FoldJob, int, list[Future]]] = {}
         resubmitted: Counter[str] = Counter()
         with ClusterProgress(self.client, {job.name: len(folds) for job, folds in todo}) as progress:
             try:

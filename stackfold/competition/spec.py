@@ -14,7 +14,6 @@ each class as the challenge's files write it, so labels are read and written bac
 
 from dataclasses import dataclass
 from importlib.resources import files
-from pathlib import Path
 
 import pandas as pd
 

@@ -14,7 +14,7 @@ built-in model. Its parameters are the estimator's own (``get_params``), checked
 training; ``[model.NAME] params`` are configured values, over tuned ones, over the estimator's defaults.
 """
 
-from functools import lru_cache
+from functools import cache
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from typing import Any, ClassVar
 
@@ -77,7 +77,7 @@ class EstimatorModel(BaseModel):
         return self.estimator_class(**self.params, **{key: settings[key] for key in RUN_SETTINGS if key in own})
 
 
-@lru_cache(maxsize=None)
+@cache
 def library_version(package: str) -> str:
     """The installed version of the distribution providing import package ``package`` ("" if none is known)."""
     for distribution in packages_distributions().get(package, []):

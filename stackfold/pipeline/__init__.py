@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,7 +114,7 @@ def _publish(ctx: RunContext, trained: list[Trained]) -> RunSummary:
                               losses=losses)
     best = next(t for t in trained if t.result.name == board["model"].iloc[0])
     write_leaderboard(board, ctx.run.leaderboard, ctx.run.leaderboard_markdown)
-    config_key, when = content_key(ctx.config.to_toml()), datetime.now(timezone.utc)
+    config_key, when = content_key(ctx.config.to_toml()), datetime.now(UTC)
     best_path = _submit(ctx, best, "best", config_key, when)
     if ctx.config.model_submissions:
         for t in trained:

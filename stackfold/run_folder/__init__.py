@@ -46,7 +46,7 @@
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +120,7 @@ class RunFolder(ResultFiles):
 
     def history_submission(self, row: str, cv_score: float, when: datetime) -> Path:
         """``submissions/history/<UTC time>_<row>_<cv>.csv``: a kept copy of one written submission."""
-        return self.history / f"{when.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}_{row}_{cv_score:.4f}.csv"
+        return self.history / f"{when.astimezone(UTC):%Y%m%dT%H%M%SZ}_{row}_{cv_score:.4f}.csv"
 
     @property
     def submission_registry(self) -> Path:
