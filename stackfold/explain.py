@@ -63,14 +63,14 @@ def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, i
     config = load_config(folder.require(folder.config, "configuration"))
     assignment = folder.load_fold_assignment()
     meta = bool(config.meta_features)
-    X, _ = folder.stack_inputs(list(config.models), meta=meta)
+    X, _ = folder.stack_inputs(list(config.base_models), meta=meta)
     meta_columns = list(folder.load_meta()[0].columns) if meta else []
     classes = get_spec(config.challenge).classes
     params = resolve_params(LGBMStacker, folder.tuned_params(LGBMStacker.name), config.model_params(LGBMStacker.name))
     stacker = LGBMStacker(classes, seed=config.seed, n_jobs=config.n_jobs, **params)
     stacker.fit(X, assignment.labels)
     sample = np.random.default_rng(config.seed).permutation(len(X))[:rows]
-    groups = column_groups(config.models, classes, meta_columns)
+    groups = column_groups(config.base_models, classes, meta_columns)
     overall, per_class = model_contributions(stacker, X[sample], groups)
     folder.save_shares(overall, per_class, folder.manifest(Level.STACK, LGBMStacker.name).get("key"))
     return overall, per_class, len(sample)

@@ -60,7 +60,7 @@ class TuningResult:
 def load_stack_data(run: RunFolder, config: RunConfig, meta: bool = False) -> StackData:
     """The run's OOF matrix of its base models (and its meta-features), with the saved labels and folds."""
     assignment = run.load_fold_assignment()
-    X, _ = run.stack_inputs(list(config.models), meta=meta)
+    X, _ = run.stack_inputs(list(config.base_models), meta=meta)
     if len(X) != len(assignment.labels):
         raise RunFolderError(
             f"{run.folds}: {len(assignment.labels)} rows but the OOF matrix has {len(X)}; "
@@ -72,7 +72,7 @@ def load_stack_data(run: RunFolder, config: RunConfig, meta: bool = False) -> St
 
 def inputs_key(run: RunFolder, config: RunConfig, stacker: str, fixed: dict[str, Any]) -> str:
     """Content key of what a trial's score depends on besides its parameters."""
-    model_keys = [run.manifest(Level.BASE, m)["key"] for m in config.models]
+    model_keys = [run.manifest(Level.BASE, m)["key"] for m in config.base_models]
     return content_key(stacker, fixed, config.seed, model_keys, *uses_meta_features(config, get_stacker(stacker)))
 
 
