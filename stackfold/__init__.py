@@ -8,6 +8,11 @@ The Python API (:mod:`stackfold.api`)::
     run.leaderboard(); run.oof("logreg"); run.test_proba("mean")
     run.predict("new/data").write("submission.csv")
     run.report()
+    stackfold.tune_stacker("demo/run", "lgbm"); stackfold.explain_stacker("demo/run")
+    stackfold.compare(["demo/run", "demo/other-run"])
+
+Every error a user can cause is a :class:`StackfoldError` (:mod:`stackfold.errors`), re-exported here with its
+subclasses: ``except stackfold.RunFolderError``.
 """
 
 import os
@@ -19,7 +24,17 @@ import os
 # A user's own setting wins.
 os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
-from stackfold.api import Run, demo_data, open_run, run  # noqa: E402  (after the OpenMP setting)
+from stackfold.api import (  # noqa: E402  (after the OpenMP setting)
+    Run, compare, demo_data, explain_stacker, open_run, run, tune_stacker,
+)
+from stackfold.errors import (  # noqa: E402
+    ClusterError, ConfigError, DataError, RunFolderError, RunFolderLockedError, RunFolderMismatchError,
+    StackfoldError, SubmissionError,
+)
 from stackfold.version import __version__  # noqa: E402
 
-__all__ = ["Run", "__version__", "demo_data", "open_run", "run"]
+__all__ = [
+    "ClusterError", "ConfigError", "DataError", "Run", "RunFolderError", "RunFolderLockedError",
+    "RunFolderMismatchError", "StackfoldError", "SubmissionError", "__version__", "compare", "demo_data",
+    "explain_stacker", "open_run", "run", "tune_stacker",
+]

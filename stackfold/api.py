@@ -5,12 +5,12 @@
 >>> run = stackfold.run("demo/data", "demo/run", images=False, models=["tfidf_logreg", "logreg"])  # doctest: +SKIP
 >>> run.leaderboard()[["model", "wf1_mean"]]                                 # doctest: +SKIP
 >>> run.predict("new/data").write("submission.csv")                          # doctest: +SKIP
+>>> stackfold.tune_stacker("demo/run", "lgbm", trials=20)                    # doctest: +SKIP
 
 Heavy libraries are imported by the calls that need them, so ``import stackfold`` stays quick.
 """
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     from stackfold.pipeline import FinalStep, RunSummary
     from stackfold.predict import Prediction
+    from stackfold.report.compare import Comparison
+    from stackfold.tune import TuningResult
 
 
 def demo_data(out: str | Path, products: int = 3000, seed: int = 0, image_size: int | None = None,
@@ -70,6 +72,65 @@ def report_steps(out: Path, explain: bool) -> list["FinalStep"]:
     return [*steps, FinalStep("report", "report", REPORT_COST, lambda: write_report(out))]
 
 
+def tune_stacker(run: str | Path, stacker: str, trials: int = 50, *, timeout: float | None = None,
+                 storage: str | None = None, study: str | None = None, space: str | Path | None = None,
+                 workers: int = 1, scheduler: str | None = None) -> "TuningResult":
+    """Tune ``stacker`` by CV over finished run ``run``'s OOF matrix and saved folds (``stackfold tune``); the next
+    :func:`run` uses the best parameters, saved to ``RUN/tuning/<stacker>.json``. The result: the best trial beside
+    the untuned baseline.
+
+    ``trials``: finished trials the study should hold in total (a resumed study only adds the rest); ``timeout``:
+    seconds after which no trial starts; ``storage``: an Optuna storage URL (default the run's SQLite file);
+    ``study``: its name (default the stacker's); ``space``: a TOML file overriding the search space; ``workers``
+    tuning workers on the Dask cluster ``scheduler`` (``tcp://host:8786`` or ``local:N``), all on one study.
+
+    >>> stackfold.tune_stacker("demo/run", "lgbm", trials=20).params          # doctest: +SKIP
+    """
+    from stackfold.errors import ConfigError
+
+    if workers > 1 and scheduler is None:
+        raise ConfigError(f"workers={workers}: several workers run on a cluster; pass scheduler= (e.g. 'local:2'), "
+                          "or tune on each machine with one storage=")
+    from stackfold.tune import tune_on_cluster, tune_stacker as tune_here
+
+    options = {"timeout": timeout, "storage": storage, "study_name": study,
+               "space_file": Path(space) if space else None}
+    if scheduler is not None:
+        return tune_on_cluster(scheduler, workers, Path(run), stacker, trials, **options)
+    return tune_here(Path(run), stacker, trials, **options)
+
+
+def explain_stacker(run: str | Path, rows: int = 5000) -> tuple["pd.Series", "pd.DataFrame", int]:
+    """Each base model's share of mean |SHAP| in finished run ``run``'s LightGBM stacker, refitted on all OOF rows
+    (``stackfold explain``): the shares overall (best first), per class (a row per class code, a column per model),
+    and how many rows (a seeded sample of at most ``rows``) they explain. Saved for the report as well.
+
+    >>> overall, per_class, n_rows = stackfold.explain_stacker("demo/run")   # doctest: +SKIP
+    """
+    from stackfold.explain import explain_run
+
+    return explain_run(Path(run), rows)
+
+
+def compare(runs: Sequence[str | Path], html: str | Path | None = None) -> "Comparison":
+    """Runs of the same data and folds side by side (``stackfold compare``), each against the first: ``scores``,
+    each leaderboard row's OOF score and interval per run; ``differences``, paired bootstrap differences on the same
+    rows. A run of other data or folds is refused in one line. ``html``: also write the comparison as a page there.
+
+    >>> stackfold.compare(["runs/a", "runs/b"]).differences                  # doctest: +SKIP
+    """
+    from stackfold.errors import ConfigError
+
+    if len(runs) < 2:
+        raise ConfigError(f"compare needs at least two run folders, got {len(runs)}")
+    from stackfold.report.compare import compare_runs, write_comparison
+
+    comparison = compare_runs([Path(run) for run in runs])
+    if html is not None:
+        write_comparison(comparison, Path(html))
+    return comparison
+
+
 def open_run(path: str | Path) -> "Run":
     """The finished run in folder ``path``, to read and to predict with; one line if it holds no finished run.
 
@@ -114,7 +175,10 @@ class Run:
         return self._probabilities(name, "oof")
 
     def test_proba(self, name: str) -> "pd.DataFrame":
-        """Leaderboard row ``name``'s probabilities of the run's test products, a column per class (as :meth:`oof`)."""
+        """Leaderboard row ``name``'s probabilities of the run's test products, a column per class (as :meth:`oof`).
+
+        >>> run.test_proba("mean").idxmax(axis=1)                              # doctest: +SKIP
+        """
         return self._probabilities(name, "test")
 
     def _probabilities(self, name: str, part: str) -> "pd.DataFrame":
@@ -150,9 +214,10 @@ class Run:
         >>> prediction = run.predict(new_products_frame)                      # doctest: +SKIP
         >>> prediction.labels.value_counts()                                  # doctest: +SKIP
         """
-        from stackfold.predict import predict_products
+        from stackfold.predict import load_products, predict_products
 
-        return predict_products(self.path, self._products(products, images), row, Path(cache) if cache else None,
+        dataset = load_products(self.folder, self.config, products, Path(images) if images else None)
+        return predict_products(self.path, dataset, row, Path(cache) if cache else None,
                                 {name: Path(file) for name, file in (external or {}).items()})
 
     def folds(self) -> "pd.DataFrame":
@@ -180,43 +245,15 @@ class Run:
         summary = add_external(self.path, name, Path(oof), Path(test), Path(data) if data else None, finish)
         return Run(self.path, summary)
 
-    def _products(self, products: "str | Path | pd.DataFrame", images: str | Path | None) -> Any:
-        import hashlib
-        import os
-
-        import pandas as pd
-
-        from stackfold.competition.load import (
-            load_test,
-            products_dataset,
-            validate_products,
-        )
-        from stackfold.competition.challenges import get_spec
-        from stackfold.errors import DataError
-
-        spec, config = get_spec(self.config.challenge), self.config
-        if not isinstance(products, pd.DataFrame):
-            writable = os.access(self.path, os.W_OK)  # a read-only run keeps no index of a BSON file
-            return load_test(Path(products), spec, images=config.images, on_bad_image=config.on_bad_image,
-                             index_file=self.folder.bson_index if writable else None)
-        if spec.format == "bson":
-            raise DataError(f"{spec.name} products are read from a BSON file: pass the folder holding "
-                            f"{spec.test_file}")
-        if config.images and images is None:
-            raise DataError(f"{self.path}: the run reads the products' photos; pass images=FOLDER holding their "
-                            f"files ({spec.image_template})")
-        frame = validate_products(products, spec, "products frame")
-        digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-        digest.update(str(Path(images or ".").resolve()).encode())
-        return products_dataset(frame, replace(spec, test_image_dir="."), Path(images or "."), config.images,
-                                config.on_bad_image, "frame-" + digest.hexdigest()[:16])
-
     def report(self, data: str | Path | None = None) -> Path:
-        """Write the run's HTML report (``RUN/report/index.html``) and return its path (``data``: the challenge
-        folder, if it moved since the run)."""
+        """Write the run's HTML report (``RUN/report/index.html``) and return its path (``stackfold report``;
+        ``data``: the challenge folder, if it moved since the run).
+
+        >>> run.report()                                                       # doctest: +SKIP
+        """
         from stackfold.report.build import write_report
 
         return write_report(self.path, Path(data) if data else None)
 
 
-__all__: Sequence[str] = ["Run", "demo_data", "open_run", "run"]
+__all__: Sequence[str] = ["Run", "compare", "demo_data", "explain_stacker", "open_run", "run", "tune_stacker"]

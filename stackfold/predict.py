@@ -8,24 +8,25 @@ then predicts from their probabilities side by side, as in the run. On the run's
 the run's test probabilities, so ``submissions/best.csv`` again, byte for byte.
 """
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from stackfold.competition.load import Dataset
+from stackfold.competition.load import Dataset, load_test, products_dataset, validate_products
 from stackfold.competition.challenges import get_spec
 from stackfold.competition.spec import CompetitionSpec
 from stackfold.config import RunConfig, load_config
 from stackfold.core.cv import fold_average, predict_rows
 from stackfold.core.estimator import BaseModel
 from stackfold.core.topk import Probabilities, TopK, TopKStack, predicted_positions
-from stackfold.errors import RunFolderError
+from stackfold.errors import DataError, RunFolderError
 from stackfold.external import read_external
 from stackfold.features.meta import meta_features
 from stackfold.features.store import FeatureStore, ViewStates
@@ -82,11 +83,33 @@ def run_config(run: RunFolder) -> RunConfig:
     return load_config(run.require(run.config, "finished run (config.toml)"))
 
 
+def load_products(run: RunFolder, config: RunConfig, products: str | Path | pd.DataFrame,
+                  images: Path | None) -> Dataset:
+    """New products as the dataset :func:`predict_products` takes: a folder holding the challenge's test file (and
+    its photos), or a frame of products in the test file's columns with ``images`` the folder of their photo files.
+    A frame's dataset is keyed by its content and that folder, so its views are cached as a folder's are."""
+    spec = get_spec(config.challenge)
+    if not isinstance(products, pd.DataFrame):
+        writable = os.access(run.root, os.W_OK)  # a read-only run keeps no index of a BSON file
+        return load_test(Path(products), spec, images=config.images, on_bad_image=config.on_bad_image,
+                         index_file=run.bson_index if writable else None)
+    if spec.format == "bson":
+        raise DataError(f"{spec.name} products are read from a BSON file: pass the folder holding {spec.test_file}")
+    if config.images and images is None:
+        raise DataError(f"{run.root}: the run reads the products' photos; pass images=FOLDER holding their "
+                        f"files ({spec.image_template})")
+    frame = validate_products(products, spec, "products frame")
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    digest.update(str(Path(images or ".").resolve()).encode())
+    return products_dataset(frame, replace(spec, test_image_dir="."), Path(images or "."), config.images,
+                            config.on_bad_image, "frame-" + digest.hexdigest()[:16])
+
+
 def predict_products(run_dir: Path, dataset: Dataset, row: str | None = None, cache: Path | None = None,
                      external: Mapping[str, Path] | None = None) -> Prediction:
     """The prediction of leaderboard ``row`` (default: the submitted one, ``best.csv``'s) of ``dataset``'s test
-    products (:func:`~stackfold.competition.load.load_test`), with the run's saved models; ``external``: the
-    probabilities of those products by each external model the row needs (its name -> a file as ``add-oof`` takes).
+    products (:func:`load_products`), with the run's saved models; ``external``: the probabilities of those products
+    by each external model the row needs (its name -> a file as ``add-oof`` takes).
 
     The new products' views are cached in ``cache``, by default the run's ``cache/``. A run folder one may write
     to is held with a shared lock, so no ``stackfold run`` replaces its models meanwhile; a read-only one (a

@@ -1,4 +1,5 @@
-"""The Python API (`stackfold.run`, `open_run`, `demo_data`) and the quickstart notebook, run by a real kernel."""
+"""The Python API (`stackfold.run`, `open_run`, `demo_data`, `tune_stacker`, `explain_stacker`, `compare`, the
+errors) and the quickstart notebook, run by a real kernel."""
 
 import subprocess
 import sys
@@ -17,16 +18,37 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
 
 
 def test_the_public_names_are_pinned_and_each_shows_an_example():
-    assert stackfold.__all__ == ["Run", "__version__", "demo_data", "open_run", "run"]
-    for name in ("demo_data", "open_run", "run"):
+    errors = ["ClusterError", "ConfigError", "DataError", "RunFolderError", "RunFolderLockedError",
+              "RunFolderMismatchError", "StackfoldError", "SubmissionError"]
+    functions = ["compare", "demo_data", "explain_stacker", "open_run", "run", "tune_stacker"]
+    assert stackfold.__all__ == sorted(["Run", "__version__", *errors, *functions])
+    for name in functions:
         assert ">>> " in getattr(stackfold, name).__doc__, name
-    for method in ("leaderboard", "oof", "predict"):
+    for method in [m for m in vars(stackfold.Run) if not m.startswith("_")]:
         assert ">>> " in getattr(stackfold.Run, method).__doc__, method
+
+
+def test_every_user_error_is_exported_under_the_package_root():
+    for name in stackfold.__all__:
+        if name.endswith("Error"):
+            assert issubclass(getattr(stackfold, name), stackfold.StackfoldError)
+            assert getattr(stackfold, name) is getattr(stackfold.errors, name)
+    assert stackfold.RunFolderError is RunFolderError
+    with pytest.raises(stackfold.StackfoldError):
+        stackfold.open_run("no/such/run")
+
+
+def test_the_api_functions_refuse_bad_arguments_before_any_work(tmp_path):
+    with pytest.raises(stackfold.ConfigError, match="pass scheduler="):
+        stackfold.tune_stacker(tmp_path, "lgbm", workers=2)
+    with pytest.raises(stackfold.ConfigError, match="at least two run folders, got 1"):
+        stackfold.compare([tmp_path])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_import_stackfold_loads_no_heavy_library():
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, stackfold; print(sorted({'tensorflow', 'sklearn', 'pandas'} & set(sys.modules)))"],
+        [sys.executable, "-c", "import sys, stackfold; print(sorted({'tensorflow', 'sklearn', 'pandas', 'optuna', 'matplotlib'} & set(sys.modules)))"],
         capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
 

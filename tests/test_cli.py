@@ -1,11 +1,14 @@
-"""The command line: lists in --help that match the registries, overrides, one line for file-system faults."""
+"""The command line: lists in --help that match the registries, run-folder commands through the API, overrides, one
+line for file-system faults."""
 
+import ast
 import errno
+from pathlib import Path
 
 import pytest
 
 from stackfold import __version__
-from stackfold.cli import options
+from stackfold.cli import external_commands, options, run_commands
 from stackfold.cli.render import os_error_line
 from stackfold.competition.challenges import BUILT_IN
 from stackfold.ensembles import STACKERS
@@ -20,6 +23,19 @@ def test_the_choices_listed_in_help_are_the_registered_ones():
     assert options.MODELS.split(", ") == list(BASE_MODELS)
     assert options.STACKERS.split(", ") == list(STACKERS)
     assert options.LAYOUTS == tuple(LAYOUTS)
+
+
+def test_the_commands_on_run_folders_go_through_the_api():
+    """What the API offers (training, reading, predicting, tuning, explaining, reporting, comparing) the commands
+    take from it; beside it they import only the command line's own parts, the console and what no API call gives."""
+    beside_the_api = {"stackfold.cli.app", "stackfold.cli.options", "stackfold.cli.render", "stackfold.progress",
+                      "stackfold.io", "stackfold.competition.folds", "stackfold.competition.metric"}
+    for module in (run_commands, external_commands):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported = {name for name in imported if name.split(".")[0] == "stackfold"}
+        assert imported - beside_the_api == {"stackfold.api"}, module.__name__
 
 
 def test_version(run_cli):

@@ -47,14 +47,15 @@ def run(
     given = {"models": names("--models", models), "stackers": names("--stackers", stackers), "folds": folds,
              "images": images}
     with resumable():
-        summary = run_api(data, out, config, force=force, report=write_report, scheduler=scheduler,
-                          **{k: v for k, v in given.items() if v is not None}).summary
+        finished = run_api(data, out, config, force=force, report=write_report, scheduler=scheduler,
+                           **{k: v for k, v in given.items() if v is not None})
+    summary = finished.summary
     report.print(leaderboard_table(summary.leaderboard))
     best = "highest" if metric_info(summary.metric).higher_is_better else "lowest"
     report.print(f"submitted: {summary.best_model}, the {best} CV {summary.metric} ({summary.best_score:.4f}) "
                  f"of {len(summary.leaderboard)} rows -> {escape(str(summary.best_submission))}", soft_wrap=True)
     if write_report:
-        _print_report_path(out)
+        report.print(f"report: {escape(str(finished.folder.report))}", soft_wrap=True)
 
 
 @app.command()
@@ -92,21 +93,6 @@ def predict(
                  + (f" (probabilities: {escape(str(proba))})" if proba else ""), soft_wrap=True)
 
 
-def _print_report_path(run: Path) -> None:
-    from stackfold.run_folder import RunFolder
-
-    report.print(f"report: {escape(str(RunFolder(run).report))}", soft_wrap=True)
-
-
-def _write_report(run: Path, data: Path | None = None) -> None:
-    """Write the run's report and print its path."""
-    from stackfold.report.build import write_report
-
-    with console.status("writing the report"):
-        path = write_report(run, data)
-    report.print(f"report: {escape(str(path))}", soft_wrap=True)
-
-
 @app.command("report")
 def report_command(
     run: Annotated[Path, typer.Argument(help="Run folder of a finished `stackfold run`.")],
@@ -115,17 +101,19 @@ def report_command(
 ) -> None:
     """Write RUN/report/index.html: leaderboard with bootstrap intervals, per-class F1, confusion, diversity,
     calibration, tuning, data and submissions, in one self-contained page."""
-    _write_report(run, data=data)
+    from stackfold.api import open_run
+
+    with console.status("writing the report"):
+        path = open_run(run).report(data)
+    report.print(f"report: {escape(str(path))}", soft_wrap=True)
 
 
 @app.command()
 def leaderboard(run: Annotated[Path, typer.Argument(help="Run folder.")]) -> None:
     """Print one row per base model and stacker, best CV score (the challenge metric) first."""
-    from stackfold.leaderboard import read_leaderboard
-    from stackfold.run_folder import RunFolder
+    from stackfold.api import open_run
 
-    folder = RunFolder(run)
-    report.print(leaderboard_table(read_leaderboard(folder.require(folder.leaderboard, "leaderboard"))))
+    report.print(leaderboard_table(open_run(run).leaderboard()))
 
 
 @app.command()
@@ -153,15 +141,14 @@ def tune(
 
     Interrupted or killed, the same command continues the study; the result is RUN/tuning/<stacker>.json.
     """
-    from stackfold.tune import tune_on_cluster, tune_stacker
+    from stackfold.api import tune_stacker
 
     if workers > 1 and scheduler is None:
         raise typer.BadParameter("several workers run on a cluster: add --scheduler (e.g. local:2), or start "
                                  "`stackfold tune` on each machine with one --storage", param_hint="--workers")
-    options = {"timeout": timeout, "storage": storage, "study_name": study, "space_file": space}
     with resumable():
-        result = (tune_on_cluster(scheduler, workers, run, stacker, trials, **options) if scheduler is not None
-                  else tune_stacker(run, stacker, trials, **options))
+        result = tune_stacker(run, stacker, trials, timeout=timeout, storage=storage, study=study, space=space,
+                              workers=workers, scheduler=scheduler)
     report.print(tuning_table(result))
     report.print(f"saved {escape(str(result.path))}; the next `stackfold run` uses these parameters")
 
@@ -173,10 +160,10 @@ def explain(
     per_class: Annotated[bool, typer.Option(help="Also print each base model's share for every class.")] = False,
 ) -> None:
     """Each base model's share of mean |SHAP| in the LightGBM stacker (refitted on all OOF rows)."""
-    from stackfold.explain import explain_run
+    from stackfold.api import explain_stacker
 
     with console.status("refitting the LightGBM stacker on all OOF rows"):
-        overall, by_class, n_rows = explain_run(run, rows)
+        overall, by_class, n_rows = explain_stacker(run, rows)
     report.print(shares_table(overall, n_rows))
     if per_class:
         report.print(by_class.map(lambda v: f"{v:.0%}").to_markdown(), markup=False)
@@ -190,12 +177,12 @@ def compare(
     = None,
 ) -> None:
     """Leaderboards side by side, and paired bootstrap differences against the first run (same rows, same folds)."""
-    from stackfold.report.compare import compare_runs, write_comparison
+    from stackfold.api import compare as compare_api
 
     if len(runs) < 2:
         raise typer.BadParameter("name at least two run folders", param_hint="RUNS")
     with console.status("comparing the runs (paired bootstrap)"):
-        comparison = compare_runs(runs)
+        comparison = compare_api(runs, html)
     report.print(comparison_tables(comparison))
     if html is not None:
-        report.print(f"comparison: {escape(str(write_comparison(comparison, html)))}", soft_wrap=True)
+        report.print(f"comparison: {escape(str(html))}", soft_wrap=True)
