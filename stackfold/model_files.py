@@ -44,7 +44,7 @@ from stackfold.features.tfidf import ViewsTfidf
 from stackfold.io import atomic_file
 from stackfold.version import __version__
 
-FORMAT = 1
+FORMAT = 2
 """The version of this layout; a folder of another version is refused in one line (rerun to predict)."""
 MODEL_FILE = "model.pkl"
 FORMAT_FILE = "format.json"

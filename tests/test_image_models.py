@@ -11,12 +11,12 @@ from stackfold.core.blocks import ImageBlock, Views, take_rows
 from stackfold.core.cv import cross_validate
 from stackfold.core.tf_runtime import keras
 from stackfold.models import BASE_MODELS
-from stackfold.models.embedding_fusion import Fusion
-from stackfold.models.fusion import VggFusion
+from stackfold.models.fusion import Fusion
 from stackfold.models.image_cnn import CNN
 from stackfold.models.image_vgg import VggNN
 from stackfold.models.per_image import PerImageModel
 from stackfold.models.text_nn import TextNN
+from stackfold.models.vgg_fusion import VggFusion
 
 CLASSES = np.array(rakuten().classes)
 PER_CLASS = 6

@@ -14,7 +14,7 @@ import pytest
 from machine import needs_root, unavailable
 from stackfold.competition.challenges import rakuten
 from stackfold.errors import RunFolderError
-from stackfold.model_files import FORMAT_FILE, MODEL_FILE, load_model
+from stackfold.model_files import FORMAT, FORMAT_FILE, MODEL_FILE, load_model
 from stackfold.run_folder import Level, RunFolder
 
 FAST_TEXT = ('images = false\nmodels = ["tfidf_logreg", "logreg", "complement_nb"]\nstackers = ["mean", "lgbm"]\n'
@@ -111,9 +111,9 @@ BROKEN = {
     "incomplete run: a result": (lambda run, data: shutil.rmtree(run / "models" / "complement_nb"),
                                  r"no result of 'complement_nb'; the run folder is incomplete"),
     "no finished run": (lambda run, data: (run / "config.toml").unlink(), r"no finished run \(config.toml\)"),
-    "another model format": (lambda run, data: _set(_fitted(run, "lgbm", "stackers") / "refit", FORMAT_FILE,
-                                                    "format", 0),
-                             r"saved by stackfold .* in model format 0, and stackfold .* reads format 1; rerun"),
+    "another model format": (
+        lambda run, data: _set(_fitted(run, "lgbm", "stackers") / "refit", FORMAT_FILE, "format", 0),
+        rf"saved by stackfold .* in model format 0, and stackfold .* reads format {FORMAT}; rerun"),
     "a run made before models were kept": (
         lambda run, data: _set(run / "models" / "logreg", "manifest.json", "fitted_models", None),
         r"'logreg' was trained by a stackfold that kept no fitted models; rerun `stackfold run`"),
@@ -167,7 +167,7 @@ def test_loading_a_saved_model_never_runs_code_from_it(payload, tmp_path):
     folder = tmp_path / "model"
     folder.mkdir()
     (folder / MODEL_FILE).write_bytes(pickle.dumps(payload))
-    (folder / FORMAT_FILE).write_text(json.dumps({"format": 1, "stackfold": "0.1.0"}))
+    (folder / FORMAT_FILE).write_text(json.dumps({"format": FORMAT, "stackfold": "0.1.0"}))
     with pytest.raises(RunFolderError, match=r"refers to .*, which a saved model never holds; .* not loaded"):
         load_model(folder)
     assert not marker.exists()

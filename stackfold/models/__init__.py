@@ -5,8 +5,7 @@ from stackfold.core.registry import lookup
 from stackfold.models.embedding import (
     EfficientNetLogReg, EfficientNetNN, EfficientNetSVC, SentenceLogReg, SentenceNN,
 )
-from stackfold.models.embedding_fusion import Fusion
-from stackfold.models.fusion import VggFusion
+from stackfold.models.fusion import Fusion
 from stackfold.models.image_cnn import CNN
 from stackfold.models.image_forest import ColorForest, PixelForest
 from stackfold.models.image_svc import PixelSVC
@@ -16,6 +15,7 @@ from stackfold.models.prior import PriorModel
 from stackfold.models.text_forest import TextForest
 from stackfold.models.text_linear import ComplementNaiveBayes, LinearSVM, LogReg, RbfSVM, TfidfLogisticRegression
 from stackfold.models.text_nn import TextNN
+from stackfold.models.vgg_fusion import VggFusion
 
 BASE_MODELS: dict[str, type[BaseModel]] = {
     m.name: m

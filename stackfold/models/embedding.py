@@ -14,18 +14,13 @@ from sklearn.preprocessing import FunctionTransformer, normalize
 
 from stackfold.core.blocks import ImageBlock, Views
 from stackfold.core.estimator import BaseModel, saved_with_models
-from stackfold.core.params import count, fraction, positive
-from stackfold.models.image_vgg import VggNN
-from stackfold.models.keras_support import training_parameters
+from stackfold.core.params import count, positive
+from stackfold.models.dense_head import DenseHeadNN, ImageFeatureHeadNN, head_parameters
+from stackfold.models.keras_support import row_batches
 from stackfold.models.per_image import SklearnImageModel
 from stackfold.progress import Cost
 
-NN_DEFAULTS = {
-    "units": count(512),
-    "embedding_units": count(256),
-    "dropout": fraction(0.4),
-    **training_parameters(batch_size=64, epochs=60, patience=5),
-}
+NN_DEFAULTS = head_parameters(dropout=0.4, batch_size=64, epochs=60, patience=5)
 """Small dense heads early-stopped by their inner split: ~20 steps an epoch at 1,400 rows, ~1,000 at 85k."""
 
 
@@ -50,17 +45,20 @@ class SentenceLogReg(BaseModel):
         return self.estimator_.predict_proba(np.asarray(X["sentence"]))
 
 
-class SentenceNN(VggNN):
-    """The dense head of :class:`VggNN` on sentence vectors: standardise -> Dropout -> Dense -> Dense -> softmax."""
+class SentenceNN(DenseHeadNN):
+    """The dense head on the sentence vector of each product (:class:`~stackfold.models.dense_head.DenseHeadNN`)."""
 
     name = "sentence_nn"
     cost = Cost(250.0, exponent=0.7)
     views = ("sentence",)
-    image_view = "sentence"
     parameters = NN_DEFAULTS
 
-    def _block(self, X: Views) -> ImageBlock:
-        return ImageBlock.one_per_product(np.asarray(X["sentence"]))
+    def _fit(self, X: Views, y: np.ndarray) -> None:
+        features = np.asarray(X["sentence"])
+        self._fit_head(features, y, row_batches(features, y))
+
+    def _predict_proba(self, X: Views) -> np.ndarray:
+        return self._predict_rows(np.asarray(X["sentence"]))
 
 
 @saved_with_models
@@ -122,8 +120,9 @@ class EfficientNetSVC(SklearnImageModel):
         )
 
 
-class EfficientNetNN(VggNN):
-    """The dense head of :class:`VggNN` on EfficientNet-Lite0 features, per image."""
+class EfficientNetNN(ImageFeatureHeadNN):
+    """The dense head on the EfficientNet-Lite0 features of each image
+    (:class:`~stackfold.models.dense_head.ImageFeatureHeadNN`)."""
 
     name = "efficientnet_nn"
     cost = Cost(450.0, exponent=0.7)

@@ -1,6 +1,8 @@
-"""The published late-fusion net (``vgg_fusion``): text NN and VGG16 head embeddings side by side, then a
-dense classifier. Published on the real challenge: 81.9% test accuracy. The default fusion on pretrained
-embeddings is :class:`stackfold.models.embedding_fusion.Fusion`.
+"""Fusion on pretrained embeddings: a product's sentence vector and its images' EfficientNet features in one net.
+
+Both embeddings are unfitted (pretrained, computed once for every row), so the head alone
+learns from labels, inside the fold. With ``tfidf_net = true`` the embedding of a TF-IDF text
+net (:class:`TextNN`) trained inside ``fit`` is appended, as the published fusion does.
 """
 
 from types import ModuleType
@@ -13,82 +15,65 @@ from stackfold.core.estimator import BaseModel
 from stackfold.core.params import count, fraction
 from stackfold.core.splits import inner_split
 from stackfold.core.tf_runtime import keras
-from stackfold.models.image_vgg import VggNN
-from stackfold.models.keras_support import fit_dense_head, training_parameters
+from stackfold.models.keras_support import (
+    array_batches, fit_dense_head, prefixed, standardisation, training_parameters, unprefixed,
+)
 from stackfold.models.text_nn import TextNN
-
-HEAD_DEFAULTS = {
-    "units": count(1024),
-    "dropout": fraction(0.25),
-    "final_dropout": fraction(0.5),
-    **training_parameters(batch_size=256, epochs=30, patience=3),
-}
+from stackfold.progress import Cost
 
 
-def prefixed(prefix: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` of an inner net, named as its outer model declares them."""
-    return {prefix + name: value for name, value in params.items()}
+class Fusion(BaseModel):
+    """[sentence vector | mean EfficientNet features of the product's images (| TF-IDF net embedding)]
+    -> standardise -> Dropout -> Dense relu -> Dropout -> softmax, early-stopped on an inner split.
 
-
-def unprefixed(prefix: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The outer model's parameters of the inner net named by ``prefix``, without the prefix."""
-    return {name[len(prefix):]: value for name, value in params.items() if name.startswith(prefix)}
-
-
-class VggFusion(BaseModel):
-    """A text NN and a VGG16 head, each trained on the rows given; their 256-d embeddings feed a dense net.
-
-    ``_fit`` holds out a stratified ``validation_fraction`` of the training rows, trains
-    :class:`TextNN` and :class:`VggNN` (``text_*`` and ``image_*`` parameters) on the rest (each
-    early-stopped on its own inner split); a product's image embedding is the mean over its
-    images. The concatenated embeddings go through BatchNorm -> Dense 1024 relu -> BatchNorm ->
-    Dropout 0.25 -> Dense 1024 relu -> BatchNorm -> Dropout 0.5 -> softmax, trained on the same
-    rows as the nets and early-stopped on the held-out ones, which the nets never saw.
-
-    Out of fold this is honest: :func:`~stackfold.core.cv.cross_validate` calls ``fit`` on a
-    fold's training part only, and the embedding nets are trained inside ``fit``, so in each outer
-    fold the text and image nets that embed the held-out rows never saw their labels; nor did the
-    head. Embedding nets trained once on all rows would leak every OOF label into the stack.
+    The inner split holds out a stratified ``validation_fraction`` of the training rows; with
+    ``tfidf_net`` the text net is trained on the other rows only, so the rows the head stops on are
+    embedded as held-out and test rows are, by a net that never saw their labels.
     """
 
-    name = "vgg_fusion"
-    views = (*TextNN.views, *VggNN.views)
+    name = "fusion"
+    cost = Cost(205.0, exponent=0.45)
+    views = ("sentence", "efficientnet", *TextNN.views)
     cpu_dispatched = True  # a keras net: TensorFlow's kernels
-    parameters = {**prefixed("text_", TextNN.parameters), **prefixed("image_", VggNN.parameters), **HEAD_DEFAULTS}
+    parameters = {
+        "tfidf_net": False,
+        "units": count(512),
+        "input_dropout": fraction(0.2),
+        "dropout": fraction(0.5),
+        **training_parameters(batch_size=64, epochs=60, patience=5),
+        **prefixed("text_", TextNN.parameters),
+    }
 
     def _fit(self, X: Views, y: np.ndarray) -> None:
-        # the embedding nets never see the head's stopping rows, so those rows are embedded as
-        # held-out and test rows are: stopping on embeddings the nets were trained on would let
-        # the head learn to trust their overfitted training-row embeddings for as long as it likes
         head_rows, stopping_rows = inner_split(y, self.params["validation_fraction"], self.seed)
-        codes, seen = self.classes[y[head_rows]], X.take(head_rows)
-        self.text_ = TextNN(self.classes, self.seed, self.n_jobs, **unprefixed("text_", self.params)).fit(seen, codes)
-        self.image_ = VggNN(self.classes, self.seed, self.n_jobs, **unprefixed("image_", self.params)).fit(seen, codes)
+        if self.params["tfidf_net"]:
+            self.text_ = TextNN(self.classes, self.seed, self.n_jobs, **unprefixed("text_", self.params))
+            self.text_.fit(X.take(head_rows), self.classes[y[head_rows]])
         embedded = self._embed(X)
         k = keras(self.n_jobs, self.seed)
-        self.model_ = self.network(k, embedded.shape[1], len(self.classes))
+        self.model_ = self.network(k, embedded[head_rows], len(self.classes))
         self.epochs_ = fit_dense_head(k, self.model_, embedded, y, head_rows, stopping_rows, self.params, self.seed)
 
     def _predict_proba(self, X: Views) -> np.ndarray:
-        embedded = self._embed(X)
-        return self.model_.predict(embedded, batch_size=self.params["batch_size"], verbose=0)
+        return self.model_.predict(array_batches(self._embed(X), None, self.params["batch_size"], None), verbose=0)
 
-    def network(self, keras_module: ModuleType, n_inputs: int, n_classes: int) -> Any:
-        """The uncompiled fusion head, from concatenated embeddings to softmax probabilities."""
+    def network(self, keras_module: ModuleType, fitted_on: np.ndarray, n_classes: int) -> Any:
+        """The uncompiled head, standardising its input with the statistics of the rows ``fitted_on``."""
         k, p = keras_module, self.params
+        mean, variance = standardisation(fitted_on)
         return k.Sequential([
-            k.Input(shape=(n_inputs,)),
-            k.layers.BatchNormalization(),
+            k.Input(shape=(fitted_on.shape[1],)),
+            k.layers.Normalization(mean=mean, variance=variance),
+            k.layers.Dropout(p["input_dropout"]),
             k.layers.Dense(p["units"], activation="relu"),
-            k.layers.BatchNormalization(),
             k.layers.Dropout(p["dropout"]),
-            k.layers.Dense(p["units"], activation="relu"),
-            k.layers.BatchNormalization(),
-            k.layers.Dropout(p["final_dropout"]),
             k.layers.Dense(n_classes, activation="softmax"),
         ])
 
     def _embed(self, X: Views) -> np.ndarray:
-        """Text embedding and mean image embedding of every product, side by side."""
-        return np.hstack([self.text_.embed(X), self.image_.embed(X)]).astype(np.float32)
-
+        """Sentence vector, mean image features (and text-net embedding) of every product, side by side."""
+        images = X["efficientnet"]
+        parts = [np.asarray(X["sentence"]), images.per_product(images.materialize())]
+        if self.params["tfidf_net"]:
+            parts.append(self.text_.embed(X))
+        return np.hstack(parts).astype(np.float32)

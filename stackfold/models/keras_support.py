@@ -1,5 +1,6 @@
 """What every keras model here shares: in-memory and streamed image batches, early stopping on an inner split,
-a dense head over product-level features, standardisation statistics, and the per-image keras model.
+a dense head over product-level features, standardisation statistics, declared parameters (a net's, and an inner
+net's as a fusion names them), and the per-image keras model.
 
 TensorFlow (:func:`stackfold.core.tf_runtime.keras`) is imported only when a neural model is
 fitted (the import alone costs ~5 s).
@@ -102,6 +103,16 @@ def training_parameters(batch_size: int, epochs: int, patience: int, learning_ra
     }
 
 
+def prefixed(prefix: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` of an inner net, named as its outer model (a fusion) declares them."""
+    return {prefix + name: value for name, value in params.items()}
+
+
+def unprefixed(prefix: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The outer model's parameters of the inner net named by ``prefix``, without the prefix."""
+    return {name[len(prefix):]: value for name, value in params.items() if name.startswith(prefix)}
+
+
 def grown_batches(params: dict[str, Any], n_rows: int) -> tuple[int, float]:
     """Batch size and learning rate for an epoch over ``n_rows``: ``batch_size`` and ``learning_rate`` until an
     epoch would take more than ``max_steps_per_epoch`` steps, then batches of ``n_rows / max_steps_per_epoch``
@@ -131,6 +142,12 @@ def standardisation(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 Batches = Callable[[np.ndarray, int | None, int], Any]
 """``batches(products, seed, batch_size)``: those products' rows in batches (reshuffled every epoch with a seed,
 in order without), as a ``tf.data`` pipeline or a keras ``PyDataset``."""
+
+
+def row_batches(features: np.ndarray, y: np.ndarray) -> Batches:
+    """Batches of rows of the product-level ``features`` held in memory, with their labels ``y``
+    (:func:`array_batches`)."""
+    return lambda rows, seed, batch_size: array_batches(features[rows], y[rows], batch_size, seed)
 
 
 def fit_on_inner_split(
@@ -172,10 +189,7 @@ def fit_dense_head(
 ) -> int:
     """Fit ``model`` on rows ``train`` of the product-level ``features``, stopping on rows ``valid``
     (:func:`fit_on_split`); return epochs run."""
-    return fit_on_split(
-        keras_module, model, lambda rows, seed, batch_size: array_batches(features[rows], y[rows], batch_size, seed),
-        train, valid, params, seed,
-    )
+    return fit_on_split(keras_module, model, row_batches(features, y), train, valid, params, seed)
 
 
 class KerasImageModel(PerImageModel):

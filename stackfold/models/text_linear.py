@@ -5,6 +5,8 @@ from abc import abstractmethod
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
@@ -24,49 +26,33 @@ from stackfold.models.calibration import sigmoid_calibrated
 from stackfold.progress import Cost
 
 
-class TfidfLogisticRegression(BaseModel):
-    """The calibration baseline: word 1-2-gram TF-IDF of the HTML-stripped text, logistic regression.
+class TextTfidf(BaseEstimator):
+    """Word 1-2-gram TF-IDF of the HTML-stripped ``text`` view, by a ``TfidfVectorizer`` fitted on the fold's texts;
+    no column when no term of them reaches ``min_df`` (the vectorizer refuses such texts).
 
-    SAGA for a fixed budget of 15 epochs (as :class:`LogReg`): ``newton-cg`` took 4.3x as long on a
-    fold of the 20,000-product twin for the same score (0.7746 against 0.7758) and grew faster than the
-    rows (8.4x from 5,000 to 20,000 products). A fold with nothing to learn from (no term in ``min_df``
-    of its texts) predicts its training prior.
+    A scikit-learn estimator, as the saved models may hold (:mod:`stackfold.model_files`).
     """
 
-    name = "tfidf_logreg"
-    cost = Cost(107.0)
-    views = ("text",)
-    parameters = {
-        "C": positive(50.0),
-        "min_df": count(2),
-        "max_features": count(200_000),
-        "max_iter": count(15),
-        "solver": Param("saga", choices=("newton-cg", "lbfgs", "saga", "sag", "liblinear")),
-    }
+    def __init__(self, min_df: int, max_features: int):
+        self.min_df = min_df
+        self.max_features = max_features
 
-    def _fit(self, X: Views, y: np.ndarray) -> None:
+    def fit_transform(self, X: Views) -> sp.csr_matrix:
         texts = X["text"]["text"].to_numpy()
-        vectorizer = TfidfVectorizer(
-            ngram_range=(1, 2),
-            min_df=self.params["min_df"],
-            max_features=self.params["max_features"],
-            sublinear_tf=True,
-            dtype=np.float32,
+        self.vectorizer_: TfidfVectorizer | None = TfidfVectorizer(
+            ngram_range=(1, 2), min_df=self.min_df, max_features=self.max_features, sublinear_tf=True, dtype=np.float32,
         )
         try:
-            features = vectorizer.fit_transform(texts)
-        except ValueError:  # how TfidfVectorizer refuses texts in which no term reaches min_df: nothing to learn from
-            self.pipeline_: Pipeline | DummyClassifier = DummyClassifier(strategy="prior").fit(texts, y)
-            return
-        classifier = LogisticRegression(
-            C=self.params["C"], solver=self.params["solver"], max_iter=self.params["max_iter"], random_state=self.seed,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed budget of epochs, by design
-            self.pipeline_ = make_pipeline(vectorizer, classifier.fit(features, y))
+            return self.vectorizer_.fit_transform(texts)
+        except ValueError:  # how TfidfVectorizer refuses texts in which no term reaches min_df
+            self.vectorizer_ = None
+            return sp.csr_matrix((len(texts), 0), dtype=np.float32)
 
-    def _predict_proba(self, X: Views) -> np.ndarray:
-        return self.pipeline_.predict_proba(X["text"]["text"].to_numpy())
+    def transform(self, X: Views) -> sp.csr_matrix:
+        texts = X["text"]["text"].to_numpy()
+        if self.vectorizer_ is None:
+            return sp.csr_matrix((len(texts), 0), dtype=np.float32)
+        return self.vectorizer_.transform(texts)
 
 
 BLOCKS = {"word_counts": "word_max_features", "char_counts": "char_max_features",
@@ -76,9 +62,9 @@ TITLE_VIEWS = ("title_counts", "title_char_counts")
 
 
 class TfidfModel(BaseModel):
-    """A classifier on the fold-fitted TF-IDF of the count views it reads (``BLOCKS``): word (normalised tokens)
-    and char by default, and the title's (``TITLE_VIEWS``), each block l2-normalised on its own, so the
-    title's terms count twice.
+    """A classifier on TF-IDF fitted inside the fold (:meth:`_tfidf`): by default that of the count views it reads
+    (``BLOCKS``), word (normalised tokens) and char, and the title's (``TITLE_VIEWS``), each block l2-normalised
+    on its own, so the title's terms count twice.
 
     The title blocks (``linear_svc`` and ``logreg``) raised every stacker on the real rows (5-fold CV, fold
     seeds 0-2: ``log_pool`` 0.7153 -> 0.7217, +0.3 to +1.1 points on each seed, 10 of 15 folds; ``lgbm`` +1.3)
@@ -96,7 +82,8 @@ class TfidfModel(BaseModel):
     title_parameters = {"title_word_max_features": count(200_000, low=0),
                         "title_char_max_features": count(200_000, low=0)}
 
-    def _tfidf(self) -> ViewsTfidf:
+    def _tfidf(self) -> ViewsTfidf | TextTfidf:
+        """The unfitted TF-IDF of the views this model reads (``fit_transform`` and ``transform`` over views)."""
         blocks = {view: self.params[BLOCKS[view]] for view in self.views}
         return ViewsTfidf({k: v for k, v in blocks.items() if v != 0}, min_df=self.params["min_df"])
 
@@ -115,6 +102,35 @@ class TfidfModel(BaseModel):
     @abstractmethod
     def _estimator(self, y: np.ndarray) -> Any:
         """An unfitted scikit-learn classifier with ``predict_proba``, for training labels ``y``."""
+
+
+class TfidfLogisticRegression(TfidfModel):
+    """The calibration baseline: word 1-2-gram TF-IDF of the HTML-stripped text (:class:`TextTfidf`), logistic
+    regression.
+
+    SAGA for a fixed budget of 15 epochs (as :class:`LogReg`): ``newton-cg`` took 4.3x as long on a
+    fold of the 20,000-product twin for the same score (0.7746 against 0.7758) and grew faster than the
+    rows (8.4x from 5,000 to 20,000 products).
+    """
+
+    name = "tfidf_logreg"
+    cost = Cost(107.0)
+    views = ("text",)
+    parameters = {
+        "C": positive(50.0),
+        "min_df": count(2),
+        "max_features": count(200_000),
+        "max_iter": count(15),
+        "solver": Param("saga", choices=("newton-cg", "lbfgs", "saga", "sag", "liblinear")),
+    }
+
+    def _tfidf(self) -> TextTfidf:
+        return TextTfidf(min_df=self.params["min_df"], max_features=self.params["max_features"])
+
+    def _estimator(self, y: np.ndarray) -> LogisticRegression:
+        return LogisticRegression(
+            C=self.params["C"], solver=self.params["solver"], max_iter=self.params["max_iter"], random_state=self.seed,
+        )
 
 
 class LogReg(TfidfModel):
