@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 
 
 def leaderboard_table(frame: "pd.DataFrame") -> Table:
-    """One row per model and stacker, best first: the submitted row marked, intervals as ``low-high``."""
+    """One row per model and stacker, best first: the submitted row marked, intervals as ``low-high``; the
+    ``leak_suspect`` column only when a row is one (``!``)."""
     lower = "; lower log_loss is better" if "log_loss" in frame.columns else ""  # a log-loss challenge's run
     table = Table(title=f"leaderboard (CV{lower}); * = submitted as best.csv; = : tied with it (paired bootstrap, 95%)")
-    shown = [c for c in frame.columns if c not in _INTERVAL_PARTS]
+    suspects = "leak_suspect" in frame.columns and frame["leak_suspect"].isin([True, "True"]).any()
+    shown = [c for c in frame.columns if c not in _INTERVAL_PARTS and (c != "leak_suspect" or suspects)]
     for column in shown:
         table.add_column(_HEADERS.get(column, column), justify="left" if column in ("model", "level") else "right")
     for row in frame.to_dict("records"):
@@ -33,13 +35,13 @@ def leaderboard_table(frame: "pd.DataFrame") -> Table:
 
 
 _INTERVAL_PARTS = ("ci_low", "ci_high", "gap_low", "gap_high")
-_HEADERS = {"oof_score": "OOF [95% CI]", "tied": "tied", "submitted": "submitted"}
+_HEADERS = {"oof_score": "OOF [95% CI]", "tied": "tied", "submitted": "submitted", "leak_suspect": "leak?"}
 
 
 def _cell(column: str, row: dict) -> str:
     value = row[column]
-    if column in ("submitted", "tied"):
-        return ("*" if column == "submitted" else "=") if value in (True, "True") else ""
+    if column in ("submitted", "tied", "leak_suspect"):
+        return {"submitted": "*", "tied": "=", "leak_suspect": "!"}[column] if value in (True, "True") else ""
     if column == "oof_score":
         return f"{value:.4f} [{row['ci_low']:.4f}-{row['ci_high']:.4f}]"
     if not isinstance(value, float):
