@@ -248,7 +248,24 @@ class FittedModels:
         return self.folder / ("refit" if fold < 0 else f"fold_{fold}")
 
     def has(self, fold: int) -> bool:
-        return (self.path(fold) / FORMAT_FILE).is_file()
+        """Whether fold ``fold``'s model is saved whole, in the format this stackfold reads."""
+        try:
+            check_saved(self.path(fold))
+        except RunFolderError:
+            return False
+        return True
+
+    def readable(self) -> bool:
+        """Whether every saved model here is whole and in the format this stackfold reads (an older format's are
+        fitted again by the next run, not reused: ``predict`` could not load them)."""
+        folders = [p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith(".")] \
+            if self.folder.is_dir() else []
+        try:
+            for folder in folders:
+                check_saved(folder)
+        except RunFolderError:
+            return False
+        return bool(folders)
 
     def save(self, fold: int, model: BaseModel) -> None:
         write_model(self.path(fold), dump_model(model))

@@ -144,7 +144,12 @@ def test_a_saved_model_of_a_class_the_configuration_does_not_name_is_refused_bef
     saved = FittedModels(tmp_path / "fitted")
     saved.save(0, model)
     trusted = {"et_chars": cls}
+    assert saved.has(0) and saved.readable()
     assert np.array_equal(saved.load(0, 1, trusted).predict_proba(X), model.predict_proba(X))
     with pytest.raises(RunFolderError, match=r"a model of class 'et_chars', which the run's configuration does not "
                                              r"name; it is not loaded"):
         saved.load(0, 1)
+
+    # a model of an older format is not reused by the next run (predict could not load it): fitted again
+    (tmp_path / "fitted" / "fold_0" / "format.json").write_text('{"format": 1, "stackfold": "0.0.9"}')
+    assert not saved.has(0) and not saved.readable()

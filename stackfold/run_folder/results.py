@@ -93,10 +93,13 @@ class ResultFiles:
 
     def load_result(self, level: Level, name: str, key: str, with_models: bool = False) -> CVResult | None:
         """The saved result of a model if its content key matches ``key`` (and, ``with_models``, its fitted
-        models were kept: a result saved before stackfold kept them has none), else ``None``."""
+        models were kept, in the format this stackfold reads: a result saved before stackfold kept them has none, one
+        of an older model format has models ``predict`` cannot load), else ``None``."""
         folder = self.model_dir(level, name)
         manifest = self.manifest(level, name)
-        if manifest.get("key") != key or (with_models and not manifest.get("fitted_models")):
+        if manifest.get("key") != key:
+            return None
+        if with_models and not (manifest.get("fitted_models") and self.fitted(level, name, key).readable()):
             return None
         oof, test = (read_probabilities(folder, part) for part in ("oof", "test"))
         return CVResult(name, oof, test, pd.DataFrame(manifest["folds"]))
