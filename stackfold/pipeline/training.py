@@ -97,13 +97,14 @@ def _count_blanks(store: FeatureStore, views: tuple[str, ...]) -> int:
     return sum(store.blank_images(v) for v in views)
 
 
-def _meta_key(ctx: RunContext, store: FeatureStore, base: list[_Plan]) -> str | None:
-    """Content key of the configured meta-features (``None``: none configured)."""
+def _meta_key(ctx: RunContext, store: FeatureStore, base_keys: list[str]) -> str | None:
+    """Content key of the configured meta-features over the base models of ``base_keys`` (``None``: none
+    configured)."""
     groups = ctx.config.meta_features
     if not groups:
         return None
     views = sorted({v for g in groups for v in META_FEATURES[g]})
-    return content_key(__version__, list(groups), [p.key for p in base], {v: store.key(v) for v in views})
+    return content_key(__version__, list(groups), base_keys, {v: store.key(v) for v in views})
 
 
 def _add_meta_features(
@@ -188,8 +189,8 @@ def train_all(ctx: RunContext, store: FeatureStore) -> list[Trained]:
                                 {"views": view_keys}, count_blanks=partial(_count_blanks, store, model_class.views)))
     external = {name: external_key(ctx, name) for name in ctx.config.external}
     inputs = _StackInputs(ctx, store)
-    meta_key = _meta_key(ctx, store, base_plans)
     base_keys = [p.key for p in base_plans] + list(external.values())
+    meta_key = _meta_key(ctx, store, base_keys)
     stack_plans = []
     for name in ctx.config.stackers:
         stacker_class = get_stacker(name)
