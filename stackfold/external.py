@@ -54,7 +54,9 @@ def read_external(path: Path, spec: CompetitionSpec, ids: pd.Index, against: str
             frame = pd.read_parquet(path)
         except (OSError, ValueError) as e:
             raise SubmissionError(f"{path}: not a readable Parquet file ({e}); write it again") from e
-        text = frame.set_index(frame.columns[0]).to_csv()  # floats written in full: read back to the same bits
+        if isinstance(frame.index, pd.RangeIndex) and frame.index.name is None:  # no index saved: the first column
+            frame = frame.set_index(frame.columns[0])
+        text = frame.to_csv()  # floats written in full: read back to the same bits
     else:
         text = read_text(path, "probability")
     proba = parse_probabilities(text, spec, str(path), any_header=True)

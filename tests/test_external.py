@@ -92,6 +92,9 @@ def test_rows_within_the_tolerance_are_divided_by_their_sum_and_parquet_reads_as
     frame.to_parquet(tmp_path / "proba.parquet", index=False)
     assert np.array_equal(read_external(tmp_path / "proba.parquet", rakuten(), pd.Index([1, 2]), "the test file"),
                           proba)
+    frame.set_index(frame.columns[0]).to_parquet(tmp_path / "indexed.parquet")  # the ids saved as pandas' index
+    assert np.array_equal(read_external(tmp_path / "indexed.parquet", rakuten(), pd.Index([1, 2]), "the test file"),
+                          proba)
 
 
 @pytest.mark.parametrize("table, message", [
