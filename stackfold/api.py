@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from stackfold.config import RunConfig
     from stackfold.pipeline import FinalStep, RunSummary
     from stackfold.predict import Prediction
     from stackfold.report.compare import Comparison
@@ -58,8 +59,43 @@ def run(data: str | Path, out: str | Path, config: str | Path | None = None, *, 
 
     settings = with_scheduler(load_config(Path(config) if config else None, overrides, data=Path(data)), scheduler)
     finish = report_steps(Path(out), explain="lgbm" in settings.stackers) if report else ()
+    if settings.tune_trials:
+        settings = tune_first(Path(data), Path(out), settings, force)
+        force = False
     summary = run_pipeline(Path(data), Path(out), settings, force=force, finish=finish)
     return Run(Path(out), summary)
+
+
+TUNING_SHARE = 0.6
+"""With ``tune_trials`` and a time limit: the share of the limit the first pass (base models, the other stackers)
+is planned in; tuning then gets half of what is left, the tuned stacker and the report the rest."""
+
+
+def tune_first(data: Path, out: Path, settings: "RunConfig", force: bool) -> "RunConfig":
+    """``tune_trials``: run every base model and the other stackers, tune the ``decide_on`` stacker over their OOF
+    matrix (as ``stackfold tune``), and return the configuration of the last pass, which fits the tuned stacker
+    (everything else reused), within what is left of a time limit."""
+    import time
+    from dataclasses import replace
+
+    from stackfold.pipeline import run_pipeline
+    from stackfold.progress import console
+    from stackfold.tune import tune_stacker as tune_here
+
+    started = time.perf_counter()
+    others = tuple(s for s in settings.stackers if s != settings.decide_on)
+    limit = settings.time_limit
+    run_pipeline(data, out, replace(settings, stackers=others, decisions=(), time_limit=limit and limit * TUNING_SHARE),
+                 force=force)
+    left = None if limit is None else limit - (time.perf_counter() - started)
+    if left is not None and left <= 0:
+        console.print(f"time limit: no time left to tune or fit {settings.decide_on}", soft_wrap=True)
+        return replace(settings, stackers=others, decisions=(), time_limit=1.0)
+    console.print(f"tuning {settings.decide_on}: {settings.tune_trials} trials"
+                  + ("" if left is None else f" or {left / 2:.0f} s, whichever ends first"), soft_wrap=True)
+    tune_here(out, settings.decide_on, settings.tune_trials, timeout=None if left is None else left / 2)
+    left = None if limit is None else limit - (time.perf_counter() - started)
+    return replace(settings, time_limit=None if left is None else max(left, 1.0))
 
 
 def report_steps(out: Path, explain: bool) -> list["FinalStep"]:
@@ -68,7 +104,7 @@ def report_steps(out: Path, explain: bool) -> list["FinalStep"]:
     from stackfold.pipeline import FinalStep
     from stackfold.report.build import REPORT_COST, write_report
 
-    steps = [FinalStep("explain", "lgbm", EXPLAIN_COST, lambda: explain_run(out))] if explain else []
+    steps = [FinalStep("explain", "lgbm", EXPLAIN_COST, lambda: explain_run(out), needs="lgbm")] if explain else []
     return [*steps, FinalStep("report", "report", REPORT_COST, lambda: write_report(out))]
 
 

@@ -93,12 +93,14 @@ def _bootstrap(models: pd.Series, predictions: Mapping[str, np.ndarray], losses:
     return bootstrap_scores(y[covered], matrix[covered], n_classes, metric, N_RESAMPLES, seed)
 
 
-def write_leaderboard(frame: pd.DataFrame, csv: Path, markdown: Path) -> None:
-    """Save as CSV (the run folder's ``leaderboard.csv``) and as a Markdown table (``leaderboard.md``)."""
+def write_leaderboard(frame: pd.DataFrame, csv: Path, markdown: Path, notes: list[str] | None = None) -> None:
+    """Save as CSV (the run folder's ``leaderboard.csv``) and as a Markdown table (``leaderboard.md``), followed
+    there by ``notes`` (what a time limit left out)."""
     rounded = frame.round({**dict.fromkeys([*_SCORE_COLUMNS, *_INTERVAL_COLUMNS], 4),
                            "fit_s": 1, "predict_s": 1})
     write_text_atomic(csv, rounded.to_csv(index=False))
-    write_text_atomic(markdown, rounded.to_markdown(index=False) + "\n")
+    below = "".join(f"- {note}\n" for note in notes or ())
+    write_text_atomic(markdown, rounded.to_markdown(index=False) + "\n" + ("\n" + below if below else ""))
 
 
 def read_leaderboard(csv: Path) -> pd.DataFrame:

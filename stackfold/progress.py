@@ -132,10 +132,17 @@ class Cost:
     seconds: float
     exponent: float = 1.0
     rows: int = 84_916
+    class_exponent: float = 0.0
+    """How a model's time grows with the classes, ``(classes / 27) ** class_exponent`` (a time-limited run's plan on
+    another challenge): 1 for one-vs-rest and multinomial linear models, 0 where the classes are only the last
+    layer."""
+    fixed: float = 0.0
+    """Seconds paid at any size (loading an encoder, TensorFlow tracing each fold's net): what dominates on a few
+    thousand rows, measured by ``bench/plan_honesty.py``."""
 
     def at(self, n: int, scale: float = 1.0) -> float:
         """Expected seconds at ``n`` rows (``scale``: a further factor, e.g. folds or image size)."""
-        return self.seconds * scale * (max(n, 1) / self.rows) ** self.exponent
+        return scale * (self.fixed + self.seconds * (max(n, 1) / self.rows) ** self.exponent)
 
 
 @dataclass(frozen=True)
@@ -168,8 +175,9 @@ class Pace:
     """
 
     def __init__(self, planned: dict[tuple[str, str], float] | None = None,
-                 on_step: Callable[[Step], None] | None = None):
+                 on_step: Callable[[Step], None] | None = None, speed: float = 1.0):
         self.planned = dict(planned or {})
+        self.speed = speed
         self.on_step = on_step
         self.start = time.perf_counter()
         self.steps: list[Step] = []
@@ -190,10 +198,11 @@ class Pace:
         self._left.pop((kind, name), None)
 
     def rate(self) -> float:
-        """Seconds this machine took per expected second, over the finished steps that were planned."""
+        """Seconds this machine took per expected second, over the finished steps that were planned, starting from
+        ``speed`` (a calibration's, :mod:`stackfold.pipeline.speed`; 1: the reference machine's)."""
         actual = sum(s.seconds for s in self.steps if s.expected_s > 0)
         expected = sum(s.expected_s for s in self.steps if s.expected_s > 0)
-        return (actual + ETA_PRIOR_SECONDS) / (expected + ETA_PRIOR_SECONDS)
+        return (actual + ETA_PRIOR_SECONDS * self.speed) / (expected + ETA_PRIOR_SECONDS)
 
     def eta(self) -> float | None:
         """Seconds left by the plan, once a step has finished (``None`` before: nothing is measured yet)."""

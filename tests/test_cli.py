@@ -11,6 +11,7 @@ from stackfold import __version__
 from stackfold.cli import external_commands, options, run_commands
 from stackfold.cli.render import os_error_line
 from stackfold.competition.challenges import BUILT_IN
+from stackfold.config.presets import PRESETS
 from stackfold.ensembles import STACKERS
 from stackfold.ensembles.search_space import SPACES
 from stackfold.models import BASE_MODELS
@@ -23,6 +24,7 @@ def test_the_choices_listed_in_help_are_the_registered_ones():
     assert options.MODELS.split(", ") == list(BASE_MODELS)
     assert options.STACKERS.split(", ") == list(STACKERS)
     assert options.LAYOUTS == tuple(LAYOUTS)
+    assert options.PRESETS.split(", ") == list(PRESETS)
 
 
 def test_the_commands_on_run_folders_go_through_the_api():

@@ -11,6 +11,7 @@ MODELS = ("prior, tfidf_logreg, logreg, linear_svc, rbf_svc, text_forest, comple
           "sentence_logreg, sentence_nn, color_forest, pixel_forest, pixel_svc, cnn, efficientnet_logreg, "
           "efficientnet_svc, efficientnet_nn, vgg_nn, vgg_fusion, fusion")
 STACKERS = "lgbm, xgb, mean, weighted_mean, log_pool, logreg_stack, selection"
+PRESETS = "fast, default, best"
 
 
 def challenge_option(default_help: str) -> typer.models.OptionInfo:

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from stackfold.cli.app import app, resumable
-from stackfold.cli.options import MODELS, STACKERS, TUNABLE, external_files, names
+from stackfold.cli.options import MODELS, PRESETS, STACKERS, TUNABLE, external_files, names
 from stackfold.cli.render import comparison_tables, leaderboard_table, shares_table, tuning_table
 from stackfold.progress import console, report
 
@@ -33,6 +33,11 @@ def run(
     scheduler: Annotated[str | None, typer.Option(
         help="Run the fits and slow feature views on this Dask cluster: tcp://host:8786, or local:N for N worker "
         "processes here (replaces the config's [cluster] scheduler).")] = None,
+    preset: Annotated[str | None, typer.Option(
+        help=f"Models, stackers and tuning to start from where the config names none: {PRESETS}.")] = None,
+    time_limit: Annotated[str | None, typer.Option(
+        "--time-limit", help="Time the run may take (30m, 2h, 1h30m, 90s): it plans the models and stackers that "
+        "fit, prints the plan, and skips a model that would overrun.")] = None,
 ) -> None:
     """Cross-validate every base model and stacker, write the leaderboard and the submissions.
 
@@ -45,13 +50,16 @@ def run(
 
     warnings.simplefilter("always", SmallClassWarning)  # every run says which classes its folds miss
     given = {"models": names("--models", models), "stackers": names("--stackers", stackers), "folds": folds,
-             "images": images}
+             "images": images, "preset": preset, "time_limit": time_limit}
     with resumable():
         finished = run_api(data, out, config, force=force, report=write_report, scheduler=scheduler,
                            **{k: v for k, v in given.items() if v is not None})
     summary = finished.summary
     report.print(leaderboard_table(summary.leaderboard))
     best = "highest" if metric_info(summary.metric).higher_is_better else "lowest"
+    for decision in summary.left_out:
+        report.print(escape(f"not run ({decision.decision}, time limit): {decision.level} {decision.name}: "
+                            f"{decision.reason}"), soft_wrap=True)
     report.print(f"submitted: {summary.best_model}, the {best} CV {summary.metric} ({summary.best_score:.4f}) "
                  f"of {len(summary.leaderboard)} rows -> {escape(str(summary.best_submission))}", soft_wrap=True)
     if write_report:

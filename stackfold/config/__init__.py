@@ -12,6 +12,7 @@ from stackfold.competition.challenges import BUILT_IN, get_spec
 from stackfold.competition.detect import detect
 from stackfold.competition.images import check_on_bad_image
 from stackfold.competition.metric import metric_info
+from stackfold.config.presets import apply_preset, parse_duration
 from stackfold.config.rules import check_external, check_top_k, plugin_entries
 from stackfold.config.settings import (
     BLEND_STACKERS, DEFAULT_MODELS, DEFAULT_STACKERS, DEFAULT_TOP_K, MANY_CLASS_MODELS, MAX_BOOSTED_CLASSES, RunConfig,
@@ -54,11 +55,14 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None, data
     raw = _read(Path(path)) if path is not None else {}
     overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in (overrides or {}).items()}
     _check_names(overrides, raw.get("model", {}))  # an override's error names the option, not the file
+    if overrides.get("time_limit") is not None:
+        overrides["time_limit"] = parse_duration(overrides["time_limit"], "--time-limit")
     raw.update(overrides)
     if "challenge" not in raw and data is not None:
         raw["challenge"] = detect(Path(data))
+    given = frozenset(raw)
     try:
-        return validate_config(replace(RunConfig(), **raw), given=frozenset(raw), data=data)
+        return validate_config(replace(RunConfig(), **apply_preset(raw)), given=given, data=data)
     except ConfigError as e:
         if path is None:
             raise
@@ -68,6 +72,8 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None, data
 def _read(path: Path) -> dict[str, Any]:
     """The keys of a TOML config file, each of its declared type (lists as tuples)."""
     raw = read_toml(path, "config file not found")
+    if "time_limit" in raw:
+        raw["time_limit"] = parse_duration(raw["time_limit"], f"{path}: time_limit")
     for key, value in raw.items():
         expected = _TYPES.get(key)
         if expected is None:
@@ -75,6 +81,8 @@ def _read(path: Path) -> dict[str, Any]:
         if key == "models" and isinstance(value, dict):
             raise ConfigError(f"{path}: models must be a list of names; define a model of your own as [model.NAME] "
                               "(singular), then list NAME in models")
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: {key} must be {TYPE_NAMES[expected]}, got {value!r}")
     if "competition" in raw:  # the key's earlier name
@@ -196,5 +204,12 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
         raise ConfigError(f"folds = {config.folds}: need at least 2")
     if config.n_jobs < 1:
         raise ConfigError(f"n_jobs = {config.n_jobs}: need at least 1")
+    if config.tune_trials < 0:
+        raise ConfigError(f"tune_trials = {config.tune_trials}: need 0 (no tuning) or more")
+    if config.tune_trials and config.decide_on not in config.stackers and "tune_trials" not in given:
+        config = replace(config, tune_trials=0)  # a preset's tuning, on a challenge whose stackers are blends
+    if config.tune_trials and config.decide_on not in config.stackers:
+        raise ConfigError(f"tune_trials = {config.tune_trials} tunes decide_on = {config.decide_on!r}, which is not "
+                          f"one of the stackers ({', '.join(config.stackers)})")
     check_cluster(config.cluster)
     return config

@@ -62,6 +62,15 @@ class RunConfig:
     external: dict[str, dict[str, str]] = field(default_factory=dict)
     """Models trained elsewhere: ``[external.NAME]`` with their ``oof`` and ``test`` files (:mod:`stackfold.external`),
     stacked after ``models``."""
+    preset: str = "default"
+    """``fast``, ``default`` or ``best``: the models, stackers, features and tuning a configuration that does not
+    name its own starts from (:mod:`stackfold.config.presets`)."""
+    time_limit: float | None = None
+    """Seconds the run may take (in a file ``"30m"``, ``"2h"``, ``"1h30m"`` or a number of seconds): the run plans
+    which models and stackers fit, and skips a model that would overrun (:mod:`stackfold.pipeline.budget`)."""
+    tune_trials: int = 0
+    """Optuna trials of the ``decide_on`` stacker (``lgbm``) run before it is fitted (the ``best`` preset: 30); the
+    tuned parameters are kept in ``RUN/tuning/`` as ``stackfold tune`` keeps them."""
 
     @property
     def base_models(self) -> tuple[str, ...]:
@@ -82,6 +91,8 @@ class RunConfig:
         for f in fields(self):
             if f.name == "top_k":  # 0 (dense) written out: read back, a challenge of many classes would default to 20
                 lines.append(f"top_k = {self.top_k or 0}")
+            elif f.name == "time_limit":
+                lines += [] if self.time_limit is None else [f"time_limit = {self.time_limit!r}"]
             elif f.name not in ("params", "features", "cluster", "model", "external"):
                 lines.append(f"{f.name} = {toml_value(getattr(self, f.name))}")
         for table in ("params", "features", "model", "external"):

@@ -20,7 +20,7 @@ class LGBMStacker(BoostedStacker):
     """Multiclass gradient boosting over the stack matrix ``{model}__{class}``."""
 
     name = "lgbm"
-    cost = Cost(330.0)
+    cost = Cost(330.0, class_exponent=1.0)
     parameters = {
         "learning_rate": positive(0.08),
         "num_leaves": count(15, low=2),

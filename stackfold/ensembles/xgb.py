@@ -19,7 +19,7 @@ class XGBStacker(BoostedStacker):
     """Multiclass ``hist`` gradient boosting over the stack matrix."""
 
     name = "xgb"
-    cost = Cost(560.0)
+    cost = Cost(560.0, class_exponent=1.0)
     parameters = {
         "learning_rate": positive(0.1),
         "max_depth": count(4),

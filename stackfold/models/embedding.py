@@ -32,7 +32,7 @@ class SentenceLogReg(BaseModel):
     """
 
     name = "sentence_logreg"
-    cost = Cost(150.0)
+    cost = Cost(150.0, class_exponent=1.0)
     views = ("sentence",)
     parameters = {"C": positive(3.0), "max_iter": count(500)}
 
@@ -82,7 +82,7 @@ class EfficientNetLogReg(SklearnImageModel):
     """
 
     name = "efficientnet_logreg"
-    cost = Cost(125.0, exponent=0.6)
+    cost = Cost(125.0, exponent=0.6, class_exponent=1.0)
     views = ("efficientnet",)
     image_view = "efficientnet"
     parameters = {"C": positive(10.0), "max_iter": count(100)}
@@ -106,7 +106,7 @@ class EfficientNetSVC(SklearnImageModel):
     """
 
     name = "efficientnet_svc"
-    cost = Cost(550.0, exponent=0.8)
+    cost = Cost(550.0, exponent=0.8, class_exponent=1.0)
     views = ("efficientnet",)
     image_view = "efficientnet"
     parameters = {"gamma": positive(1.5), "n_components": count(2000), "C": positive(10.0), "max_iter": count(300)}

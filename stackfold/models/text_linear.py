@@ -114,7 +114,7 @@ class TfidfLogisticRegression(TfidfModel):
     """
 
     name = "tfidf_logreg"
-    cost = Cost(107.0)
+    cost = Cost(107.0, class_exponent=1.0)
     views = ("text",)
     parameters = {
         "C": positive(50.0),
@@ -142,7 +142,7 @@ class LogReg(TfidfModel):
     """
 
     name = "logreg"
-    cost = Cost(425.0)
+    cost = Cost(425.0, class_exponent=1.0)
     views = (*TfidfModel.views, *TITLE_VIEWS)
     parameters = {**TfidfModel.tfidf_parameters, **TfidfModel.title_parameters, "C": positive(30.0),
                   "max_iter": count(15), "tol": positive(1e-3)}
@@ -167,7 +167,7 @@ class LinearSVM(TfidfModel):
     """Linear SVM on word + char TF-IDF, and the title's, probabilities by sigmoid calibration on an inner 3-fold CV."""
 
     name = "linear_svc"
-    cost = Cost(830.0)
+    cost = Cost(830.0, class_exponent=1.0)
     views = (*TfidfModel.views, *TITLE_VIEWS)
     parameters = {**TfidfModel.tfidf_parameters, **TfidfModel.title_parameters, "C": positive(0.5),
                   "calibration_folds": count(3, low=1)}

@@ -33,7 +33,9 @@ from stackfold.hashing import content_key
 from stackfold.io import write_text_atomic
 from stackfold.leaderboard import leaderboard_frame, row_losses, write_leaderboard
 from stackfold.locking import folder_lock
+from stackfold.pipeline.budget import Decision
 from stackfold.pipeline.context import RunContext, Trained
+from stackfold.pipeline.planning import Fixed, save_plan
 from stackfold.pipeline.training import train_all
 from stackfold.progress import Cost, Pace, Step, console
 from stackfold.run_folder import RunFolder
@@ -52,6 +54,8 @@ class RunSummary:
     best_submission: Path
     best_score: float
     metric: str
+    left_out: tuple[Decision, ...] = ()
+    """Models and stackers a time limit left out or skipped (:mod:`.budget`), with why."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class FinalStep:
     name: str
     cost: Cost
     action: Callable[[], None]
+    needs: str | None = None
+    """A stacker the step reads: the step is left out when a time limit left that stacker out."""
 
 
 LEADERBOARD_COST = Cost(2.0)
@@ -100,7 +106,7 @@ def _submit(ctx: RunContext, trained: Trained, name: str, config_key: str, when:
     return path
 
 
-def _publish(ctx: RunContext, trained: list[Trained]) -> RunSummary:
+def _publish(ctx: RunContext, trained: list[Trained], left_out: tuple[Decision, ...]) -> RunSummary:
     """The leaderboard, ``best.csv`` from its top row (the submitted-row rule: the best CV score in the metric's
     direction), and any per-model submissions."""
     metric = ctx.dataset.spec.metric
@@ -113,13 +119,14 @@ def _publish(ctx: RunContext, trained: list[Trained]) -> RunSummary:
     board = leaderboard_frame(rows, predictions, y, ctx.dataset.spec.n_classes, metric, rank_by, ctx.config.seed,
                               losses=losses)
     best = next(t for t in trained if t.result.name == board["model"].iloc[0])
-    write_leaderboard(board, ctx.run.leaderboard, ctx.run.leaderboard_markdown)
+    notes = [f"not run ({d.decision}, time limit): {d.level} {d.name}: {d.reason}" for d in left_out]
+    write_leaderboard(board, ctx.run.leaderboard, ctx.run.leaderboard_markdown, notes)
     config_key, when = content_key(ctx.config.to_toml()), datetime.now(UTC)
     best_path = _submit(ctx, best, "best", config_key, when)
     if ctx.config.model_submissions:
         for t in trained:
             _submit(ctx, t, t.result.name, config_key, when)
-    return RunSummary(board, best.result.name, best_path, float(board[rank_by].iloc[0]), metric)
+    return RunSummary(board, best.result.name, best_path, float(board[rank_by].iloc[0]), metric, left_out)
 
 
 def _claim(run: RunFolder, dataset: Dataset, data_dir: Path, config: RunConfig, force: bool) -> None:
@@ -175,18 +182,32 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = Fal
         pace.plan("leaderboard", "leaderboard", LEADERBOARD_COST.at(n_rows))
         for step in finish:
             pace.plan(step.kind, step.name, step.cost.at(n_rows))
+        fixed = [Fixed("leaderboard", LEADERBOARD_COST)] + [Fixed(f"{s.kind} {s.name}", s.cost, s.needs)
+                                                              for s in finish]
+        run.plan.unlink(missing_ok=True)  # an earlier time-limited run's
         with threadpool_limits(limits=config.n_jobs), _cluster(config, Path(data_dir)) as cluster:
             folds = prepare_folds(run, dataset, config)
             ctx = RunContext(run, config, dataset, folds, folds_digest(dataset.train.index, folds), pace, cluster)
             store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs,
                                  extraction=cluster, pace=pace, states=ViewStates(run.view_states))
-            trained = train_all(ctx, store)
+            trained, budget = train_all(ctx, store, fixed)
+        left_out = tuple(budget.left_out()) if budget is not None else ()
+        if budget is not None:  # the configuration of what ran: predict, tune and the report read it
+            save_plan(ctx, budget)
+            names = {t.result.name for t in trained}
+            config = replace(config, models=tuple(m for m in config.models if m in names),
+                             stackers=tuple(s for s in config.stackers if s in names))
+            write_text_atomic(run.running_config, config.to_toml())
+            ctx = replace(ctx, config=config)
         console.print(f"leaderboard and submissions ({pace.status()})")
         with pace.step("leaderboard", "leaderboard"):
-            summary = _publish(ctx, trained)
+            summary = _publish(ctx, trained, left_out)
         os.replace(run.running_config, run.config)
         with threadpool_limits(limits=config.n_jobs):
             for step in finish:
+                if step.needs is not None and step.needs not in config.stackers:
+                    pace.skip(step.kind, step.name)
+                    continue
                 console.print(f"{step.kind} ({pace.status()})")
                 with pace.step(step.kind, step.name):
                     step.action()

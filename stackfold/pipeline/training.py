@@ -5,7 +5,7 @@ parameters, seed, folds); a model whose key is unchanged is reused, not trained.
 level do not depend on each other: on a cluster their missing folds all run as tasks first.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -14,7 +14,7 @@ import numpy as np
 
 from stackfold.version import __version__
 from stackfold.core.cv import cross_validate
-from stackfold.core.estimator import COST_BASE_MODELS, BaseModel
+from stackfold.core.estimator import BaseModel
 from stackfold.core.stack import stack_matrix
 from stackfold.core.topk import TopKStack
 from stackfold.ensembles import get_decision, get_stacker
@@ -22,7 +22,9 @@ from stackfold.features.meta import META_FEATURES, meta_features
 from stackfold.features.store import FeatureStore
 from stackfold.hashing import content_key
 from stackfold.pipeline.context import RunContext, Trained
+from stackfold.pipeline.budget import Budget
 from stackfold.pipeline.external_models import external_key, train_external
+from stackfold.pipeline.planning import Fixed, StepPrices, make_budget, model_seconds
 from stackfold.progress import console
 from stackfold.run_folder import Level
 
@@ -50,9 +52,12 @@ def _plan(level: Level, model_class: type[BaseModel], key: str, inputs: Callable
     return _Plan(level, model_class, key, inputs, info, name or model_class.name, count_blanks)
 
 
-def _train_level(ctx: RunContext, plans: list[_Plan]) -> list[Trained]:
-    """Train models that do not depend on each other; on a cluster their missing folds first run there as tasks."""
+def _train_level(ctx: RunContext, plans: list[_Plan], admit: Callable[[str], bool] = lambda name: True
+                 ) -> list[Trained]:
+    """Train models that do not depend on each other, each if ``admit`` lets it (a time limit); on a cluster their
+    missing folds first run there as tasks (admitted all at once)."""
     if ctx.cluster is not None:
+        plans = [p for p in plans if admit(p.name)]
         from stackfold.cluster.runner import FoldJob
 
         ctx.cluster.run_folds([
@@ -62,7 +67,8 @@ def _train_level(ctx: RunContext, plans: list[_Plan]) -> list[Trained]:
                     metric=ctx.dataset.spec.metric)
             for p in plans if ctx.run.load_result(p.level, p.name, p.key, with_models=True) is None
         ])
-    return [_train(ctx, p) for p in plans]
+        return [_train(ctx, p) for p in plans]
+    return [_train(ctx, p) for p in plans if admit(p.name)]
 
 
 def _train(ctx: RunContext, plan: _Plan) -> Trained:
@@ -162,42 +168,41 @@ def _decide(ctx: RunContext, stackers: list[Trained], plans: list[_Plan], inputs
     return decided
 
 
-def _plan_pace(ctx: RunContext, store: FeatureStore, plans: list[_Plan]) -> None:
+def _plan_pace(ctx: RunContext, prices: StepPrices, plans: list[_Plan]) -> None:
     """Tell the run's pace every step this run will do and what each takes on the reference machine:
     the models whose results are not saved, and the views they need that are not in the cache."""
-    n_base = sum(p.level == Level.BASE for p in plans)
-    fold_scale = (ctx.config.folds - 1) / 4  # costs are of 5 folds, each fitted on 4/5 of the rows
+    n_base = sum(p.level == Level.BASE for p in plans) + prices.n_external
     views: list[str] = []
     for p in plans:
-        if ctx.run.has_result(p.level, p.name, p.key):
+        if p.name in prices.reused:
             continue
-        views += [v for v in store.missing(p.model_class.views) if v not in views]
-        scale = fold_scale * (n_base / COST_BASE_MODELS if p.level == Level.STACK else 1.0)
-        ctx.pace.plan(p.level, p.name, p.model_class.cost.at(len(ctx.dataset.y), scale))
+        views += [v for v in prices.store.missing(p.model_class.views) if v not in views]
+        ctx.pace.plan(p.level, p.name, model_seconds(ctx, p.model_class, p.level, n_base))
     for view in views:
-        ctx.pace.plan("view", view, store.expected_seconds(view))
+        ctx.pace.plan("view", view, prices.store.expected_seconds(view))
 
 
-def train_all(ctx: RunContext, store: FeatureStore) -> list[Trained]:
-    """Every configured base model, then the stackers over their OOF matrix, then the decision rules."""
-    base_plans = []
+def _base_plans(ctx: RunContext, store: FeatureStore) -> list[_Plan]:
+    plans = []
     for name in ctx.config.models:
         model_class = ctx.config.model_class(name)
         view_keys = {view: store.key(view) for view in model_class.views}
         key = ctx.key(Level.BASE, model_class, view_keys)
-        base_plans.append(_plan(Level.BASE, model_class, key, partial(store.views, model_class.views),
-                                {"views": view_keys}, count_blanks=partial(_count_blanks, store, model_class.views)))
-    external = {name: external_key(ctx, name) for name in ctx.config.external}
-    inputs = _StackInputs(ctx, store)
-    base_keys = [p.key for p in base_plans] + list(external.values())
+        plans.append(_plan(Level.BASE, model_class, key, partial(store.views, model_class.views),
+                           {"views": view_keys}, count_blanks=partial(_count_blanks, store, model_class.views)))
+    return plans
+
+
+def _stack_plans(ctx: RunContext, store: FeatureStore, inputs: _StackInputs, base_keys: list[str],
+                 base_names: list[str]) -> tuple[list[_Plan], list[_Plan]]:
+    """The stackers over the base models of ``base_keys`` (named ``base_names``), and the decision rules."""
     meta_key = _meta_key(ctx, store, base_keys)
     stack_plans = []
     for name in ctx.config.stackers:
         stacker_class = get_stacker(name)
         uses_meta = stacker_class.reads_meta_features and meta_key is not None
         key = ctx.key(Level.STACK, stacker_class, base_keys + ([meta_key] if uses_meta else []))
-        info = {"inputs": list(ctx.config.base_models), "meta_features": list(ctx.config.meta_features) if uses_meta
-                else []}
+        info = {"inputs": base_names, "meta_features": list(ctx.config.meta_features) if uses_meta else []}
         stack_plans.append(_plan(Level.STACK, stacker_class, key, inputs.with_meta if uses_meta else inputs.plain,
                                  info))
     target = next((p for p in stack_plans if p.name == ctx.config.decide_on), None)
@@ -206,8 +211,29 @@ def train_all(ctx: RunContext, store: FeatureStore) -> list[Trained]:
         rule = get_decision(name)
         decision_plans.append(_plan(Level.STACK, rule, ctx.key(Level.STACK, rule, [target.key]), inputs.plain,
                                     {"inputs": [target.name], "decision": name}, name=f"{target.name}+{name}"))
-    _plan_pace(ctx, store, base_plans + stack_plans + decision_plans)
-    built_in = _train_level(ctx, base_plans)
+    return stack_plans, decision_plans
+
+
+def train_all(ctx: RunContext, store: FeatureStore, fixed: Sequence[Fixed] = ()) -> tuple[list[Trained], Budget | None]:
+    """Every configured base model, then the stackers over their OOF matrix, then the decision rules; with a time
+    limit, those that fit it (the budget says which were left out). ``fixed``: the run's other steps, priced in the
+    plan."""
+    base_plans = _base_plans(ctx, store)
+    external = {name: external_key(ctx, name) for name in ctx.config.external}
+    inputs = _StackInputs(ctx, store)
+    stack_plans, decision_plans = _stack_plans(ctx, store, inputs, [p.key for p in base_plans] + list(external.values()),
+                                               list(ctx.config.base_models))
+    plans = base_plans + stack_plans + decision_plans
+    prices = StepPrices(ctx, store, {p.name: (p.model_class, p.level) for p in plans},
+                        {p.name for p in plans if ctx.run.has_result(p.level, p.name, p.key)}, len(external), fixed)
+    _plan_pace(ctx, prices, plans)
+    budget = None if ctx.config.time_limit is None else make_budget(ctx, prices, base_plans + stack_plans)
+    admit = (lambda name: True) if budget is None else budget.admit
+    built_in = _train_level(ctx, base_plans, admit)
     inputs.base = built_in + [train_external(ctx, name, key, built_in) for name, key in external.items()]
-    stackers = _train_level(ctx, stack_plans)
-    return inputs.base + stackers + _decide(ctx, stackers, decision_plans, inputs)
+    if len(built_in) < len(base_plans):  # the stackers read fewer models than planned
+        kept = [p for p in base_plans if p.name in {t.result.name for t in built_in}]
+        stack_plans, decision_plans = _stack_plans(ctx, store, inputs, [p.key for p in kept] + list(external.values()),
+                                                   [p.name for p in kept] + list(external))
+    stackers = _train_level(ctx, stack_plans, admit)
+    return inputs.base + stackers + _decide(ctx, stackers, decision_plans, inputs), budget

@@ -37,6 +37,9 @@
                                      and per class, with the key of the lgbm result explained
                                      (`stackfold explain`; `run` writes it too)
       report/index.html              the run's report, one self-contained page (`stackfold report`)
+      plan.json                      a time-limited run's plan: the limit, this machine's calibrated speed,
+                                     the predicted total, each model and stacker run, reused, left out by
+                                     the plan or skipped during the run, with why (none without a limit)
       timeline.csv                   the last `run`'s steps (views built, models and stackers trained,
                                      leaderboard, report): start, seconds, peak memory, run-folder size,
                                      the ETA shown as each began; rewritten after every step (a failed
@@ -136,6 +139,15 @@ class RunFolder(ResultFiles):
     def report(self) -> Path:
         """``report/index.html``: the run's report."""
         return self.root / "report" / "index.html"
+
+    @property
+    def plan(self) -> Path:
+        """``plan.json``: the last time-limited run's plan (see :mod:`stackfold.pipeline.budget`)."""
+        return self.root / "plan.json"
+
+    def load_plan(self) -> dict | None:
+        """The plan of the last run if it had a time limit, else ``None``."""
+        return json.loads(self.plan.read_text()) if self.plan.is_file() else None
 
     @property
     def timeline(self) -> Path:
