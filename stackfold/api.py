@@ -85,12 +85,12 @@ def tune_first(data: Path, out: Path, settings: "RunConfig", force: bool) -> "Ru
     started = time.perf_counter()
     others = tuple(s for s in settings.stackers if s != settings.decide_on)
     limit = settings.time_limit
-    run_pipeline(data, out, replace(settings, stackers=others, decisions=(), time_limit=limit and limit * TUNING_SHARE),
-                 force=force)
+    first = replace(settings, stackers=others, decisions=(), tune_trials=0, time_limit=limit and limit * TUNING_SHARE)
+    run_pipeline(data, out, first, force=force)
     left = None if limit is None else limit - (time.perf_counter() - started)
     if left is not None and left <= 0:
         console.print(f"time limit: no time left to tune or fit {settings.decide_on}", soft_wrap=True)
-        return replace(settings, stackers=others, decisions=(), time_limit=1.0)
+        return replace(first, time_limit=1.0)
     console.print(f"tuning {settings.decide_on}: {settings.tune_trials} trials"
                   + ("" if left is None else f" or {left / 2:.0f} s, whichever ends first"), soft_wrap=True)
     tune_here(out, settings.decide_on, settings.tune_trials, timeout=None if left is None else left / 2)

@@ -160,3 +160,16 @@ def test_a_time_limited_run_plans_records_and_predicts_what_fitted(twin, tmp_pat
     assert (tmp_path / "again.csv").read_bytes() == (out / "submissions" / "best.csv").read_bytes()
     stackfold.run(twin, out, images=False, models=["prior", "complement_nb"], stackers=["mean"], report=False)
     assert not (out / "plan.json").exists()  # a run without a limit leaves no earlier plan behind
+
+
+@pytest.mark.slow
+def test_tune_trials_tune_the_stacker_over_the_first_pass_then_fit_it_with_the_best_parameters(twin, tmp_path):
+    out = tmp_path / "run"
+    run = stackfold.run(twin, out, images=False, models=["prior", "complement_nb"], stackers=["mean", "lgbm"],
+                        tune_trials=2, report=False)
+    tuned = json.loads((out / "tuning" / "lgbm.json").read_text())
+    assert tuned["trials"] == 2
+    manifest = json.loads((out / "stackers" / "lgbm" / "manifest.json").read_text())
+    assert {k: manifest["params"][k] for k in tuned["params"]} == tuned["params"]
+    assert set(run.leaderboard()["model"]) == {"prior", "complement_nb", "mean", "lgbm"}
+    assert load_config(out / "config.toml").stackers == ("mean", "lgbm")

@@ -191,7 +191,7 @@ class LogitStack(BaseModel):
     """
 
     name = "logreg_stack"
-    cost = Cost(72.0)
+    cost = Cost(72.0, fixed=3.5)
     parameters = {"C": positive(0.1), "floor": positive(0.01), "max_iter": count(100)}
 
     def _features(self, X: np.ndarray) -> np.ndarray:

@@ -132,7 +132,7 @@ def _efficientnet_scale(params: dict[str, Any]) -> float:
 VIEWS: dict[str, View] = {
     "rows": View(_rows, cost=Cost(0.1)),
     "text": View(build_text, {"language_threshold": fraction(0.9999), **NORMALISATION}, needs_text=True,
-                 cost=Cost(64.0, rows=PRODUCTS)),
+                 cost=Cost(64.0, rows=PRODUCTS, fixed=3.0)),
     "title": View(build_title, NORMALISATION, requires=("text",), needs_text=True,
                   cost=Cost(4.0, rows=PRODUCTS)),
     "word_counts": View(counts_builder("word_counts", "tokens", analyzer="word", token_pattern=r"\S+"),

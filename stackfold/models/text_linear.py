@@ -167,7 +167,7 @@ class LinearSVM(TfidfModel):
     """Linear SVM on word + char TF-IDF, and the title's, probabilities by sigmoid calibration on an inner 3-fold CV."""
 
     name = "linear_svc"
-    cost = Cost(830.0, class_exponent=1.0)
+    cost = Cost(830.0, exponent=1.15, class_exponent=1.0)
     views = (*TfidfModel.views, *TITLE_VIEWS)
     parameters = {**TfidfModel.tfidf_parameters, **TfidfModel.title_parameters, "C": positive(0.5),
                   "calibration_folds": count(3, low=1)}
