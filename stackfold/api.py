@@ -104,7 +104,8 @@ def report_steps(out: Path, explain: bool) -> list["FinalStep"]:
     from stackfold.pipeline import FinalStep
     from stackfold.report.build import REPORT_COST, write_report
 
-    steps = [FinalStep("explain", "lgbm", EXPLAIN_COST, lambda: explain_run(out), needs="lgbm")] if explain else []
+    steps = [FinalStep("explain", "lgbm", EXPLAIN_COST, lambda: explain_run(out, reuse=True), needs="lgbm")] \
+        if explain else []
     return [*steps, FinalStep("report", "report", REPORT_COST, lambda: write_report(out))]
 
 

@@ -53,24 +53,39 @@ EXPLAIN_COST = Cost(72.0, exponent=0.7)
 """What :func:`explain_run` takes on the reference machine at 84,916 rows (a refit of the lgbm stacker)."""
 
 
-def explain_run(run: Path, rows: int = 5000) -> tuple[pd.Series, pd.DataFrame, int]:
-    """Refit a run's LightGBM stacker (tuned and configured parameters) on all OOF rows and explain ``rows`` of them.
+def explain_run(run: Path, rows: int = 5000, reuse: bool = False) -> tuple[pd.Series, pd.DataFrame, int]:
+    """Explain ``rows`` OOF rows by a run's LightGBM stacker refitted on all OOF rows (tuned and configured
+    parameters): the refit the run saved with its result when there is one, else fitted here.
 
-    The shares are saved to the run folder (``explain/shares.json``, with the key of the run's lgbm
-    result) for the report.
+    The shares are saved to the run folder (``explain/shares.json``, with the key of the run's lgbm result and the
+    rows explained) for the report. ``reuse``: shares already saved for the same lgbm result and rows are returned
+    as they are (a rerun whose lgbm stacker did not change: no SHAP pass).
     """
     folder = RunFolder(Path(run))
     config = load_config(folder.require(folder.config, "configuration"))
-    assignment = folder.load_fold_assignment()
-    meta = bool(config.meta_features)
-    X, _ = folder.stack_inputs(list(config.base_models), meta=meta)
-    meta_columns = list(folder.load_meta()[0].columns) if meta else []
+    key = folder.manifest(Level.STACK, LGBMStacker.name).get("key")
     classes = get_spec(config.challenge).classes
-    params = resolve_params(LGBMStacker, folder.tuned_params(LGBMStacker.name), config.model_params(LGBMStacker.name))
-    stacker = LGBMStacker(classes, seed=config.seed, n_jobs=config.n_jobs, **params)
-    stacker.fit(X, assignment.labels)
-    sample = np.random.default_rng(config.seed).permutation(len(X))[:rows]
+    assignment = folder.load_fold_assignment()
+    sample_rows = min(rows, len(assignment.labels))
+    meta = bool(config.meta_features)
+    meta_columns = list(folder.load_meta()[0].columns) if meta else []
     groups = column_groups(config.base_models, classes, meta_columns)
+    saved = folder.load_explained(key, sample_rows, classes) if reuse else None
+    if saved is not None:  # in the order model_contributions gives
+        overall, per_class = saved
+        names = list(dict.fromkeys(groups))
+        return (overall.sort_values(ascending=False),
+                per_class.reindex(index=[c for c in classes if c in per_class.index], columns=names), sample_rows)
+    X, _ = folder.stack_inputs(list(config.base_models), meta=meta)
+    fitted = folder.fitted(Level.STACK, LGBMStacker.name, key) if key else None
+    if fitted is not None and fitted.has(-1):  # the run's own refit on every OOF row: the same model
+        stacker = fitted.load(-1, config.n_jobs)
+    else:
+        params = resolve_params(LGBMStacker, folder.tuned_params(LGBMStacker.name),
+                                config.model_params(LGBMStacker.name))
+        stacker = LGBMStacker(classes, seed=config.seed, n_jobs=config.n_jobs, **params)
+        stacker.fit(X, assignment.labels)
+    sample = np.random.default_rng(config.seed).permutation(len(X))[:rows]
     overall, per_class = model_contributions(stacker, X[sample], groups)
-    folder.save_shares(overall, per_class, folder.manifest(Level.STACK, LGBMStacker.name).get("key"))
+    folder.save_shares(overall, per_class, key, len(sample))
     return overall, per_class, len(sample)

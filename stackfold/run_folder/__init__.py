@@ -185,12 +185,26 @@ class RunFolder(ResultFiles):
     def load_fold_assignment(self) -> FoldAssignment:
         return load_folds(self.require(self.folds, "fold assignment"))
 
-    def save_shares(self, overall: pd.Series, per_class: pd.DataFrame, stacker_key: str | None) -> None:
-        """Write ``explain/shares.json``: the shares overall and per class code, of stacker result ``stacker_key``."""
+    def save_shares(self, overall: pd.Series, per_class: pd.DataFrame, stacker_key: str | None, rows: int) -> None:
+        """Write ``explain/shares.json``: the shares overall and per class code, of stacker result ``stacker_key``
+        over ``rows`` explained rows."""
         write_json_atomic(self.shares, {
-            "stacker_key": stacker_key, "overall": overall.to_dict(),
+            "stacker_key": stacker_key, "rows": rows, "overall": overall.to_dict(),
             "per_class": {str(code): row for code, row in per_class.to_dict("index").items()},
         })
+
+    def load_explained(self, stacker_key: str | None, rows: int, classes: tuple
+                       ) -> tuple[pd.Series, pd.DataFrame] | None:
+        """The shares saved for stacker result ``stacker_key`` over ``rows`` rows, overall and per class (indexed by
+        the challenge's ``classes``); ``None`` if none, or of another result or sample."""
+        if not self.shares.is_file():
+            return None
+        saved = json.loads(self.shares.read_text(encoding="utf-8"))
+        if saved.get("stacker_key") != stacker_key or saved.get("rows") != rows:
+            return None
+        code = {str(c): c for c in classes}
+        per_class = pd.DataFrame.from_dict({code[k]: v for k, v in saved["per_class"].items()}, orient="index")
+        return pd.Series(saved["overall"], name="share"), per_class
 
     def load_shares(self, stacker_key: str | None) -> pd.Series | None:
         """The overall shares saved for the stacker result ``stacker_key``; ``None`` if none or of another result."""
