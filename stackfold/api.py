@@ -138,9 +138,10 @@ def tune_stacker(run: str | Path, stacker: str, trials: int = 50, *, timeout: fl
 
 
 def explain_stacker(run: str | Path, rows: int = 5000) -> tuple["pd.Series", "pd.DataFrame", int]:
-    """Each base model's share of mean |SHAP| in finished run ``run``'s LightGBM stacker, refitted on all OOF rows
-    (``stackfold explain``): the shares overall (best first), per class (a row per class code, a column per model),
-    and how many rows (a seeded sample of at most ``rows``) they explain. Saved for the report as well.
+    """Each base model's share of the mean absolute SHAP value in finished run ``run``'s LightGBM stacker, refitted
+    on all OOF rows (``stackfold explain``): the shares overall (best first), per class (a row per class code, a
+    column per model), and how many rows (a seeded sample of at most ``rows``) they explain. Saved for the report as
+    well.
 
     >>> overall, per_class, n_rows = stackfold.explain_stacker("demo/run")   # doctest: +SKIP
     """

@@ -1,4 +1,12 @@
-"""The ``[cluster]`` table of a run's configuration, checked without importing Dask (:mod:`stackfold.cluster` does)."""
+"""The ``[cluster]`` table of a run's configuration, checked without importing Dask (:mod:`stackfold.cluster` does).
+
+Parameters:
+    scheduler: the Dask scheduler's address (``tcp://host:8786``), or ``local:N``: N single-threaded worker processes
+        on this machine. ``--scheduler`` replaces it.
+    partition_rows: rows a feature task of a slow view (images, sentence vectors, text cleaning) extracts.
+    resources: what a pretrained encoder's partition asks of a worker, e.g. ``{GPU = 1}``: such partitions run only on
+        workers started with ``--resources GPU=1``.
+"""
 
 from typing import Any
 

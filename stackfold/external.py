@@ -8,6 +8,10 @@ value; each row summing to 1 within ``ROW_SUM_TOLERANCE`` (then divided by its s
 
 The run cannot check that the other tool kept to the folds. :func:`leak_suspect` flags the symptom of a model that
 did not: an OOF accuracy above every built-in model's, with OOF rows predicted far more confidently than test rows.
+
+Parameters:
+    oof: the model's out-of-fold probabilities of every training row (made on the run's ``stackfold folds``).
+    test: its probabilities of every test row.
 """
 
 import hashlib

@@ -34,27 +34,52 @@ DEFAULT_TOP_K = 20
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything a run needs besides the data: which models, folds, seed and threads."""
+    """Everything a run needs besides the data: which models, folds, seed and threads.
+
+    Each field is a key of ``run.toml`` (a ``dict`` field: a TOML table), documented under it; every key is
+    optional, and ``stackfold.run(..., **keys)`` takes the same keys.
+    """
 
     challenge: str = "rakuten"
     """A built-in challenge's name or the path of a spec file (:mod:`stackfold.competition.spec_file`)."""
     images: bool = True
+    """Read the product photos; ``false``: a text-only run, the image models left out and no image needed."""
     folds: int = 5
+    """Stratified folds (at least 2): every base model and stacker is cross-validated on the same ones."""
     seed: int = 0
+    """Seeds the folds and every model: same data, configuration and seed, same bytes (on one machine)."""
     n_jobs: int = DEFAULT_N_JOBS
+    """Threads of every model and feature extractor: set it to the machine's cores (``STACKFOLD_N_JOBS`` sets the
+    default)."""
     models: tuple[str, ...] = DEFAULT_MODELS
+    """The base models, in stack order: built-in ones, ``[model.NAME]`` tables and plug-ins. A challenge of more than
+    500 classes defaults to ``prior`` and ``efficientnet_nn``; without images the image models are left out."""
     stackers: tuple[str, ...] = DEFAULT_STACKERS
+    """The stackers over the base models' out-of-fold probabilities (``xgb`` and ``selection`` are opt-in). A
+    challenge of more than 500 classes defaults to the blends ``mean``, ``weighted_mean``, ``log_pool``."""
     decisions: tuple[str, ...] = DEFAULT_DECISIONS
+    """Decision rules over the ``decide_on`` stacker, each a row of the leaderboard: ``class_scaling``, ``stage2``
+    (weighted F1 only); a log-loss challenge gets ``temperature`` by default."""
     decide_on: str = "lgbm"
+    """The stacker whose output the decision rules re-decide; one of ``stackers``."""
     meta_features: tuple[str, ...] = ()
+    """Extra columns for the ``lgbm`` and ``xgb`` stackers: ``confidence`` (each model's top probability and
+    entropy), ``text`` (token count, language flags), ``color`` (the product's mean RGB; needs images)."""
     on_bad_image: str = "error"
+    """A missing, truncated or corrupt photo: ``"error"`` stops the run naming them; ``"blank"`` reads a white image
+    instead, counted in each model's manifest and the leaderboard."""
     model_submissions: bool = False
+    """Also write ``submissions/<row>.csv`` for every model and stacker, not only ``best.csv``."""
     top_k: int | None = None
     """Classes kept per row (:mod:`stackfold.core.topk`); ``None``: every class, dense. In a file: ``0`` for
     dense; left out, the challenge's default (:func:`_challenge_defaults`)."""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``[params.NAME]`` tables: a base model's, stacker's or decision rule's parameters, over tuned values, over the
+    declared defaults."""
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``[features.VIEW]`` tables: a feature view's parameters, part of its cache key."""
     cluster: dict[str, Any] = field(default_factory=dict)
+    """The ``[cluster]`` table: run on a Dask cluster (:mod:`stackfold.cluster_settings`)."""
     model: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Models of the user's: ``[model.NAME]`` tables (:mod:`stackfold.models.catalog`)."""
     plugins: tuple[str, ...] = ()

@@ -43,8 +43,8 @@ class BaseModel(ABC):
     for stackers, which read the stack matrix); ``parameters`` declares every hyper-parameter
     it accepts (:class:`~stackfold.core.params.Param`: default, type, range; a plain value is
     a parameter of its type); a stacker with ``reads_meta_features`` also gets the run's
-    meta-feature columns after the stack matrix (see :mod:`stackfold.features.meta`); a stacker with
-    ``reads_top_k`` also reads a stack of each row's top k (:class:`~stackfold.core.topk.TopKStack`); ``cost``
+    meta-feature columns after the stack matrix (see ``stackfold.features.meta``); a stacker with
+    ``reads_top_k`` also reads a stack of each row's top k (``stackfold.core.topk.TopKStack``); ``cost``
     is what its 5-fold CV takes on the reference machine, for the run's ETA (a stacker's: over
     ``COST_BASE_MODELS`` base models).
     """
@@ -149,7 +149,7 @@ class BaseModel(ABC):
 
 def saved_with_models(function: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a module-level function that fitted models hold (a ``FunctionTransformer``'s), so that
-    :func:`stackfold.model_files.load_model` may load it: no other function of stackfold is loaded."""
+    ``stackfold.model_files.load_model`` may load it: no other function of stackfold is loaded."""
     function.saved_with_models = True  # type: ignore[attr-defined]
     return function
 

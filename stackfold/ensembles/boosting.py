@@ -24,6 +24,12 @@ class BoostedStacker(BaseModel):
     Subclasses list their booster's parameters in ``defaults`` (plus ``ROUND_DEFAULTS``) and
     implement ``_train``; with no validation rows (tiny data) they boost a fixed number of rounds.
     Trees use meta-features (model confidence, text length, language, colour) when the run has them.
+
+    Parameters:
+        max_rounds: boosting rounds at most; early stopping on the inner split usually ends sooner.
+        early_stopping_rounds: rounds without a lower validation loss before boosting stops, keeping the best round.
+        inner_valid_fraction: the share of the training rows held out, stratified, to choose the rounds on.
+        rounds_without_validation: the rounds boosted when the training rows are too few to hold any out.
     """
 
     reads_meta_features = True

@@ -24,7 +24,11 @@ def _tempered(log_proba: np.ndarray, temperature: float) -> np.ndarray:
 
 class TemperatureScaling(BaseModel):
     """The temperature of a stacker's probabilities (the first ``n_classes`` columns) that minimises the log loss
-    of the training rows, searched in ``[1 / max_temperature, max_temperature]``."""
+    of the training rows, searched in ``[1 / max_temperature, max_temperature]``.
+
+    Parameters:
+        max_temperature: the temperature is searched from 1 / ``max_temperature`` to ``max_temperature``.
+    """
 
     name = "temperature"
     keeps_labels = True

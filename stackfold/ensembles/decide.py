@@ -20,6 +20,10 @@ class ClassScaling(BaseModel):
     Weighted F1 rewards recall on large classes and precision on small ones differently from
     log loss; coordinate ascent over a geometric grid of multipliers moves the decision
     boundaries toward what the metric pays for.
+
+    Parameters:
+        sweeps: passes of coordinate ascent over every class.
+        grid: the factors a class's multiplier is tried at in each pass (kept when weighted F1 rises).
     """
 
     name = "class_scaling"
@@ -77,6 +81,15 @@ class StageTwo(BaseModel):
     (e.g. the book codes 10/2280/2403/2705). A group model sees only rows whose true class is
     in the group, so it spends its capacity on the distinctions the stacker gets wrong; it
     redistributes the probability mass the stacker gave the group, leaving other classes alone.
+
+    Parameters:
+        threshold: two classes are linked when their mutual confusion reaches this share of the smaller one's rows.
+        min_confusions: ... and counts at least this many rows (both directions).
+        max_group_size: classes a group holds at most, so noise cannot chain every class together.
+        min_rows: training rows a group needs for its model; a smaller group is left to the stacker.
+        max_rounds: boosting rounds of a group's XGBoost at most.
+        max_depth: depth of its trees at most.
+        learning_rate: shrinkage of its trees.
     """
 
     name = "stage2"

@@ -33,6 +33,11 @@ class EnsembleSelection(WeightedBlend):
     probabilities, then to the earlier model: never at random. ``metric`` is what the steps optimise (the
     configuration sets it to the challenge's): a label metric is maximised; log loss, the log loss of the
     ensemble's averaged probabilities (clipped as Kaggle's), is minimised.
+
+    Parameters:
+        rounds: picks in all, with replacement; a model's weight is its picks / ``rounds``.
+        init: the best single models picked once each before the greedy steps (Caruana's sorted initialisation).
+        metric: what each pick maximises (a label metric) or minimises (log loss); a run sets it to the challenge's.
     """
 
     name = "selection"

@@ -16,7 +16,17 @@ from stackfold.progress import Cost
 
 
 class XGBStacker(BoostedStacker):
-    """Multiclass ``hist`` gradient boosting over the stack matrix."""
+    """Multiclass ``hist`` gradient boosting over the stack matrix.
+
+    Parameters:
+        learning_rate: shrinkage of each round's trees (XGBoost's ``eta``).
+        max_depth: depth of a tree at most.
+        min_child_weight: the summed hessian a child needs at least: it stops leaves that only fit near-certain rows.
+        reg_lambda: L2 regularisation of the leaf values.
+        subsample: the share of the rows each round trains on.
+        colsample_bytree: the share of the stack's columns each tree draws from.
+        max_bin: histogram bins per column.
+    """
 
     name = "xgb"
     cost = Cost(560.0, class_exponent=1.0)

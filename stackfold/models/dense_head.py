@@ -22,7 +22,15 @@ from stackfold.models.per_image import PerImageModel
 
 
 def head_parameters(dropout: float, batch_size: int, epochs: int, patience: int) -> dict[str, Param]:
-    """The declared parameters of a dense head: its layers' widths and dropout, and its training loop's."""
+    """The declared parameters of a dense head: its layers' widths and dropout, and its training loop's.
+
+    Parameters:
+        units: width of the first hidden ReLU layer.
+        embedding_units: width of the second, the ``embedding`` layer.
+        dropout: share of the inputs dropped at each training step, before each dense layer.
+        learning_rate, batch_size, max_steps_per_epoch, epochs, patience, validation_fraction: see
+            :func:`stackfold.models.keras_support.training_parameters`.
+    """
     return {
         "units": count(512),
         "embedding_units": count(256),
@@ -37,6 +45,9 @@ class DenseHeadNN(BaseModel):
 
     Pretrained features can vary little around their mean: those of random (offline) VGG16 weights vary by ~2%,
     and the unscaled head learned nothing from them (0.08 CV weighted F1 on a 2,000-product twin).
+
+    Parameters:
+        *: see :func:`stackfold.models.dense_head.head_parameters`.
     """
 
     cpu_dispatched = True  # a keras net: TensorFlow's kernels

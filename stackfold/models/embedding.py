@@ -29,6 +29,10 @@ class SentenceLogReg(BaseModel):
 
     On the real rows (5-fold CV) the raw vectors with ``C = 3`` scored 0.654, standardised ones at
     their best ``C`` 0.653, and ``C`` 1 / 10 / 30 0.630 / 0.641 / 0.630.
+
+    Parameters:
+        C: inverse regularisation strength of the logistic regression (3 chosen on the real rows).
+        max_iter: iterations of L-BFGS at most.
     """
 
     name = "sentence_logreg"
@@ -79,6 +83,10 @@ class EfficientNetLogReg(SklearnImageModel):
     On the 1,436 real photos (5-fold CV) power normalisation with ``C = 10`` scored 0.409, standardised
     features at their best ``C`` (0.01) 0.401, unit-length features 0.405. L-BFGS stops at 100
     iterations: 2.5x faster than 1,000 on a fold of the 20,000-product twin, for the same score.
+
+    Parameters:
+        C: inverse regularisation strength of the logistic regression (10 chosen on the real photos).
+        max_iter: iterations of L-BFGS at most (100: 1,000 scored the same at 2.5x the time).
     """
 
     name = "efficientnet_logreg"
@@ -103,6 +111,12 @@ class EfficientNetSVC(SklearnImageModel):
     training images) and 0.409 for :class:`EfficientNetLogReg`. L-BFGS stops at 300 iterations: on the
     real photos 100, 300 and 1,000 scored the same (fold seeds 0-2), on a fold of the 20,000-product
     twin 300 scored as 1,000 (0.4679) and 100 lower (0.4607); the cost grows with the iterations.
+
+    Parameters:
+        gamma: width of the RBF kernel on the power-normalised features (1.5: scikit-learn's ``"scale"`` on them).
+        n_components: landmark images of the Nystroem map, drawn from the training fold (at most its images).
+        C: inverse regularisation strength of the logistic regression on the map.
+        max_iter: iterations of L-BFGS at most: it bounds the worst case; the fit often converges sooner.
     """
 
     name = "efficientnet_svc"

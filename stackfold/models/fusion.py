@@ -29,6 +29,15 @@ class Fusion(BaseModel):
     The inner split holds out a stratified ``validation_fraction`` of the training rows; with
     ``tfidf_net`` the text net is trained on the other rows only, so the rows the head stops on are
     embedded as held-out and test rows are, by a net that never saw their labels.
+
+    Parameters:
+        tfidf_net: also feed the head the embedding of a ``text_nn`` trained inside each fit (the published fusion).
+        units: width of the hidden ReLU layer.
+        input_dropout: share of the standardised inputs dropped at each training step.
+        dropout: share of the hidden units dropped at each training step.
+        text_*: the inner text net's (with ``tfidf_net``), see :class:`stackfold.models.text_nn.TextNN`.
+        learning_rate, batch_size, max_steps_per_epoch, epochs, patience, validation_fraction: the head's,
+            see :func:`stackfold.models.keras_support.training_parameters`.
     """
 
     name = "fusion"

@@ -12,6 +12,12 @@ class CNN(KerasImageModel):
 
     The layers are the published table's; what is tuned is how it is trained. The input size
     comes from the block (100x100x3 by default); pixels are divided by 255 batch by batch.
+
+    Parameters:
+        conv_dropout: share of the convolutional features dropped at each training step, before the dense layers.
+        dense_dropout: share of the 512 dense units dropped at each training step.
+        learning_rate, batch_size, max_steps_per_epoch, epochs, patience, validation_fraction: see
+            :func:`stackfold.models.keras_support.training_parameters`.
     """
 
     name = "cnn"

@@ -9,6 +9,14 @@ from stackfold.models.per_image import SklearnImageModel
 
 
 class _ImageForest(SklearnImageModel):
+    """A random forest on one small feature row per image; a product gets the mean of its images' votes.
+
+    Parameters:
+        n_estimators: trees of the forest.
+        min_samples_leaf: images a leaf holds at least.
+        max_features: the columns a split draws from, ``sqrt`` or ``log2`` of their number.
+    """
+
     parameters = {
         "n_estimators": count(300),
         "min_samples_leaf": count(3),

@@ -23,6 +23,13 @@ class PixelSVC(SklearnImageModel):
     does for text). ``gamma = None`` means ``1 / n_features``, the exact SVC's ``"scale"`` on
     standardised features. The scaler, landmarks and calibration are all fitted inside the fold,
     and the calibration folds split by product, so a product's images never calibrate its own margins.
+
+    Parameters:
+        alpha: the SGD's regularisation strength (larger: a simpler boundary).
+        gamma: width of the RBF kernel on the standardised pixels; unset: 1 / the number of features.
+        n_components: landmark images of the Nystroem map, drawn from the training fold (at most its images).
+        max_iter: epochs of the hinge-loss SGD.
+        calibration_folds: inner folds, split by product, the sigmoid calibration is fitted on (1: one 20% holdout).
     """
 
     name = "pixel_svc"

@@ -92,7 +92,19 @@ def image_batches(
 
 
 def training_parameters(batch_size: int, epochs: int, patience: int, learning_rate: float = 1e-3) -> dict[str, Param]:
-    """The declared parameters of the early-stopped training loop every net here runs (:func:`fit_on_split`)."""
+    """The declared parameters of the early-stopped training loop every net here runs (:func:`fit_on_split`); the
+    arguments are their defaults.
+
+    Parameters:
+        learning_rate: Adam's step size at ``batch_size`` (grown with the square root of a grown batch).
+        batch_size: rows a training step reads, until an epoch would take more than ``max_steps_per_epoch`` steps.
+        max_steps_per_epoch: past this many steps an epoch, batches grow to rows / ``max_steps_per_epoch``
+            (:func:`grown_batches`): a large fold trains in fewer, larger steps.
+        epochs: epochs at most; early stopping usually ends training sooner.
+        patience: epochs without a lower loss on the inner validation split before training stops, keeping the best
+            epoch's weights.
+        validation_fraction: the share of the training fold's products held out, stratified, to stop on.
+    """
     return {
         "learning_rate": positive(learning_rate),
         "batch_size": count(batch_size),

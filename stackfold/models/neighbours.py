@@ -53,6 +53,13 @@ class TitleKNN(TfidfModel):
     Opt-in: in a run on the real rows (5-fold CV, fold seeds 0-2) it scores 0.53 alone and raised
     ``log_pool`` by 0.14 points, by 0.06 once ``linear_svc`` and ``logreg`` read the title blocks: noise. On the
     challenge's 68,000 training rows a fold there are more near-duplicates to find; that is not measured.
+
+    Parameters:
+        title_word_max_features: the title's vocabulary keeps at most this many terms, the most frequent in the fold.
+        n_neighbors: training listings that vote for each row, the nearest by cosine distance.
+        temperature: a neighbour at cosine distance d votes ``exp(-d / temperature)``: smaller, and a near-duplicate
+            outvotes loose matches.
+        smoothing: a vote every class gets, so no probability is 0.
     """
 
     name = "title_knn"

@@ -71,6 +71,13 @@ class TfidfModel(BaseModel):
     while the two models alone moved -0.0 and -0.5 points: they err less alike the other text models.
 
     A fold with nothing to learn from (no term in ``min_df`` of its texts) predicts its training prior.
+
+    Parameters:
+        min_df: a term enters a block's vocabulary when at least this many of the fold's training texts hold it.
+        word_max_features: the word block keeps at most this many terms, the most frequent in the fold.
+        char_max_features: the same for the char n-gram block; 0 leaves the block out.
+        title_word_max_features: the same for the title's own word block; 0 leaves it out.
+        title_char_max_features: the same for the title's own char n-gram block; 0 leaves it out (a faster model).
     """
 
     views: tuple[str, ...] = ("word_counts", "char_counts")
@@ -111,6 +118,13 @@ class TfidfLogisticRegression(TfidfModel):
     SAGA for a fixed budget of 15 epochs (as :class:`LogReg`): ``newton-cg`` took 4.3x as long on a
     fold of the 20,000-product twin for the same score (0.7746 against 0.7758) and grew faster than the
     rows (8.4x from 5,000 to 20,000 products).
+
+    Parameters:
+        C: inverse regularisation strength of the logistic regression: larger follows the training rows closer.
+        min_df: a term enters the vocabulary when at least this many of the fold's training texts hold it.
+        max_features: the vocabulary keeps at most this many terms, the most frequent in the fold.
+        max_iter: epochs of the solver: a fixed budget (the solver's unconverged warning is expected).
+        solver: scikit-learn's ``LogisticRegression`` solver.
     """
 
     name = "tfidf_logreg"
@@ -139,6 +153,11 @@ class LogReg(TfidfModel):
     Char n-grams put ~700 non-zeros in a row; newton-cg took 4x longer than 15 SAGA epochs
     on the twin for about the same weighted F1, so the budget is a parameter and the solver's
     unconverged warning is expected, not reported.
+
+    Parameters:
+        C: inverse regularisation strength: larger follows the training rows closer (30 chosen on the real rows).
+        max_iter: SAGA epochs: a fixed budget (40 instead of 15 gained nothing on the real rows, at 2.5x the time).
+        tol: SAGA's stopping tolerance, should it converge before ``max_iter`` epochs.
     """
 
     name = "logreg"
@@ -164,7 +183,13 @@ def _calibrated_svc(C: float, seed: int, y: np.ndarray, folds: int) -> Calibrate
 
 
 class LinearSVM(TfidfModel):
-    """Linear SVM on word + char TF-IDF, and the title's, probabilities by sigmoid calibration on an inner 3-fold CV."""
+    """Linear SVM on word + char TF-IDF, and the title's, probabilities by sigmoid calibration on an inner 3-fold CV.
+
+    Parameters:
+        C: inverse regularisation strength of the SVM (0.5 chosen on the real rows: 0.25 and 1 were no better).
+        calibration_folds: inner folds the sigmoid calibration is fitted on; 1: one stratified 20% holdout, 2.5x
+            faster fits at 1.2 points less on the real text.
+    """
 
     name = "linear_svc"
     cost = Cost(830.0, exponent=1.15, class_exponent=1.0)
@@ -183,6 +208,13 @@ class RbfSVM(TfidfModel):
     ``n_components`` landmark rows, drawn from the training fold, approximate the RBF kernel on
     l2-normalised word TF-IDF, and a hinge-loss SGD (the SVM objective) learns on the map.
     liblinear on the dense map was 6x slower for a lower score on the twin.
+
+    Parameters:
+        alpha: the SGD's regularisation strength (larger: a simpler boundary).
+        gamma: width of the RBF kernel on the l2-normalised TF-IDF rows (larger: more local).
+        n_components: landmark rows of the Nystroem map, drawn from the training fold (at most its rows).
+        max_iter: epochs of the hinge-loss SGD.
+        calibration_folds: inner folds the sigmoid calibration is fitted on (1: one stratified 20% holdout).
     """
 
     name = "rbf_svc"
@@ -209,7 +241,11 @@ class RbfSVM(TfidfModel):
 
 
 class ComplementNaiveBayes(TfidfModel):
-    """Complement naive Bayes on word + char TF-IDF: cheap, and wrong in other ways than the rest."""
+    """Complement naive Bayes on word + char TF-IDF: cheap, and wrong in other ways than the rest.
+
+    Parameters:
+        alpha: additive (Laplace) smoothing of the per-class term weights (0.1 chosen on the real rows).
+    """
 
     name = "complement_nb"
     cost = Cost(22.0)

@@ -39,6 +39,15 @@ class VggFusion(BaseModel):
     fold's training part only, and the embedding nets are trained inside ``fit``, so in each outer
     fold the text and image nets that embed the held-out rows never saw their labels; nor did the
     head. Embedding nets trained once on all rows would leak every OOF label into the stack.
+
+    Parameters:
+        text_*: the inner text net's, see :class:`stackfold.models.text_nn.TextNN`.
+        image_*: the inner VGG16 head's, see :class:`stackfold.models.image_vgg.VggNN`.
+        units: width of the two hidden ReLU layers of the head.
+        dropout: share of the first hidden layer's units dropped at each training step.
+        final_dropout: share of the second hidden layer's units dropped at each training step.
+        learning_rate, batch_size, max_steps_per_epoch, epochs, patience, validation_fraction: the head's,
+            see :func:`stackfold.models.keras_support.training_parameters`.
     """
 
     name = "vgg_fusion"
