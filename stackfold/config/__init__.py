@@ -1,6 +1,7 @@
 """Run configuration, read from a TOML file (``run.toml``): every key optional, checked against :class:`RunConfig`
-and every ``[params.*]`` / ``[features.*]`` value against the declared parameters, before any training (the README
-shows a whole file); ``challenge``: a built-in or a spec file (relative to it), by default the data folder's."""
+and every ``[params.*]`` / ``[features.*]`` value against the declared parameters, before any training
+(docs/getting-started/first-run.md shows a whole file, the site's configuration reference every key);
+``challenge``: a built-in or a spec file (relative to it), by default the data folder's."""
 
 from dataclasses import fields, replace
 from pathlib import Path

@@ -12,7 +12,7 @@ DEFAULT_MODELS = (
     "prior", "tfidf_logreg", "logreg", "linear_svc", "complement_nb", "text_nn", "sentence_logreg", "sentence_nn",
     "efficientnet_logreg", "efficientnet_svc", "fusion",
 )
-"""Decided by 5-fold CV on the real Rakuten rows (``bench/real.py``, README): the models that are
+"""Decided by 5-fold CV on the real Rakuten rows (``bench/real.py``, docs/benchmarks/real-data.md): the models that are
 strong there or raise the stack, all offline. Opt-in: ``title_knn`` (+0.06 points to the stack there:
 noise), ``rbf_svc``, ``text_forest``, ``efficientnet_nn``, ``color_forest``, ``pixel_forest``, ``pixel_svc``
 (weaker on the real rows and slower), ``cnn`` (about as good as ``pixel_forest`` on the twin at 30x its time), and
@@ -27,9 +27,10 @@ MAX_BOOSTED_CLASSES = 500
 BLEND_STACKERS = ("mean", "weighted_mean", "log_pool")
 MANY_CLASS_MODELS = ("prior", "efficientnet_nn")
 """Default models beyond ``MAX_BOOSTED_CLASSES`` classes: a linear head costs rows x classes x features an iteration
-(days at Cdiscount's size), the dense head trains in batches (README, "Cdiscount at its full size")."""
+(days at Cdiscount's size), the dense head trains in batches (docs/user-guide/cdiscount.md)."""
 DEFAULT_TOP_K = 20
-"""Classes kept per row beyond ``MAX_BOOSTED_CLASSES`` classes; measured by ``bench/topk_tradeoff.py`` (README)."""
+"""Classes kept per row beyond ``MAX_BOOSTED_CLASSES`` classes; measured by ``bench/topk_tradeoff.py``
+(docs/benchmarks/cdiscount.md)."""
 
 
 @dataclass(frozen=True)

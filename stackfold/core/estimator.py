@@ -61,7 +61,7 @@ class BaseModel(ABC):
     """A plug-in's own version: change it with the model's code, so runs retrain it (part of its content key)."""
     cpu_dispatched: ClassVar[bool] = False
     """Its arithmetic runs in kernels picked for the CPU at run time (TensorFlow's oneDNN): the same bytes run
-    after run on one machine, equal only up to float rounding on another CPU (README, "Same seed, same bytes")."""
+    after run on one machine, equal only up to float rounding on another CPU (docs/user-guide/reproducibility.md)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
