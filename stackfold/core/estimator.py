@@ -47,6 +47,11 @@ class BaseModel(ABC):
     ``reads_top_k`` also reads a stack of each row's top k (``stackfold.core.topk.TopKStack``); ``cost``
     is what its 5-fold CV takes on the reference machine, for the run's ETA (a stacker's: over
     ``COST_BASE_MODELS`` base models).
+
+    A subclass implements :meth:`_fit` and :meth:`_predict_proba`; :meth:`fit` and :meth:`predict_proba` wrap them
+    with the checks, the timing and the column order. Its constructor takes the competition's class codes, the
+    run's ``seed`` and ``n_jobs``, and any declared parameter by name (checked; the rest keep their defaults), all
+    in ``self.params``.
     """
 
     name: ClassVar[str]
