@@ -32,6 +32,7 @@ root_doc = "index"
 exclude_patterns = ["_build", "_ext", "README.md"]
 templates_path: list[str] = []
 
+smartquotes_action = "qe"  # curly quotes, but "--no-images" in a help text stays two hyphens
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 4  # [text](page.md#a-heading) links resolve (and fail the build when the heading is gone)
 

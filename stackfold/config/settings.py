@@ -42,7 +42,8 @@ class RunConfig:
     """
 
     challenge: str = "rakuten"
-    """A built-in challenge's name or the path of a spec file (:mod:`stackfold.competition.spec_file`)."""
+    """A built-in challenge's name or the path of a spec file (:mod:`stackfold.competition.spec_file`), relative to
+    the config file; left out, the data folder's: its ``challenge.toml``, else the challenge its layout shows."""
     images: bool = True
     """Read the product photos; ``false``: a text-only run, the image models left out and no image needed."""
     folds: int = 5
@@ -73,7 +74,8 @@ class RunConfig:
     """Also write ``submissions/<row>.csv`` for every model and stacker, not only ``best.csv``."""
     top_k: int | None = None
     """Classes kept per row (:mod:`stackfold.core.topk`); ``None``: every class, dense. In a file: ``0`` for
-    dense; left out, the challenge's default (:func:`_challenge_defaults`)."""
+    dense; left out, the challenge's default (:func:`_challenge_defaults`): each row's top 20 beyond 500 classes
+    under a label metric (Cdiscount), else dense."""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     """``[params.NAME]`` tables: a base model's, stacker's or decision rule's parameters, over tuned values, over the
     declared defaults."""
