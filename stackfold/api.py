@@ -111,7 +111,7 @@ def report_steps(out: Path, explain: bool) -> list["FinalStep"]:
 
 def tune_stacker(run: str | Path, stacker: str, trials: int = 50, *, timeout: float | None = None,
                  storage: str | None = None, study: str | None = None, space: str | Path | None = None,
-                 workers: int = 1, scheduler: str | None = None) -> "TuningResult":
+                 workers: int = 1, scheduler: str | None = None, track: str | None = None) -> "TuningResult":
     """Tune ``stacker`` by CV over finished run ``run``'s OOF matrix and saved folds (``stackfold tune``); the next
     :func:`run` uses the best parameters, saved to ``RUN/tuning/<stacker>.json``. The result: the best trial beside
     the untuned baseline.
@@ -119,7 +119,8 @@ def tune_stacker(run: str | Path, stacker: str, trials: int = 50, *, timeout: fl
     ``trials``: finished trials the study should hold in total (a resumed study only adds the rest); ``timeout``:
     seconds after which no trial starts; ``storage``: an Optuna storage URL (default the run's SQLite file);
     ``study``: its name (default the stacker's); ``space``: a TOML file overriding the search space; ``workers``
-    tuning workers on the Dask cluster ``scheduler`` (``tcp://host:8786`` or ``local:N``), all on one study.
+    tuning workers on the Dask cluster ``scheduler`` (``tcp://host:8786`` or ``local:N``), all on one study;
+    ``track``: log each trial to MLflow (``"mlflow"`` or a tracking URI; default the run's ``tracking``).
 
     >>> stackfold.tune_stacker("demo/run", "lgbm", trials=20).params          # doctest: +SKIP
     """
@@ -131,7 +132,7 @@ def tune_stacker(run: str | Path, stacker: str, trials: int = 50, *, timeout: fl
     from stackfold.tune import tune_on_cluster, tune_stacker as tune_here
 
     options = {"timeout": timeout, "storage": storage, "study_name": study,
-               "space_file": Path(space) if space else None}
+               "space_file": Path(space) if space else None, "track": track}
     if scheduler is not None:
         return tune_on_cluster(scheduler, workers, Path(run), stacker, trials, **options)
     return tune_here(Path(run), stacker, trials, **options)

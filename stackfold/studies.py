@@ -225,8 +225,10 @@ def print_trial(study: optuna.Study, trial: FrozenTrial) -> None:
         console.print(f"  trial {trial.number}: pruned after fold {(trial.last_step or 0) + 1}")
 
 
-def optimize(study: optuna.Study, objective: Callable[[Trial], float], n_trials: int, timeout: float | None) -> None:
-    """Run trials until the study holds ``n_trials`` finished ones (counting other workers'), or ``timeout``."""
+def optimize(study: optuna.Study, objective: Callable[[Trial], float], n_trials: int, timeout: float | None,
+             callbacks: Sequence[Callable[[optuna.Study, FrozenTrial], None]] = ()) -> None:
+    """Run trials until the study holds ``n_trials`` finished ones (counting other workers'), or ``timeout``;
+    ``callbacks`` see each trial this process ends (tracking)."""
     fail_stale_trials(study)
     done = len(finished_trials(study))
     if done >= n_trials:
@@ -238,5 +240,5 @@ def optimize(study: optuna.Study, objective: Callable[[Trial], float], n_trials:
                       markup=False)
     study.optimize(
         objective, timeout=timeout, catch=(SurplusTrial,),
-        callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), print_trial],
+        callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), print_trial, *callbacks],
     )

@@ -35,6 +35,8 @@ from stackfold.studies import (
     check_inputs, claim_trial, display_url, finished_trials, open_storage, open_study, optimize, quiet_optuna,
     study_direction,
 )
+from stackfold.tracking import Batch, Tracker, experiment_name, open_tracker
+from stackfold.tracking.records import param_values
 
 WATCH_S = 2.0
 
@@ -95,12 +97,13 @@ def baseline_score(
 
 def tune_stacker(
     run_root: Path, stacker: str, n_trials: int, timeout: float | None = None, storage: str | None = None,
-    study_name: str | None = None, space_file: Path | None = None,
+    study_name: str | None = None, space_file: Path | None = None, track: str | None = None,
 ) -> TuningResult:
     """Tune ``stacker`` on a finished run and save the best parameters for the next ``stackfold run``.
 
     Workers hold the run folder's lock shared: several may fill one study, no ``run`` rewrites the
-    OOF matrix under them.
+    OOF matrix under them. ``track``: an MLflow tracking setting (:mod:`stackfold.tracking`; ``None``: the run's
+    ``tracking``), which logs each trial this process finishes.
     """
     run = RunFolder(Path(run_root))
     config = load_config(run.require(run.config, "run configuration"))
@@ -112,18 +115,46 @@ def tune_stacker(
         console.print(escape(f"{run.config} [params.{stacker}] fixes {', '.join(overlap)}: not searched"), style="dim")
     space = {k: v for k, v in space.items() if k not in fixed}
     url = storage or f"sqlite:///{run.study_storage(stacker).resolve()}"
-    with folder_lock(run.lock, "tune", shared=True):
+    tracker = _tracker(run, config.tracking if track is None else track)
+    with folder_lock(run.lock, "tune", shared=True), tracker:
         study_storage = open_storage(url)  # a bad --storage fails before minutes of loading
         data = load_stack_data(run, config, meta=bool(uses_meta_features(config, stacker_class)))
         key = inputs_key(run, config, stacker, fixed)
+        _start_tracking(tracker, run, config, stacker, {"trials": n_trials, "timeout": timeout,
+                                                        "study": study_name or stacker, "storage": display_url(url),
+                                                        **{f"space.{k}": v for k, v in space.items()}})
         with quiet_optuna(), threadpool_limits(limits=config.n_jobs):
             study = open_study(study_storage, study_name or stacker, config.seed, study_direction(data.metric))
             check_inputs(study, key, "delete " + (url.removeprefix("sqlite:///") if storage is None else "that study"))
             claim = partial(claim_trial, n_trials=n_trials)
-            optimize(study, make_objective(stacker_class, space, data, fixed, before=claim), n_trials, timeout)
+            optimize(study, make_objective(stacker_class, space, data, fixed, before=claim), n_trials, timeout,
+                     callbacks=[tracker.trial_logger(data.metric)])
             result = _best(run, study, stacker_class, fixed, data, key, url, n_trials)
         save_result(result, key)
+        tracker.finish(run.root, [result.path], _tracked_result(result))
     return result
+
+
+def _tracker(run: RunFolder, setting: str) -> Tracker:
+    """The tuning's tracker; ``tracking = "mlflow"`` is the store beside the run's data folder (``origin.json``)."""
+    origin = json.loads(run.origin.read_text(encoding="utf-8")) if run.origin.is_file() else {}
+    return open_tracker(setting, Path(origin.get("data_dir", run.root)),
+                        goes_on="tuning goes on, its result is saved in the run folder")
+
+
+def _start_tracking(tracker: Tracker, run: RunFolder, config: RunConfig, stacker: str, params: dict[str, Any]) -> None:
+    """The tuning's parent MLflow run ``tune <stacker>``: its trials, study, storage and search space."""
+    challenge = get_spec(config.challenge).name
+    tags = {"stackfold.command": "tune", "stackfold.run_folder": str(run.root.resolve()),
+            "stackfold.challenge": challenge, "stackfold.stacker": stacker}
+    tracker.start(experiment_name(challenge), f"tune {stacker}", {"stacker": stacker, **params}, tags)
+
+
+def _tracked_result(result: TuningResult) -> Batch:
+    """The best trial on the tuning's parent run: its score beside the untuned one, its parameters (``best.*``)."""
+    metrics = ((f"best_{result.metric}", result.value, 0), (f"default_{result.metric}", result.default_value, 0),
+               ("finished_trials", float(result.finished), 0))
+    return Batch(metrics, param_values(result.params, "best."), {"stackfold.best_trial": str(result.best_trial)})
 
 
 def _best(
@@ -154,13 +185,15 @@ def save_result(result: TuningResult, key: str) -> None:
 def tune_on_cluster(
     scheduler: str, workers: int, run_root: Path, stacker: str, n_trials: int, timeout: float | None = None,
     storage: str | None = None, study_name: str | None = None, space_file: Path | None = None,
+    track: str | None = None,
 ) -> TuningResult:
     """``workers`` tuning workers as tasks of the Dask cluster at ``scheduler``, all filling one study.
 
     Every worker runs :func:`tune_stacker` on the shared run folder; trials are claimed in the
     shared storage, so none is lost or counted twice. The study must live where every worker
     writes: PostgreSQL, or the run's SQLite file when the workers are processes of this machine
-    (``local:N``). The client then reads the finished study and saves the result.
+    (``local:N``). The client then reads the finished study and saves the result. With tracking (``track``), each
+    worker logs its own trials under a parent run of its own.
     """
     from stackfold.cluster.connect import check_workers_see, cluster_client, parse_local
     from stackfold.cluster.runner import task_result
@@ -173,12 +206,12 @@ def tune_on_cluster(
     with cluster_client(scheduler) as client:
         check_workers_see(client, run.require(run.config, "run configuration"), "the run folder's")
         futures = [client.submit(tune_stacker, run.root, stacker, n_trials, timeout, storage, study_name, space_file,
-                                 pure=False, key=f"tune-{stacker}-worker-{k}") for k in range(workers)]
+                                 track, pure=False, key=f"tune-{stacker}-worker-{k}") for k in range(workers)]
         console.print(f"cluster: {workers} tuning workers on {scheduler}, study in {display_url(url)}", markup=False)
         _watch(futures, url, study_name or stacker, n_trials)
         for k, future in enumerate(futures, start=1):
             task_result(future, f"tuning worker {k}")
-    return tune_stacker(run.root, stacker, n_trials, timeout, storage, study_name, space_file)
+    return tune_stacker(run.root, stacker, n_trials, timeout, storage, study_name, space_file, track="")
 
 
 def _watch(futures: list, url: str, study_name: str, n_trials: int) -> None:

@@ -21,6 +21,13 @@ def challenge_option(default_help: str) -> typer.models.OptionInfo:
         f"default {default_help}."))
 
 
+def track_option() -> typer.models.OptionInfo:
+    """``--track URI``: MLflow tracking of ``run`` and ``tune`` (the extra ``stackfold[mlflow]``)."""
+    return typer.Option("--track", metavar="URI", help=(
+        'Log to MLflow (pip install "stackfold[mlflow]"): "mlflow" for a SQLite store beside the data folder, or a '
+        "tracking URI (http://host:5000, sqlite:///path/mlflow.db); replaces the config's tracking."))
+
+
 def names(option: str, value: str | None) -> tuple[str, ...] | None:
     """The comma-separated names given to ``option`` (``None`` when it was not given)."""
     if value is None:

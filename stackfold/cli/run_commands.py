@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from stackfold.cli.app import app, resumable
-from stackfold.cli.options import MODELS, PRESETS, STACKERS, TUNABLE, external_files, names
+from stackfold.cli.options import MODELS, PRESETS, STACKERS, TUNABLE, external_files, names, track_option
 from stackfold.cli.render import comparison_tables, leaderboard_table, shares_table, tuning_table
 from stackfold.progress import console, report
 
@@ -38,6 +38,7 @@ def run(
     time_limit: Annotated[str | None, typer.Option(
         "--time-limit", help="Time the run may take (30m, 2h, 1h30m, 90s): it plans the models and stackers that "
         "fit, prints the plan, and skips a model that would overrun.")] = None,
+    track: Annotated[str | None, track_option()] = None,
 ) -> None:
     """Cross-validate every base model and stacker, write the leaderboard and the submissions.
 
@@ -50,7 +51,7 @@ def run(
 
     warnings.simplefilter("always", SmallClassWarning)  # every run says which classes its folds miss
     given = {"models": names("--models", models), "stackers": names("--stackers", stackers), "folds": folds,
-             "images": images, "preset": preset, "time_limit": time_limit}
+             "images": images, "preset": preset, "time_limit": time_limit, "tracking": track}
     with resumable():
         finished = run_api(data, out, config, force=force, report=write_report, scheduler=scheduler,
                            **{k: v for k, v in given.items() if v is not None})
@@ -144,6 +145,7 @@ def tune(
         min=1, help="Tuning workers to start as tasks of the --scheduler cluster, all on one study.")] = 1,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask cluster running the workers: tcp://host:8786, or local:N for N processes here.")] = None,
+    track: Annotated[str | None, track_option()] = None,
 ) -> None:
     """Tune a stacker by CV over the run's OOF matrix and saved folds; the next `stackfold run` uses the best.
 
@@ -156,7 +158,7 @@ def tune(
                                  "`stackfold tune` on each machine with one --storage", param_hint="--workers")
     with resumable():
         result = tune_stacker(run, stacker, trials, timeout=timeout, storage=storage, study=study, space=space,
-                              workers=workers, scheduler=scheduler)
+                              workers=workers, scheduler=scheduler, track=track)
     report.print(tuning_table(result))
     report.print(f"saved {escape(str(result.path))}; the next `stackfold run` uses these parameters")
 

@@ -29,6 +29,7 @@ from stackfold.features.views import VIEWS, reads_text, view_params
 from stackfold.io import read_toml
 from stackfold.models import BASE_MODELS
 from stackfold.models.catalog import model_catalog
+from stackfold.tracking import check_setting
 
 __all__ = ["BLEND_STACKERS", "DEFAULT_MODELS", "DEFAULT_STACKERS", "DEFAULT_TOP_K", "MANY_CLASS_MODELS",
            "RunConfig", "load_config", "validate_config", "with_scheduler"]
@@ -105,6 +106,7 @@ def _check_names(overrides: dict[str, Any], defined: dict[str, Any]) -> None:
             lookup(BASE_MODELS, "model", name)
     for name in overrides.get("stackers", ()):
         get_stacker(name)
+    check_setting(overrides.get("tracking", ""), "--track")
     if overrides.get("folds", 2) < 2:
         raise ConfigError(f"--folds {overrides['folds']}: need at least 2")
 
@@ -213,4 +215,5 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
         raise ConfigError(f"tune_trials = {config.tune_trials} tunes decide_on = {config.decide_on!r}, which is not "
                           f"one of the stackers ({', '.join(config.stackers)})")
     check_cluster(config.cluster)
+    check_setting(config.tracking)
     return config

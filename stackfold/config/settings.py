@@ -99,6 +99,9 @@ class RunConfig:
     tune_trials: int = 0
     """Optuna trials of the ``decide_on`` stacker (``lgbm``) run before it is fitted (the ``best`` preset: 30); the
     tuned parameters are kept in ``RUN/tuning/`` as ``stackfold tune`` keeps them."""
+    tracking: str = ""
+    """MLflow tracking (:mod:`stackfold.tracking`): empty, off; ``"mlflow"``, a SQLite store beside the data folder;
+    or a tracking URI (a server: ``http://host:5000``). ``stackfold tune`` on the run tracks to it too."""
 
     @property
     def base_models(self) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ model (and what stands on it).
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +40,7 @@ from stackfold.pipeline.training import train_all
 from stackfold.progress import Cost, Pace, Step, console
 from stackfold.run_folder import RunFolder
 from stackfold.submissions import SubmissionRecord, register_submission, write_submission
+from stackfold.tracking import Tracker, experiment_name, open_tracker
 
 if TYPE_CHECKING:
     from stackfold.cluster.runner import ClusterRunner
@@ -153,6 +154,23 @@ def _cluster(config: RunConfig, data_dir: Path) -> AbstractContextManager["Clust
                        config.cluster.get("partition_rows", DEFAULT_PARTITION_ROWS), config.cluster.get("resources"))
 
 
+def _start_tracking(tracker: Tracker, run: RunFolder, data_dir: Path, config: RunConfig, challenge: str) -> None:
+    """The run's parent MLflow run: the configuration's keys as parameters (its tables: the config.toml artifact)."""
+    params = {f"config.{f.name}": getattr(config, f.name) for f in fields(config)
+              if not isinstance(getattr(config, f.name), dict)}
+    tags = {"stackfold.command": "run", "stackfold.run_folder": str(run.root.resolve()),
+            "stackfold.data": str(data_dir.resolve()), "stackfold.challenge": challenge}
+    tracker.start(experiment_name(challenge), run.root.name, params, tags)
+
+
+def _run_files(run: RunFolder, config: RunConfig, trained: list[Trained], finish: Sequence[FinalStep]) -> list[Path]:
+    """What a finished run logs as artifacts: its configuration, leaderboard, submissions and report."""
+    models = [run.submission(t.result.name) for t in trained] if config.model_submissions else []
+    report = [run.report] if any(step.kind == "report" for step in finish) else []
+    return [run.config, run.leaderboard, run.leaderboard_markdown, run.submission("best"), *models,
+            run.submission_registry, *report]
+
+
 def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = False,
                  finish: Sequence[FinalStep] = ()) -> RunSummary:
     """Run every configured base model and stacker, write the leaderboard and submissions, then ``finish``.
@@ -165,18 +183,20 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = Fal
     """
     run = RunFolder(Path(out))
     run.check_folder()
+    tracker = open_tracker(config.tracking, Path(data_dir))
     pace = Pace()
     with pace.step("data", "check"):
         spec = get_spec(config.challenge, Path(data_dir))
         dataset = load_competition(Path(data_dir), spec, images=config.images,
                                    on_bad_image=config.on_bad_image, index_file=run.bson_index)
-    with folder_lock(run.lock, "run"):
+    with folder_lock(run.lock, "run"), tracker:
         run.remove_dead_temp_files()  # no other writer holds the folder: any temporary file is a dead one's
         _claim(run, dataset, Path(data_dir), config, force)
         if config.challenge not in BUILT_IN:  # the run keeps the spec it read; its config names that copy
             write_text_atomic(run.challenge, spec_text(spec))
             config = replace(config, challenge=run.challenge.name)
         write_text_atomic(run.running_config, config.to_toml())
+        _start_tracking(tracker, run, Path(data_dir), config, dataset.spec.name)
         pace.record_to(Timeline(run))
         n_rows = len(dataset.train)
         pace.plan("leaderboard", "leaderboard", LEADERBOARD_COST.at(n_rows))
@@ -187,7 +207,8 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = Fal
         run.plan.unlink(missing_ok=True)  # an earlier time-limited run's
         with threadpool_limits(limits=config.n_jobs), _cluster(config, Path(data_dir)) as cluster:
             folds = prepare_folds(run, dataset, config)
-            ctx = RunContext(run, config, dataset, folds, folds_digest(dataset.train.index, folds), pace, cluster)
+            ctx = RunContext(run, config, dataset, folds, folds_digest(dataset.train.index, folds), pace, cluster,
+                             tracker)
             store = FeatureStore(dataset, run.cache, config.features, config.on_bad_image, config.n_jobs,
                                  extraction=cluster, pace=pace, states=ViewStates(run.view_states))
             trained, budget = train_all(ctx, store, fixed)
@@ -202,6 +223,7 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = Fal
         console.print(f"leaderboard and submissions ({pace.status()})")
         with pace.step("leaderboard", "leaderboard"):
             summary = _publish(ctx, trained, left_out)
+        tracker.leaderboard(summary.leaderboard, SUMMARY_COLUMN[summary.metric])
         os.replace(run.running_config, run.config)
         with threadpool_limits(limits=config.n_jobs):
             for step in finish:
@@ -211,4 +233,5 @@ def run_pipeline(data_dir: Path, out: Path, config: RunConfig, force: bool = Fal
                 console.print(f"{step.kind} ({pace.status()})")
                 with pace.step(step.kind, step.name):
                     step.action()
+        tracker.finish(run.root, _run_files(run, config, trained, finish))
     return summary

@@ -15,6 +15,7 @@ from stackfold.core.cv import CVResult
 from stackfold.hashing import content_key
 from stackfold.progress import Pace
 from stackfold.run_folder import Level, RunFolder
+from stackfold.tracking import NO_TRACKING, Tracker
 from stackfold.version import __version__
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ class Trained:
     blank_images: int = 0
     leak_suspect: bool = False
     """An external model whose OOF score looks leaked (:func:`stackfold.external.leak_suspect`)."""
+    reused: bool = False
+    """Loaded from the run folder (its key unchanged), not fitted by this run."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class RunContext:
     fold_key: str
     pace: Pace
     cluster: "ClusterRunner | None" = None
+    tracker: Tracker = NO_TRACKING
 
     def make_model(self, model_class: type[BaseModel]) -> partial[BaseModel]:
         """Factory of fresh, unfitted instances with this run's classes, seed, threads and parameters.

@@ -27,7 +27,8 @@ def train_external(ctx: RunContext, name: str, key: str, built_in: list[Trained]
     cached = ctx.run.load_result(Level.BASE, name, key)
     if cached is not None:
         console.print(f"[dim]{name}: unchanged, reusing saved OOF (key {key})[/dim]")
-        return Trained(cached, Level.BASE, key, leak_suspect=ctx.run.manifest(Level.BASE, name)["leak_suspect"])
+        return Trained(cached, Level.BASE, key, leak_suspect=ctx.run.manifest(Level.BASE, name)["leak_suspect"],
+                       reused=True)
     files, spec = ctx.config.external[name], ctx.dataset.spec
     console.print(f"[bold]{name}[/bold]: probabilities made outside stackfold ({files['oof']})")
     oof = read_external(Path(files["oof"]), spec, ctx.dataset.train.index, "the training file")

@@ -67,8 +67,15 @@ def _train_level(ctx: RunContext, plans: list[_Plan], admit: Callable[[str], boo
                     metric=ctx.dataset.spec.metric)
             for p in plans if ctx.run.load_result(p.level, p.name, p.key, with_models=True) is None
         ])
-        return [_train(ctx, p) for p in plans]
-    return [_train(ctx, p) for p in plans if admit(p.name)]
+        return [_track(ctx, _train(ctx, p), ctx.params(p.model_class)) for p in plans]
+    return [_track(ctx, _train(ctx, p), ctx.params(p.model_class)) for p in plans if admit(p.name)]
+
+
+def _track(ctx: RunContext, trained: Trained, params: dict[str, Any]) -> Trained:
+    """Log a result, fitted or reused, with its resolved ``params`` to the run's MLflow tracking (if on)."""
+    result = trained.result
+    ctx.tracker.model(result.name, trained.level, trained.key, trained.reused, result.scores, result.summary(), params)
+    return trained
 
 
 def _train(ctx: RunContext, plan: _Plan) -> Trained:
@@ -81,7 +88,7 @@ def _train(ctx: RunContext, plan: _Plan) -> Trained:
     if cached is not None:
         console.print(f"[dim]{name}: unchanged, reusing saved OOF (key {key})[/dim]")
         ctx.pace.skip(level, name)
-        return Trained(cached, level, key, ctx.run.manifest(level, name).get("blank_images", 0))
+        return Trained(cached, level, key, ctx.run.manifest(level, name).get("blank_images", 0), reused=True)
     X, X_test = plan.inputs()
     blanks = plan.count_blanks()
     console.print(f"[bold]{name}[/bold]: {ctx.config.folds}-fold OOF ({ctx.pace.status()})")
@@ -230,7 +237,8 @@ def train_all(ctx: RunContext, store: FeatureStore, fixed: Sequence[Fixed] = ())
     budget = None if ctx.config.time_limit is None else make_budget(ctx, prices, base_plans + stack_plans)
     admit = (lambda name: True) if budget is None else budget.admit
     built_in = _train_level(ctx, base_plans, admit)
-    inputs.base = built_in + [train_external(ctx, name, key, built_in) for name, key in external.items()]
+    inputs.base = built_in + [_track(ctx, train_external(ctx, name, key, built_in), {})
+                              for name, key in external.items()]
     if len(built_in) < len(base_plans):  # the stackers read fewer models than planned
         kept = [p for p in base_plans if p.name in {t.result.name for t in built_in}]
         stack_plans, decision_plans = _stack_plans(ctx, store, inputs, [p.key for p in kept] + list(external.values()),
