@@ -220,6 +220,7 @@ def test_records_make_valid_keys_and_log_no_fit_time_for_a_reused_result():
 # --- real stores -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_run_logs_to_a_real_server(server, workspace, tracked_run):
     url, out = server.wait(), tracked_run
     client = _client(url)
@@ -255,6 +256,7 @@ def test_a_run_logs_to_a_real_server(server, workspace, tracked_run):
     assert not (workspace / "mlartifacts").exists()
 
 
+@pytest.mark.slow
 def test_a_rerun_logs_its_results_as_reused_in_the_default_store(server, workspace, tracked_run, run_cli):
     code, _, err = run_cli("run", workspace / "data", "--out", tracked_run, "--config", workspace / "default.toml",
                            "--no-report")
@@ -271,6 +273,7 @@ def test_a_rerun_logs_its_results_as_reused_in_the_default_store(server, workspa
     assert len(_runs(_client(server.wait()))[0]) == 1  # the server got nothing of it
 
 
+@pytest.mark.slow
 def test_tune_logs_each_trial_to_a_file_store(workspace, tracked_run, run_cli):
     store = workspace / "mlruns"
     code, _, err = run_cli("tune", tracked_run, "--stacker", "lgbm", "--trials", 3,
@@ -291,6 +294,7 @@ def test_tune_logs_each_trial_to_a_file_store(workspace, tracked_run, run_cli):
     assert _artifacts(client, parent.info.run_id) == {"tuning/lgbm.json"}
 
 
+@pytest.mark.slow
 def test_a_server_killed_mid_run_never_fails_the_run(server, workspace, run_cli, monkeypatch):
     """Last of the module: it kills the server."""
     url, retries = server.wait(), os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")

@@ -36,17 +36,19 @@ def _shown(uri: str) -> str:
 
 @contextmanager
 def _quiet() -> Iterator[None]:
-    """MLflow's warnings and info lines silenced for one call."""
-    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    """MLflow's warnings and info lines silenced for one call, its loggers' levels restored after it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import mlflow  # noqa: F401  (its first import sets its loggers' levels: the ones to restore)
+
+        levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        try:
             yield
-    finally:
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
+        finally:
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)
 
 
 class Tracker:
