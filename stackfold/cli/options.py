@@ -24,8 +24,8 @@ def challenge_option(default_help: str) -> typer.models.OptionInfo:
 def track_option() -> typer.models.OptionInfo:
     """``--track URI``: MLflow tracking of ``run`` and ``tune`` (the extra ``stackfold[mlflow]``)."""
     return typer.Option("--track", metavar="URI", help=(
-        'Log to MLflow (pip install "stackfold[mlflow]"): "mlflow" for a SQLite store beside the data folder, or a '
-        "tracking URI (http://host:5000, sqlite:///path/mlflow.db); replaces the config's tracking."))
+        'Log to MLflow (pip install "stackfold\\[mlflow]"): "mlflow" for a SQLite store beside the data folder, or '
+        "a tracking URI (http://host:5000, sqlite:///path/mlflow.db); replaces the configured tracking."))
 
 
 def names(option: str, value: str | None) -> tuple[str, ...] | None:

@@ -25,6 +25,8 @@ from stackfold.version import __version__
 
 BATCH = 100
 """Parameters, tags and metrics per request: MLflow takes at most 100 parameters and 100 tags in one batch."""
+MAX_REASON = 500
+"""Characters of MLflow's error kept in the one line (a proxy's error page would fill the screen)."""
 QUIET_LOGGERS = ("mlflow", "alembic", "urllib3")
 """Their lines (database migrations, retries of a dead server) would bury the run's own; errors still show."""
 
@@ -32,6 +34,14 @@ QUIET_LOGGERS = ("mlflow", "alembic", "urllib3")
 def _shown(uri: str) -> str:
     """``uri`` with a password in it masked."""
     return re.sub(r"//([^/:@]+):[^/@]*@", r"//\1:***@", uri)
+
+
+def _user() -> str:
+    """The user name MLflow shows, ``unknown`` in a container whose user has no name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 @contextmanager
@@ -80,7 +90,7 @@ class Tracker:
             with _quiet():
                 yield
         except Exception as e:  # any fault of MLflow's (or a server's) must leave the command running
-            reason = " ".join(str(e).split()) or type(e).__name__
+            reason = " ".join(str(e).split())[:MAX_REASON] or type(e).__name__
             self.stopped = reason
             console.print(f"MLflow tracking at {_shown(self.store.uri)} stopped: {reason}; {self.goes_on}",
                           markup=False, soft_wrap=True)
@@ -96,7 +106,7 @@ class Tracker:
             self._client = MlflowClient(tracking_uri=self.store.uri)
             self._experiment = _experiment_id(self._client, experiment, self.store.artifact_location)
             system = {"mlflow.source.name": f"stackfold {tags.get('stackfold.command', '')}".strip(),
-                      "mlflow.source.type": "LOCAL", "mlflow.user": getpass.getuser(),
+                      "mlflow.source.type": "LOCAL", "mlflow.user": _user(),
                       "stackfold.version": __version__}
             run = self._client.create_run(self._experiment, run_name=name, tags={**system, **tags})
             self._parent = run.info.run_id
