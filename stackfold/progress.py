@@ -88,7 +88,7 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
             advance()
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     minutes, seconds = divmod(int(seconds), 60)
     return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
 
@@ -213,10 +213,10 @@ class Pace:
     def status(self) -> str:
         """``step 3/16, run 0:02:10[, about 0:05:00 left]``."""
         done = len(self.planned) - len(self._left)
-        text = f"step {done + 1}/{max(len(self.planned), done + 1)}, run {_clock(time.perf_counter() - self.start)}"
+        text = f"step {done + 1}/{max(len(self.planned), done + 1)}, run {clock(time.perf_counter() - self.start)}"
         left = self.eta()
         if left is not None:
-            text += f", about {_clock(left)} left"
+            text += f", about {clock(left)} left"
         return text
 
     @contextmanager

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from stackfold.config.presets import priority_order
-from stackfold.progress import Pace, _clock, console
+from stackfold.progress import Pace, clock, console
 
 Expected = Callable[[list[str]], dict[str, float]]
 """``expected(selected)``: reference seconds of each step of a selection of base models and stackers, by name, with
@@ -72,11 +72,11 @@ class Budget:
                 needs, first = self._cost(trial), self.levels[candidate] == "base" and not self._bases(selected)
                 if needs <= left or first:
                     selected = trial
-                    over = "" if needs <= left else f"over the limit ({_clock(needs)} needed): a run needs a model"
+                    over = "" if needs <= left else f"over the limit ({clock(needs)} needed): a run needs a model"
                     self._decide(candidate, "reused" if candidate in self.reused else "run", trial, over)
                 else:
-                    self._decide(candidate, "left out", trial, f"{_clock(needs - self._cost(selected))} expected, "
-                                 f"{_clock(max(left - self._cost(selected), 0))} of the limit left for it")
+                    self._decide(candidate, "left out", trial, f"{clock(needs - self._cost(selected))} expected, "
+                                 f"{clock(max(left - self._cost(selected), 0))} of the limit left for it")
         for name in waiting:
             self._decide(name, "left out", [name], "no base model to stack")
         return [name for name in self.order if name in selected]
@@ -104,8 +104,8 @@ class Budget:
             expected = self.pace.rate() * self.expected(self.selected).get(last, 0.0)
             self.selected.remove(last)
             self.decisions[last] = Decision(last, self.levels[last], "skipped", round(expected, 1),
-                                            f"behind the plan at {_clock(self.elapsed())}: {_clock(work)} of work "
-                                            f"left for {_clock(max(left, 0))}")
+                                            f"behind the plan at {clock(self.elapsed())}: {clock(work)} of work "
+                                            f"left for {clock(max(left, 0))}")
             console.print(f"time limit: skipping {last} ({self.decisions[last].reason})", soft_wrap=True)
         return False
 
@@ -116,11 +116,11 @@ class Budget:
     def describe(self) -> list[str]:
         """The plan as lines: what runs, what was left out and why, the expected finish."""
         finish = time.strftime("%H:%M", time.localtime(time.time() + self.predicted_s - self.elapsed()))
-        lines = [f"time limit {_clock(self.limit_s)}: this machine runs at {1 / self.speed:.2f}x the reference; "
-                 f"expected {_clock(self.predicted_s)} in all, finishing about {finish}"]
+        lines = [f"time limit {clock(self.limit_s)}: this machine runs at {1 / self.speed:.2f}x the reference; "
+                 f"expected {clock(self.predicted_s)} in all, finishing about {finish}"]
         for d in sorted(self.decisions.values(), key=lambda d: self.order.index(d.name)):
             why = f": {d.reason}" if d.reason else ""
-            lines.append(f"  {d.decision:<8} {d.level} {d.name} ({_clock(d.expected_s)}){why}")
+            lines.append(f"  {d.decision:<8} {d.level} {d.name} ({clock(d.expected_s)}){why}")
         return lines
 
     def record(self) -> dict:
