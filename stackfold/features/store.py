@@ -126,7 +126,8 @@ class FeatureStore:
         learned_from = [run_keys.get(name)] if view.learns and run_keys is not None else []
         spec = self.dataset.spec
         text = [spec.text_columns, spec.title_column, spec.languages] if view.needs_text else []
-        return content_key(name, self.dataset.fingerprint, VIEW_VERSION, params, [self.key(r) for r in view.requires],
+        return content_key(name, self.dataset.fingerprint, VIEW_VERSION, view.key_params(params),
+                           [self.key(r) for r in view.requires],
                            *policy, *_file_stamps(params), *learned_from, *text)
 
     def get(self, name: str) -> tuple[Block, Block]:

@@ -27,7 +27,8 @@ Image views hold one row per image (:class:`~stackfold.core.blocks.ImageBlock`),
 ``images``      uint8 ``(size, size, 3)`` images, memory-mapped: the input of a CNN
 ``vgg16``       float32 512 features of a headless VGG16 (see :mod:`stackfold.features.vgg16`)
 ``efficientnet`` float32 1280 pooled features of EfficientNet-Lite0 with ImageNet weights, offline
-                (see :mod:`stackfold.features.efficientnet`); ``flip`` averages the mirrored image's
+                (see :mod:`stackfold.features.efficientnet`); ``flip`` averages the mirrored image's in;
+                ``nets = ["lite0", "lite2"]`` puts Lite2's (260 px) beside Lite0's: 2560
 
 They are built and cached by :class:`~stackfold.features.store.FeatureStore`.
 
@@ -73,9 +74,8 @@ import pandas as pd
 
 from stackfold.core.blocks import Block
 from stackfold.core.params import Param, check_params, count, declare, fraction, resolve_params
-from stackfold.features.efficientnet import EfficientNetFeatures
 from stackfold.features.efficientnet import MIN_SIZE as EFFICIENTNET_MIN_SIZE
-from stackfold.features.efficientnet import N_FEATURES as EFFICIENTNET_FEATURES
+from stackfold.features.efficientnet import NET_CHOICES, EfficientNetFeatures, nets_work
 from stackfold.features.image import ImageFeature, color_feature, pixel_array_feature, pixel_feature
 from stackfold.features.image_io import ImageOptions
 from stackfold.features.text_views import NORMALISATION, build_sentence, build_text, build_title, counts_builder
@@ -112,6 +112,14 @@ class View:
     """Computed in kernels picked for the CPU at run time (XNNPACK, oneDNN): equal across CPUs up to float rounding."""
     learns: bool = False
     """It learns something from the run's rows (a vocabulary), kept to build new rows' view (``ViewSource.learn``)."""
+    unkeyed_defaults: tuple[str, ...] = ()
+    """Parameters declared after views were cached: out of the content key at their default, so those caches stay
+    valid (:meth:`key_params`)."""
+
+    def key_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters ``params`` a content key holds."""
+        return {name: value for name, value in params.items()
+                if name not in self.unkeyed_defaults or value != self.parameters[name].default}
 
 
 def _rows(store: ViewSource, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -139,8 +147,8 @@ def _images(store: ViewSource, params: dict[str, Any]) -> ImageFeature:
 
 def _efficientnet(store: ViewSource, params: dict[str, Any]) -> ImageFeature:
     extractor = EfficientNetFeatures(params["size"], params["weights"], store.n_jobs, params["seed"], params["flip"],
-                                     params["engine"])
-    return ImageFeature(params["size"], (EFFICIENTNET_FEATURES,), "float32", extractor, _options(params),
+                                     params["engine"], params["nets"])
+    return ImageFeature(extractor.input_size, (extractor.n_features,), "float32", extractor, _options(params),
                         params["batch_size"])
 
 
@@ -158,8 +166,10 @@ PHOTO_DECODING = Cost(300.0, rows=PRODUCTS)
 
 
 def _efficientnet_scale(params: dict[str, Any]) -> float:
-    """Network work grows with the input's area; a flipped copy doubles it, and Keras runs at about half LiteRT's pace."""
-    return (params["size"] / 224) ** 2 * (2 if params["flip"] else 1) * (2 if params["engine"] == "keras" else 1)
+    """Network work grows with the input's area and the nets' own work (:func:`nets_work`: Lite2's 2x Lite0's); a
+    flipped copy doubles it, and Keras runs at about half LiteRT's pace."""
+    return ((params["size"] / 224) ** 2 * nets_work(params["nets"]) * (2 if params["flip"] else 1)
+            * (2 if params["engine"] == "keras" else 1))
 
 
 VIEWS: dict[str, View] = {
@@ -192,9 +202,10 @@ VIEWS: dict[str, View] = {
                   cost=Cost(600.0, rows=PRODUCTS), cost_scale=lambda params: (params["size"] / 64) ** 2),
     "efficientnet": View(parameters=declare({"size": count(224, low=EFFICIENTNET_MIN_SIZE), "weights": "package",
                                              "flip": False, "engine": Param("litert", choices=("litert", "keras")),
+                                             "nets": Param(["lite0"], choices=NET_CHOICES),
                                              "batch_size": count(32), "seed": 0, **CROP_PARAMETERS}),
                          needs_images=True, image=_efficientnet, pretrained=True, cpu_dispatched=True,
-                         cost=Cost(850.0, rows=PRODUCTS), cost_scale=_efficientnet_scale),
+                         cost=Cost(850.0, rows=PRODUCTS), cost_scale=_efficientnet_scale, unkeyed_defaults=("nets",)),
 }
 
 
