@@ -92,6 +92,7 @@ def lite2() -> EfficientNetFeatures:
     return EfficientNetFeatures(64, "package", 1, 0, nets=["lite2"])
 
 
+@pytest.mark.slow  # converting Lite2 to LiteRT: ~25 s of CPU
 def test_litert_lite2_features_match_pytorch(lite2):
     """The Lite2 features as extraction runs them (LiteRT, XNNPACK) against PyTorch's pooled features."""
     reference = np.load(REFERENCES["lite2"])
@@ -101,6 +102,7 @@ def test_litert_lite2_features_match_pytorch(lite2):
     assert np.abs(features - reference["small_features"]).max() < 1e-4
 
 
+@pytest.mark.slow  # shares the converted Lite2 (if it runs first, it converts it)
 def test_nets_side_by_side_are_each_nets_features_at_its_side(lite2, features):
     """Lite0's columns from the photo brought down to 64 px, then Lite2's from it at 74 px."""
     pixels = np.load(REFERENCES["lite2"])["small_pixels"][:3]
@@ -178,7 +180,6 @@ def test_missing_weights_package_names_the_pip_command(monkeypatch, nets, module
 
 @pytest.mark.parametrize("given, net, match", [
     ("lite1", "lite0", r"_blocks\.3\._depthwise_conv has shapes \[\(3, 3, 144, 1\)\], expected \[\(5, 5, 144, 1\)\]"),
-    ("lite0", "lite1", r"_blocks\.3\._depthwise_conv has shapes \[\(5, 5, 144, 1\)\], expected \[\(3, 3, 144, 1\)\]"),
     ("lite2", "lite1", r"_blocks\.4\._project_conv has shapes \[\(1, 1, 144, 48\)\], expected \[\(1, 1, 144, 40\)\]"),
     ("lite0 less", "lite0", r"no tensor _bn1\.running_var"),
     ("lite0 more", "lite0", r"tensor _blocks\.16\._bn1\.weight has no place in it"),
