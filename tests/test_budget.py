@@ -57,6 +57,9 @@ def test_a_preset_fills_only_what_the_configuration_leaves_out(tmp_path):
     assert load_config(None, {"preset": "fast", "models": ["logreg"]}).models == ("logreg",)
     best = load_config(None, {"preset": "best"})
     assert best.models == (*DEFAULT_MODELS, "title_knn") and best.tune_trials == 30
+    assert best.features == {"efficientnet": {"nets": ["lite0", "lite2"]}}
+    own = load_config(None, {"preset": "best", "features": {"efficientnet": {"size": 192}, "color": {"bins": 4}}})
+    assert own.features == {"efficientnet": {"nets": ["lite0", "lite2"], "size": 192}, "color": {"bins": 4}}
     assert load_config(None, {"preset": "best", "images": False}).models[-1] == "title_knn"  # image models dropped
     (tmp_path / "run.toml").write_text('preset = "fast"\ntime_limit = "1h30m"\n')
     config = load_config(tmp_path / "run.toml")

@@ -35,9 +35,11 @@ PRESETS = {
     ),
     "default": Preset("every default model and stacker (decided by cross-validation on the real Rakuten rows)"),
     "best": Preset(
-        "the default, plus title_knn and 30 tuning trials of the lgbm stacker before it is fitted",
+        "the default, plus title_knn, the EfficientNet-Lite0 and Lite2 features side by side, and 30 tuning "
+        "trials of the lgbm stacker before it is fitted",
         models=(*DEFAULT_MODELS, "title_knn"),
         stackers=DEFAULT_STACKERS,
+        features={"efficientnet": {"nets": ["lite0", "lite2"]}},
         tune_trials=30,
     ),
 }
