@@ -30,6 +30,7 @@ from stackfold.io import read_toml
 from stackfold.models import BASE_MODELS
 from stackfold.models.catalog import model_catalog
 from stackfold.tracking import check_setting
+from stackfold.shift.views import check_views
 
 __all__ = ["BLEND_STACKERS", "DEFAULT_MODELS", "DEFAULT_STACKERS", "DEFAULT_TOP_K", "MANY_CLASS_MODELS",
            "RunConfig", "load_config", "validate_config", "with_scheduler"]
@@ -182,6 +183,7 @@ def validate_config(config: RunConfig, given: frozenset[str] = frozenset(), data
         if not config.images and any(VIEWS[v].needs_images for v in META_FEATURES[name]):
             raise ConfigError(f"meta-features {name!r} need images, but images = false; remove it from meta_features")
     check_on_bad_image(config.on_bad_image)
+    check_views(config.shift_views, config.images, bool(spec.text_columns))
     if not config.images:
         image_models = [m for m in config.models if any(VIEWS[v].needs_images for v in config.model_class(m).views)]
         reason = "images, but images = false" if spec.has_images else f"images, but {spec.name} rows have none"

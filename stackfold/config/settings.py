@@ -85,6 +85,11 @@ class RunConfig:
     """The ``[cluster]`` table: run on a Dask cluster (:mod:`stackfold.cluster_settings`)."""
     model: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Models of the user's: ``[model.NAME]`` tables (:mod:`stackfold.models.catalog`)."""
+    shift: bool = False
+    """End the run with the train/test shift check (``stackfold shift``, saved in the run folder): the report shows
+    it, and beside each row's OOF score that score weighted toward test-like rows; the submission stays the same."""
+    shift_views: tuple[str, ...] = ()
+    """The shift check's views (:mod:`stackfold.shift.views`); empty: ``terms``, ``meta`` and those of the models."""
     plugins: tuple[str, ...] = ()
     """Plug-in files whose model classes a run may name (paths relative to the config file)."""
     external: dict[str, dict[str, str]] = field(default_factory=dict)

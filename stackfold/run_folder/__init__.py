@@ -36,6 +36,9 @@
       explain/shares.json            each base model's share of mean |SHAP| in the lgbm stacker, overall
                                      and per class, with the key of the lgbm result explained
                                      (`stackfold explain`; `run` writes it too)
+      shift/summary.json, shift/rows.parquet  the train/test shift check (`stackfold shift --out`, or a run
+                                     with `shift = true`): each view's AUC and separators; each training
+                                     row's test-probability and validation weight
       report/index.html              the run's report, one self-contained page (`stackfold report`)
       plan.json                      a time-limited run's plan: the limit, this machine's calibrated speed,
                                      the predicted total, each model and stacker run, reused, left out by
@@ -59,6 +62,7 @@ from stackfold.competition.folds import FoldAssignment, load_folds
 from stackfold.errors import RunFolderMismatchError
 from stackfold.io import atomic_file, write_json_atomic
 from stackfold.run_folder.results import Level, ResultFiles
+from stackfold.shift.result import ShiftResult
 
 __all__ = ["Level", "RunFolder"]
 
@@ -134,6 +138,31 @@ class RunFolder(ResultFiles):
     def shares(self) -> Path:
         """``explain/shares.json``: the saved result of ``stackfold explain``."""
         return self.root / "explain" / "shares.json"
+
+    @property
+    def shift(self) -> Path:
+        """``shift/``: the train/test shift check (``summary.json``, ``rows.parquet``)."""
+        return self.root / "shift"
+
+    def save_shift(self, result: ShiftResult) -> None:
+        """Write a shift check: its rows, then its summary; the old summary goes first, so a check stopped half-way
+        leaves none (a reader takes the summary as the sign that the check is whole)."""
+        (self.shift / "summary.json").unlink(missing_ok=True)
+        with atomic_file(self.shift / "rows.parquet") as f:
+            result.rows.to_parquet(f)
+        write_json_atomic(self.shift / "summary.json", result.summary())
+
+    def load_shift(self) -> ShiftResult | None:
+        """The saved shift check, or ``None`` if there is none."""
+        summary = self.shift / "summary.json"
+        if not summary.is_file():
+            return None
+        rows = pd.read_parquet(self.require(self.shift / "rows.parquet", "shift check's rows"))
+        return ShiftResult.from_saved(json.loads(summary.read_text(encoding="utf-8")), rows)
+
+    def origin_data(self) -> str | None:
+        """The data fingerprint of the folder's results (``origin.json``), ``None`` before a first run."""
+        return json.loads(self.origin.read_text(encoding="utf-8"))["data"] if self.origin.is_file() else None
 
     @property
     def report(self) -> Path:
@@ -246,7 +275,7 @@ class RunFolder(ResultFiles):
 
     def clear_results(self) -> None:
         """Delete every result (``--force``); feature caches, which are keyed by content, and submissions stay."""
-        for folder in ("models", "stackers", "meta", "tuning", "views"):
+        for folder in ("models", "stackers", "meta", "tuning", "views", "shift"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
         for path in (self.origin, self.folds, self.config, self.leaderboard, self.leaderboard_markdown):
             path.unlink(missing_ok=True)
