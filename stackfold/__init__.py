@@ -10,6 +10,7 @@ The Python API (:mod:`stackfold.api`)::
     run.report()
     stackfold.tune_stacker("demo/run", "lgbm"); stackfold.explain_stacker("demo/run")
     stackfold.compare(["demo/run", "demo/other-run"])
+    stackfold.check_shift("demo/data", images=False).overall.auc
 
 Every error a user can cause is a :class:`StackfoldError` (:mod:`stackfold.errors`), re-exported here with its
 subclasses: ``except stackfold.RunFolderError``.
@@ -25,7 +26,7 @@ import os
 os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 from stackfold.api import (  # noqa: E402  (after the OpenMP setting)
-    Run, compare, demo_data, explain_stacker, open_run, run, tune_stacker,
+    Run, check_shift, compare, demo_data, explain_stacker, open_run, run, tune_stacker,
 )
 from stackfold.errors import (  # noqa: E402
     ClusterError, ConfigError, DataError, RunFolderError, RunFolderLockedError, RunFolderMismatchError,
@@ -35,6 +36,6 @@ from stackfold.version import __version__  # noqa: E402
 
 __all__ = [
     "ClusterError", "ConfigError", "DataError", "Run", "RunFolderError", "RunFolderLockedError",
-    "RunFolderMismatchError", "StackfoldError", "SubmissionError", "__version__", "compare", "demo_data",
+    "RunFolderMismatchError", "StackfoldError", "SubmissionError", "__version__", "check_shift", "compare", "demo_data",
     "explain_stacker", "open_run", "run", "tune_stacker",
 ]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from stackfold.pipeline import FinalStep, RunSummary
     from stackfold.predict import Prediction
     from stackfold.report.compare import Comparison
+    from stackfold.shift.result import ShiftResult
     from stackfold.tune import TuningResult
 
 
@@ -58,11 +59,12 @@ def run(data: str | Path, out: str | Path, config: str | Path | None = None, *, 
     from stackfold.pipeline import run_pipeline
 
     settings = with_scheduler(load_config(Path(config) if config else None, overrides, data=Path(data)), scheduler)
-    finish = report_steps(Path(out), explain="lgbm" in settings.stackers) if report else ()
+    finish = report_steps(Path(out), explain="lgbm" in settings.stackers) if report else []
     if settings.tune_trials:
         settings = tune_first(Path(data), Path(out), settings, force)
         force = False
-    summary = run_pipeline(Path(data), Path(out), settings, force=force, finish=finish)
+    summary = run_pipeline(Path(data), Path(out), settings, force=force,
+                           finish=[*shift_steps(Path(data), Path(out), settings), *finish])
     return Run(Path(out), summary)
 
 
@@ -96,6 +98,36 @@ def tune_first(data: Path, out: Path, settings: "RunConfig", force: bool) -> "Ru
     tune_here(out, settings.decide_on, settings.tune_trials, timeout=None if left is None else left / 2)
     left = None if limit is None else limit - (time.perf_counter() - started)
     return replace(settings, time_limit=None if left is None else max(left, 1.0))
+
+
+def shift_steps(data: Path, out: Path, settings: "RunConfig") -> list["FinalStep"]:
+    """The train/test shift check ending a run configured with ``shift = true``, before the report that shows it."""
+    if not settings.shift:
+        return []
+    from stackfold.pipeline import FinalStep
+    from stackfold.shift.check import SHIFT_COST, shift_data
+
+    return [FinalStep("shift", "shift", SHIFT_COST, lambda: shift_data(data, settings, out, lock=False))]
+
+
+def check_shift(data: str | Path, out: str | Path | None = None, config: str | Path | None = None, *,
+                images: bool | None = None, views: Sequence[str] = ()) -> "ShiftResult":
+    """Tell the test rows of ``data`` from its training rows (``stackfold shift``): per feature view, a classifier
+    cross-validated on train against test; its AUC with a 95% interval (0.5: the test looks like the training rows),
+    what separates most, the most test-like training rows and their validation weights.
+
+    ``config`` and ``images`` as for :func:`run`; ``views``: names of :data:`stackfold.shift.views.SHIFT_VIEWS`
+    (default: ``terms``, ``meta`` and those of the configured models). ``out``: a run folder of the same data,
+    whose cached views are reused and where the result is saved for its report.
+
+    >>> stackfold.check_shift("demo/data", images=False).overall.auc           # doctest: +SKIP
+    """
+    from stackfold.config import load_config
+    from stackfold.shift.check import shift_data
+
+    settings = load_config(Path(config) if config else None, {} if images is None else {"images": images},
+                           data=Path(data))
+    return shift_data(Path(data), settings, Path(out) if out is not None else None, tuple(views))
 
 
 def report_steps(out: Path, explain: bool) -> list["FinalStep"]:
@@ -295,4 +327,5 @@ class Run:
         return write_report(self.path, Path(data) if data else None)
 
 
-__all__: Sequence[str] = ["Run", "compare", "demo_data", "explain_stacker", "open_run", "run", "tune_stacker"]
+__all__: Sequence[str] = ["Run", "check_shift", "compare", "demo_data", "explain_stacker", "open_run", "run",
+                          "tune_stacker"]

@@ -20,7 +20,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
 def test_the_public_names_are_pinned_and_each_shows_an_example():
     errors = ["ClusterError", "ConfigError", "DataError", "RunFolderError", "RunFolderLockedError",
               "RunFolderMismatchError", "StackfoldError", "SubmissionError"]
-    functions = ["compare", "demo_data", "explain_stacker", "open_run", "run", "tune_stacker"]
+    functions = ["check_shift", "compare", "demo_data", "explain_stacker", "open_run", "run", "tune_stacker"]
     assert stackfold.__all__ == sorted(["Run", "__version__", *errors, *functions])
     for name in functions:
         assert ">>> " in getattr(stackfold, name).__doc__, name

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stackfold import __version__
-from stackfold.cli import external_commands, options, run_commands
+from stackfold.cli import external_commands, options, run_commands, shift_commands
 from stackfold.cli.render import os_error_line
 from stackfold.competition.challenges import BUILT_IN
 from stackfold.config.presets import PRESETS
@@ -32,7 +32,7 @@ def test_the_commands_on_run_folders_go_through_the_api():
     take from it; beside it they import only the command line's own parts, the console and what no API call gives."""
     beside_the_api = {"stackfold.cli.app", "stackfold.cli.options", "stackfold.cli.render", "stackfold.progress",
                       "stackfold.io", "stackfold.competition.folds", "stackfold.competition.metric"}
-    for module in (run_commands, external_commands):
+    for module in (run_commands, external_commands, shift_commands):
         tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
         imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}

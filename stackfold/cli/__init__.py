@@ -1,7 +1,8 @@
 """The ``stackfold`` command line: arguments in, rendering out (:mod:`stackfold.cli.render`).
 
 Commands live in :mod:`.data_commands` (challenge files, submissions), :mod:`.run_commands`
-(run folders) and :mod:`.external_commands` (models trained elsewhere), registered on the one application of :mod:`.app`. They import their machinery
+(run folders), :mod:`.external_commands` (models trained elsewhere) and :mod:`.shift_commands` (the train/test shift
+check), registered on the one application of :mod:`.app`. They import their machinery
 when they run, so ``stackfold --help`` answers at once. A user error
 (:class:`~stackfold.errors.StackfoldError`) or a file-system fault (``OSError``: read-only, full
 disk, permissions) is one line on stderr and exit code 1, never a traceback.
@@ -12,7 +13,7 @@ import warnings
 
 from rich.markup import escape
 
-from stackfold.cli import data_commands, external_commands, run_commands  # noqa: F401  (the commands register on app)
+from stackfold.cli import data_commands, external_commands, run_commands, shift_commands  # noqa: F401  (they register)
 from stackfold.cli.app import app
 from stackfold.cli.render import os_error_line
 from stackfold.errors import StackfoldError
