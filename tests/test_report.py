@@ -25,13 +25,16 @@ images = false
 models = ["prior", "tfidf_logreg", "logreg", "complement_nb"]
 stackers = ["lgbm", "mean"]
 decisions = []
+shift = true
 
 [params.lgbm]
 max_rounds = 10  # fast: the report's content matters here, not the stacker's score
 """
-"""Fast text models on the real sample; the lgbm stacker makes `stackfold run` save SHAP shares for the report."""
+"""Fast text models on the real sample; the lgbm stacker makes `stackfold run` save SHAP shares for the report, and
+`shift = true` ends the run with the train/test shift check the report shows."""
 ROWS = {"prior", "tfidf_logreg", "logreg", "complement_nb", "lgbm", "mean"}
-SECTIONS = ["leaderboard", "per-class", "confusion", "diversity", "calibration", "tuning", "data", "submissions"]
+SECTIONS = ["leaderboard", "per-class", "confusion", "diversity", "calibration", "tuning", "data", "shift",
+            "submissions"]
 INTERVAL_COLUMNS = ["oof_score", "ci_low", "ci_high", "gap_low", "gap_high", "tied"]
 MAX_REPORT_BYTES = 5 * 2**20
 

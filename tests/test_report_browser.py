@@ -272,6 +272,27 @@ def test_leaderboard_shows_intervals_and_ties(page):
     assert [n for _, n in css] == [1 if t == "=" else 0 for t in tied]
 
 
+def test_shift_section_shows_each_views_auc_and_the_weighted_scores(page):
+    """The run's shift check (`shift = true`): the AUC chart drawn, a row per view with its interval, the
+    separating terms, each leaderboard row's score beside its test-weighted score, the test-like rows."""
+    shift = blocks(page, "shift")
+    assert shift["charts"] == 1 and shift["tables"] == 4, shift["notes_text"]
+    assert "No shift check" not in shift["notes_text"] and "best.csv stays" in shift["notes_text"]
+    views = read_column(page, "#shift-table", 0)
+    assert views == ["terms", "meta", "all views"]
+    for auc, interval in zip(numbers(read_column(page, "#shift-table", 1)), read_column(page, "#shift-table", 2)):
+        low, high = map(float, INTERVAL.match(interval).groups())
+        assert 0 <= low <= auc <= high <= 1
+    separators = read_column(page, "#separators-table", 1)
+    assert len(separators) >= 10 and set(read_column(page, "#separators-table", 2)) == {"test", "train"}
+    assert read_column(page, "#weighted-table", 1) == tuned_rows(page)
+    assert all(0 <= score <= 1 for score in numbers(read_column(page, "#weighted-table", 3)))
+    assert len(read_column(page, "#test-like-table", 0)) == 20
+    (width, height), = element_sizes(page, "#shift figure.chart svg")
+    assert width > 300 and height > 80
+    assert severe_logs(page) == []
+
+
 def test_screenshots_of_every_section(page, tmp_path):
     folder = Path(os.environ.get("STACKFOLD_SCREENSHOTS") or tmp_path / "screenshots")
     paths = screenshot_sections(page, "main > section", folder)

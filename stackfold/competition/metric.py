@@ -15,19 +15,20 @@ LOG_LOSS_CLIP = 1e-15
 """Kaggle's multi-class log loss clips each probability to [1e-15, 1 - 1e-15] before renormalising the row."""
 
 
-def weighted_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Rakuten's metric: F1 per class averaged with class support as weights."""
-    return float(f1_score(y_true, y_pred, average="weighted", zero_division=0))
+def weighted_f1(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+    """Rakuten's metric: F1 per class averaged with class support as weights (``sample_weight``: each row counted
+    that many times, e.g. its test-likeness)."""
+    return float(f1_score(y_true, y_pred, average="weighted", zero_division=0, sample_weight=sample_weight))
 
 
-def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
     """Cdiscount's metric: share of products whose category is right."""
-    return float(accuracy_score(y_true, y_pred))
+    return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
 
 
-def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
     """F1 per class, every class weighing the same."""
-    return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+    return float(f1_score(y_true, y_pred, average="macro", zero_division=0, sample_weight=sample_weight))
 
 
 def row_log_losses(true_positions: np.ndarray, proba: np.ndarray) -> np.ndarray:
@@ -71,9 +72,9 @@ METRICS: dict[str, Metric] = {
 }
 """Each challenge metric by the name a :class:`CompetitionSpec` gives in ``metric``."""
 
-LABEL_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+LABEL_METRICS: dict[str, Callable[..., float]] = {
     "accuracy": accuracy, "weighted_f1": weighted_f1, "macro_f1": macro_f1}
-"""The metrics of hard predictions, by name."""
+"""The metrics of hard predictions, by name: ``(y_true, y_pred, sample_weight=None)``."""
 
 
 def metric_info(name: str) -> Metric:

@@ -5,7 +5,7 @@ from pathlib import Path
 from stackfold.version import __version__
 from stackfold.competition.metric import metric_info
 from stackfold.progress import Cost
-from stackfold.report import model_sections, run_sections
+from stackfold.report import model_sections, run_sections, shift_section
 from stackfold.report.contents import RunContents, load_run
 from stackfold.report.page import render_page, write_page
 
@@ -20,6 +20,7 @@ def build_report(run: RunContents, data: Path | None = None) -> str:
         model_sections.calibration_section(run),
         run_sections.tuning_section(run),
         run_sections.data_section(run, data),
+        shift_section.shift_section(run),
         run_sections.submissions_section(run),
     ]
     board = run.leaderboard
