@@ -85,8 +85,9 @@ def shift_tables(result: "ShiftResult", rows: int) -> Group:
         views.add_row(name, "skipped", escape(why), "", "")
     like = Table(title=f"most test-like training rows (out-of-fold P(test); weights' effective rows "
                        f"{result.effective_rows:,.0f} of {result.n_train})")
-    for column in ("id", "P(test)", "title"):
+    titled = any(row.title for row in result.test_like)  # a challenge without text has none
+    for column in ("id", "P(test)", "title")[:3 if titled else 2]:
         like.add_column(column, justify="right" if column == "P(test)" else "left")
     for row in result.test_like[:rows]:
-        like.add_row(escape(row.id), f"{row.p_test:.3f}", escape(row.title))
+        like.add_row(escape(row.id), f"{row.p_test:.3f}", *([escape(row.title)] if titled else []))
     return Group(views, like) if rows else Group(views)

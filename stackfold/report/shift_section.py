@@ -42,8 +42,10 @@ def shift_section(run: RunContents) -> Section:
         for v in result.views], id="shift-table"))
     _separators(section, result)
     _weighted_scores(section, run, result)
-    section.blocks.append(Table(["id", "P(test)", "title"], [
-        [text(row.id), number(row.p_test, 3), text(row.title)] for row in result.test_like], id="test-like-table"))
+    titled = any(row.title for row in result.test_like)  # a challenge without text has none
+    section.blocks.append(Table(["id", "P(test)", *(["title"] if titled else [])], [
+        [text(row.id), number(row.p_test, 3), *([text(row.title)] if titled else [])] for row in result.test_like],
+        id="test-like-table"))
     return section
 
 
