@@ -172,7 +172,7 @@ def _assert_same_results(run: Path, reference: Path, context: str) -> None:
 
 
 @pytest.mark.slow
-def test_run_killed_at_seeded_moments_ends_as_an_uninterrupted_run(twin, baseline):
+def test_run_killed_at_seeded_moments_ends_as_an_uninterrupted_run(twin, baseline, run_cli):
     rng = np.random.default_rng(20240612)
     moments = [(phase, float(offset)) for phase, n in KILLS.items()
                for offset in (np.arange(n) + rng.random(n)) / n * baseline.phase_seconds[phase]]
@@ -183,8 +183,8 @@ def test_run_killed_at_seeded_moments_ends_as_an_uninterrupted_run(twin, baselin
         if (out / "config.toml").exists():  # only a run that published everything has a config.toml
             assert (out / "leaderboard.csv").is_file() and (out / "submissions" / "best.csv").is_file(), context
 
-        rerun = subprocess.run(twin.run(out), capture_output=True, text=True)
-        assert rerun.returncode == 0, f"{context}:\n{rerun.stderr}"
+        code, _, err = run_cli(*twin.run(out)[1:])  # the same command again (in this process: it is not killed)
+        assert code == 0, f"{context}:\n{err}"
         _assert_same_results(out, baseline.run, context)
         shutil.rmtree(out)
 
@@ -255,7 +255,7 @@ def test_tune_killed_mid_trial_keeps_every_finished_trial_and_adds_only_the_rest
 
 
 @pytest.mark.slow
-def test_full_disk_keeps_the_finished_run_and_says_so_in_one_line(twin, baseline, small_disk):
+def test_full_disk_keeps_the_finished_run_and_says_so_in_one_line(twin, baseline, small_disk, run_cli):
     run = small_disk.folder / "run"
     shutil.copytree(baseline.run, run)
     # timeline.csv is the progress log of the latest run, the failed one included
@@ -274,5 +274,5 @@ def test_full_disk_keeps_the_finished_run_and_says_so_in_one_line(twin, baseline
     assert {p: p.read_bytes() for p in before} == before, "a finished artifact changed"
     assert not list(run.rglob("*.tmp"))
 
-    again = subprocess.run(command, capture_output=True, text=True)  # with room again, the same command goes on
-    assert again.returncode == 0, again.stderr
+    code, _, err = run_cli(*command[1:])  # with room again, the same command goes on (in this process)
+    assert code == 0, err
