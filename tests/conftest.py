@@ -155,6 +155,26 @@ def text_run(rakuten_sample, tmp_path_factory):
     return root / "out"
 
 
+@dataclass(frozen=True)
+class TwinRun:
+    """A finished run folder and the challenge folder it was made from."""
+
+    data: Path
+    run: Path
+
+
+@pytest.fixture(scope="session")
+def default_twin_run(tmp_path_factory) -> TwinRun:
+    """`stackfold run` with the default configuration (every default model, images included) on a 200-product twin
+    with 48 px images, made once: tests/test_pipeline.py checks it; the quickstart notebook (tests/test_api.py) starts
+    from a copy of it, so its text models are trained once. Read it, never change it."""
+    root = tmp_path_factory.mktemp("default-run")
+    data, run = root / "twin", root / "run"
+    cli.app(["demo-data", str(data), "--products", "200", "--image-size", "48"], standalone_mode=False)
+    cli.app(["run", str(data), "--out", str(run), "--no-report"], standalone_mode=False)
+    return TwinRun(data, run)
+
+
 CHEAP_SHARED_FIXTURES = {"rakuten_sample", "rakuten_real", "cdiscount_sample"}
 """Session fixtures that only name a folder: sharing them costs nothing, so they group no tests."""
 

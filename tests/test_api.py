@@ -1,6 +1,8 @@
 """The Python API (`stackfold.run`, `open_run`, `demo_data`, `tune_stacker`, `explain_stacker`, `compare`, the
 errors) and the quickstart notebook, run by a real kernel."""
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,14 +88,20 @@ def test_the_notebook_is_committed_without_outputs():
 
 
 @pytest.mark.slow
-def test_the_quickstart_notebook_runs_in_a_jupyter_kernel(rakuten_sample, tmp_path, monkeypatch):
+def test_the_quickstart_notebook_runs_in_a_jupyter_kernel(default_twin_run, tmp_path, monkeypatch):
+    """Every cell, unchanged, on the twin of the default run (tests/conftest.py), starting from a copy of that run:
+    the notebook's text-only run reuses its text models (trained and checked there) and trains its own stackers."""
     from nbclient import NotebookClient
 
-    monkeypatch.setenv("STACKFOLD_SAMPLE", str(rakuten_sample))
+    shutil.copytree(default_twin_run.run, tmp_path / "run")
+    monkeypatch.setenv("STACKFOLD_SAMPLE", str(default_twin_run.data))
     monkeypatch.setenv("STACKFOLD_QUICKSTART_OUT", str(tmp_path / "run"))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": tmp_path}}).execute()
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    printed = re.sub(r"\x1b\[[0-9;]*m", "", "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "")
+                                                     for o in outputs))  # rich prints display data in a kernel
+    assert "text_nn: unchanged" in printed and "sentence_nn: unchanged" in printed  # else it trains them again
     assert any("image/png" in o.get("data", {}) for o in outputs)  # the leaderboard's plot
     assert (tmp_path / "run" / "quickstart-submission.csv").is_file()

@@ -138,25 +138,24 @@ def test_blank_policy_runs_on_the_sample_and_counts_blanks(rakuten_sample, tmp_p
 
 
 @pytest.mark.slow
-def test_run_with_images_on_synthetic_twin(tmp_path, run_cli):
-    data = tmp_path / "twin"
-    assert run_cli("demo-data", data, "--products", 200, "--image-size", 48)[0] == 0
-    code, out, err = run_cli("run", data, "--out", tmp_path / "run", "--no-report")
-    assert code == 0, err
-    board = pd.read_csv(tmp_path / "run" / "leaderboard.csv", keep_default_na=False)
+def test_run_with_images_on_synthetic_twin(default_twin_run, tmp_path, run_cli):
+    data, run = default_twin_run.data, default_twin_run.run  # `stackfold run DATA --out RUN --no-report`
+    board = pd.read_csv(run / "leaderboard.csv", keep_default_na=False)
     config = load_config(None)
     decided = {f"{config.decide_on}+{rule}" for rule in config.decisions}
     assert set(board["model"]) == {*DEFAULT_MODELS, *config.stackers, *decided}
     image = board.set_index("model").loc["efficientnet_logreg", "wf1_mean"]
     prior = board.set_index("model").loc["prior", "wf1_mean"]
     assert image > prior  # the pretrained image features carry signal
-    assert len(list((tmp_path / "run" / "cache").glob("efficientnet-*/done"))) == 1
-    code, out, _ = run_cli("score", tmp_path / "run" / "submissions" / "best.csv", "--truth", data / "truth" / "Y_test.csv")
+    assert len(list((run / "cache").glob("efficientnet-*/done"))) == 1
+    code, out, _ = run_cli("score", run / "submissions" / "best.csv", "--truth", data / "truth" / "Y_test.csv")
     assert code == 0 and "weighted_f1" in out
     # every default model's saved folds (keras nets, forests, SVMs, boosters) predict the test set again: best.csv
+    # (from a copy: predict caches the new rows' views in the run's cache/, and the shared run stays as it was made)
+    shutil.copytree(run, tmp_path / "run")
     code, _, err = run_cli("predict", tmp_path / "run", data, "--out", tmp_path / "again.csv")
     assert code == 0, err
-    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "run" / "submissions" / "best.csv").read_bytes()
+    assert (tmp_path / "again.csv").read_bytes() == (run / "submissions" / "best.csv").read_bytes()
 
 
 @pytest.mark.slow
