@@ -121,7 +121,8 @@ def _kill_a_worker_running(client, key_part: str, timeout_s: float) -> int | Non
     return None
 
 
-def test_a_lost_scheduler_is_one_line_and_a_local_rerun_resumes_from_the_finished_folds(twin, local_run, tmp_path):
+def test_a_lost_scheduler_is_one_line_and_a_local_rerun_resumes_from_the_finished_folds(twin, local_run, tmp_path,
+                                                                                        run_cli):
     script = tmp_path / "cluster.py"
     script.write_text(CLUSTER_SCRIPT)
     cluster = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
@@ -141,10 +142,9 @@ def test_a_lost_scheduler_is_one_line_and_a_local_rerun_resumes_from_the_finishe
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: lost the Dask cluster") and "run the same command again" in last
 
-    code = subprocess.run([str(STACKFOLD), "run", str(twin[0]), "--out", str(out), "--config", str(twin[1]),
-                           "--no-report"], capture_output=True, text=True)
-    assert code.returncode == 0, code.stderr
-    assert "reused from checkpoint" in code.stderr
+    code, _, err = run_cli("run", twin[0], "--out", out, "--config", twin[1], "--no-report")  # in this process
+    assert code == 0, err
+    assert "reused from checkpoint" in err
     assert_same_outputs(out, local_run)
 
 

@@ -261,14 +261,15 @@ def test_two_workers_on_postgres_share_one_study(run_copy, tmp_path, postgres_ur
 
 
 @pytest.mark.slow
-def test_tuning_workers_on_a_dask_cluster_fill_one_postgres_study(run_copy, tmp_path, postgres_url):  # noqa: F811
-    """`--workers 2 --scheduler local:2`: two Optuna workers as Dask tasks; no trial lost or counted twice."""
+def test_tuning_workers_on_a_dask_cluster_fill_one_postgres_study(run_copy, tmp_path, postgres_url,  # noqa: F811
+                                                                    run_cli):
+    """`--workers 2 --scheduler local:2`: two Optuna workers as Dask tasks (worker processes of a cluster started by
+    the command, here run in this process); no trial lost or counted twice."""
     space = _space_file(tmp_path, FAST_SPACE)
-    done = subprocess.run([STACKFOLD, "tune", run_copy, "--stacker", "lgbm", "--trials", "8", "--storage",
-                           postgres_url, "--space", space, "--workers", "2", "--scheduler", "local:2"],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    assert "cluster: 2 tuning workers on local:2" in done.stderr
+    code, _, err = run_cli("tune", run_copy, "--stacker", "lgbm", "--trials", "8", "--storage", postgres_url,
+                           "--space", space, "--workers", "2", "--scheduler", "local:2")
+    assert code == 0, err
+    assert "cluster: 2 tuning workers on local:2" in err
     study = optuna.load_study(study_name="lgbm", storage=driver_url(postgres_url))
     finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
     assert sorted(t.number for t in finished) == list(range(8))
