@@ -4,15 +4,18 @@ the submitted row explicit, and every submission kept."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from machine import needs_root, unavailable
+from stackfold import cli
 from stackfold.errors import RunFolderLockedError
 from stackfold.locking import folder_lock
 from stackfold.run_folder import RunFolder
@@ -20,10 +23,18 @@ from stackfold.run_folder import RunFolder
 FAST = ("--no-images", "--models", "prior,tfidf_logreg", "--stackers", "mean", "--no-report")
 
 
+@pytest.fixture(scope="module")
+def made_run(rakuten_sample, tmp_path_factory) -> Path:
+    """`stackfold run` of the real sample with FAST, made once: tests change copies of it."""
+    out = tmp_path_factory.mktemp("made") / "run"
+    cli.app(["run", str(rakuten_sample), "--out", str(out), *FAST], standalone_mode=False)
+    return out
+
+
 @pytest.fixture
-def finished_run(rakuten_sample, tmp_path, run_cli):
-    code, _, err = run_cli("run", rakuten_sample, "--out", tmp_path / "run", *FAST)
-    assert code == 0, err
+def finished_run(made_run, tmp_path) -> Path:
+    """A private copy of the finished run: the same files (times included) as a run made in this folder."""
+    shutil.copytree(made_run, tmp_path / "run")
     return tmp_path / "run"
 
 
@@ -148,7 +159,7 @@ def test_a_decision_rule_that_changes_nothing_says_so(rakuten_sample, tmp_path, 
 
 
 @pytest.fixture
-def read_only_run(rakuten_sample, tmp_path, run_cli):
+def read_only_run(made_run, tmp_path):
     """A finished run on its own tmpfs, remounted read-only (root only; required under CI)."""
     disk = tmp_path / "disk"
     disk.mkdir()
@@ -157,7 +168,7 @@ def read_only_run(rakuten_sample, tmp_path, run_cli):
     if mounted.returncode != 0:
         unavailable(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
     try:
-        assert run_cli("run", rakuten_sample, "--out", disk / "run", *FAST)[0] == 0
+        shutil.copytree(made_run, disk / "run")
         subprocess.run(["mount", "-o", "remount,ro", disk], check=True)
         yield disk / "run"
     finally:
